@@ -1,0 +1,68 @@
+import ArgumentParser
+import CofferCore
+import CofferServer
+import Foundation
+
+/// `coffer dev`: a working vault in one command (SQLite, generated root key, printed root token).
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start a development server on embedded SQLite.")
+
+    @Option(help: "Port to listen on (0 picks a free port).") var port: Int = 8200
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "Folder for the database and the generated root key.") var dataDir: String = ".coffer"
+    @Option(name: .customLong("env-ref"), help: "Allow $NAME references to these variables (NAME or PREFIX_*). Repeatable.")
+    var envReferences: [String] = []
+
+    func run() async throws {
+        ServerRunner.restrictFileModes()
+        let logger = ServerRunner.logger(label: "coffer")
+        do {
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let source = try rootKeySource()
+            var configuration = ServerConfiguration()
+            configuration.host = host
+            configuration.port = port
+            configuration.storageURL = "sqlite://\(dataDir)/coffer.db"
+            configuration.devMode = true
+            configuration.envReferencePatterns = envReferences
+            let runtime = try await CofferRuntime.start(configuration: configuration, rootKey: source, logger: logger)
+            let initialised = try await runtime.tenants.initialise(name: "root", environment: .development)
+            if let (_, token) = initialised {
+                try? TokenFile.write(token)
+            }
+            let dataDir = self.dataDir
+            let host = configuration.host
+            try await ServerRunner.serve(runtime: runtime, logger: logger) { boundPort in
+                var lines = [
+                    "Coffer dev server (embedded SQLite; not for production)",
+                    "  Listening:  http://\(host):\(boundPort)",
+                    "  Data:       \(dataDir)/coffer.db (root key in \(dataDir)/root.key, mode 0600)",
+                ]
+                if let (_, token) = initialised {
+                    lines.append("  Root token: \(token)")
+                    lines.append("  The root token is shown once; it was also saved to \(TokenFile.path()) (0600).")
+                } else {
+                    lines.append("  Already initialised: use the root token printed at first start (or `coffer login`).")
+                }
+                lines.append("  export COFFER_ADDR=http://\(host):\(boundPort)")
+                lines.append("Ready.")
+                ServerRunner.say(lines.joined(separator: "\n"))
+            }
+        } catch {
+            StartupFailure.report(error)
+        }
+    }
+
+    /// The root key: from the environment if set, else `<data-dir>/root.key`, generated (0600) on first start.
+    func rootKeySource() throws -> RootKeySource {
+        let environment = ProcessInfo.processInfo.environment
+        if ["COFFER_ROOT_KEY", "COFFER_ROOT_KEY_FILE", "COFFER_ROOT_PASSPHRASE"].contains(where: { !(environment[$0] ?? "").isEmpty }) {
+            return try RootKeySource.fromEnvironment(environment)
+        }
+        let keyPath = "\(dataDir)/root.key"
+        if !FileManager.default.fileExists(atPath: keyPath) {
+            try SecureFile.write(Array((RootKey.generate().exportBase64() + "\n").utf8), to: keyPath)
+        }
+        return .key(try RootKeySource.readKeyFile(keyPath), origin: "the dev root key file \(keyPath)")
+    }
+}

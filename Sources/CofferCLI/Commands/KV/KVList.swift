@@ -1,0 +1,16 @@
+import ArgumentParser
+import CofferCore
+
+/// `coffer kv list [FOLDER]`.
+struct KVList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List keys under a folder.")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Folder (default: the mount's root).") var path: String = ""
+
+    func run() async throws {
+        let reply = try await options.client().send("LIST", "/v1/\(options.mount)/metadata/\(Output.escapePath(path))")
+        guard case .array(let keys) = reply.body["data"]?["keys"] ?? .null else { return }
+        for key in keys { print(Output.plain(key)) }
+    }
+}

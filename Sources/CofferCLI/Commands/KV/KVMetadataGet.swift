@@ -1,0 +1,15 @@
+import ArgumentParser
+import CofferCore
+
+/// `coffer kv metadata get PATH`.
+struct KVMetadataGet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Print a secret's metadata.")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Secret path.") var path: String
+
+    func run() async throws {
+        let reply = try await options.client().send("GET", "/v1/\(options.mount)/metadata/\(Output.escapePath(path))")
+        print(Output.pretty(reply.body["data"] ?? .null))
+    }
+}

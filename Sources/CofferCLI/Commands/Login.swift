@@ -1,0 +1,23 @@
+import ArgumentParser
+import CofferCore
+import Foundation
+
+/// `coffer login`: checks a token against the server and saves it to the 0600 token file.
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Save a token for later commands (read from standard input).")
+
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        guard let line = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !line.isEmpty else {
+            throw CLIError("pipe the token on standard input, e.g. `coffer login < token.txt`")
+        }
+        var environment = ClientEnvironment.resolve(address: options.address, tenant: options.tenant)
+        environment.token = line
+        let reply = try await CofferClient(environment: environment).send("GET", "/v1/auth/token/lookup-self")
+        try TokenFile.write(line)
+        let role = reply.body["data"]?["coffer_role"]?.stringValue ?? "?"
+        let tenant = reply.body["data"]?["coffer_tenant"]?.stringValue ?? "?"
+        print("Logged in: role \(role) in tenant \(tenant). Token saved to \(TokenFile.path()).")
+    }
+}

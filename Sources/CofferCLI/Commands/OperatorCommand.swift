@@ -1,0 +1,7 @@
+import ArgumentParser
+
+/// `coffer operator …`: operator tasks run against the storage directly.
+struct OperatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator", abstract: "Operator tasks (initialisation).", subcommands: [OperatorInit.self])
+}

@@ -1,0 +1,91 @@
+import CofferCore
+import CofferServer
+import Foundation
+
+/// Reads `coffer.toml`: the flat subset Coffer needs — `key = value` lines, optional `[section]`
+/// headers (keys become `section.key`), `#` comments, and values that are `"strings"`, integers,
+/// `true`/`false` or `["string", "arrays"]`. Anything else is an error naming the line.
+public enum ConfigFile {
+    /// Parses the text into dotted keys and values.
+    public static func parse(_ text: String) throws(CofferError) -> [String: JSONValue] {
+        var values: [String: JSONValue] = [:]
+        var section = ""
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = stripComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") {
+                section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+                continue
+            }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw CofferError(.configInvalid, "config line \(index + 1): expected key = value")
+            }
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
+            let rawValue = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty, let value = JSONValue.parse(Array(rawValue.utf8)) else {
+                throw CofferError(.configInvalid, "config line \(index + 1): value must be a string, integer, boolean or array")
+            }
+            values[section.isEmpty ? key : "\(section).\(key)"] = value
+        }
+        return values
+    }
+
+    static func stripComment(_ line: String) -> String {
+        var inString = false
+        var previous: Character = " "
+        for (offset, character) in line.enumerated() {
+            if character == "\"" && previous != "\\" { inString.toggle() }
+            if character == "#" && !inString { return String(line.prefix(offset)) }
+            previous = character
+        }
+        return line
+    }
+
+    /// Applies parsed values to a configuration.
+    public static func apply(_ values: [String: JSONValue], to configuration: inout ServerConfiguration) throws(CofferError) {
+        for (key, value) in values {
+            switch key {
+            case "listen.host", "host": configuration.host = try string(key, value)
+            case "listen.port", "port": configuration.port = try int(key, value)
+            case "storage.url", "storage_url": configuration.storageURL = try string(key, value)
+            case "kv.mount", "kv_mount": configuration.kvMount = try string(key, value)
+            case "kv.max_versions": configuration.defaultMaxVersions = try int(key, value)
+            case "limits.max_body_bytes", "max_body_bytes": configuration.maxBodyBytes = try int(key, value)
+            case "tls.cert_file", "tls_cert_file": configuration.tlsCertificatePath = try string(key, value)
+            case "tls.key_file", "tls_key_file": configuration.tlsKeyPath = try string(key, value)
+            case "secrets.env_references", "env_references":
+                guard case .array(let items) = value else { throw CofferError(.configInvalid, "\(key) must be an array of strings") }
+                configuration.envReferencePatterns = items.compactMap(\.stringValue)
+            default:
+                throw CofferError(.configInvalid, "unknown configuration key \(key)")
+            }
+        }
+    }
+
+    static func string(_ key: String, _ value: JSONValue) throws(CofferError) -> String {
+        guard let text = value.stringValue else { throw CofferError(.configInvalid, "\(key) must be a string") }
+        return text
+    }
+
+    static func int(_ key: String, _ value: JSONValue) throws(CofferError) -> Int {
+        guard case .number = value, let number = value.intValue else { throw CofferError(.configInvalid, "\(key) must be an integer") }
+        return number
+    }
+
+    /// Environment overrides: `COFFER_LISTEN`, `COFFER_PORT`, `COFFER_STORAGE_URL`, `COFFER_KV_MOUNT`,
+    /// `COFFER_TLS_CERT_FILE`, `COFFER_TLS_KEY_FILE`, `COFFER_ENV_REFERENCES` (comma-separated).
+    public static func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws(CofferError) {
+        if let value = environment["COFFER_LISTEN"] { configuration.host = value }
+        if let value = environment["COFFER_PORT"] {
+            guard let port = Int(value) else { throw CofferError(.configInvalid, "COFFER_PORT must be an integer") }
+            configuration.port = port
+        }
+        if let value = environment["COFFER_STORAGE_URL"] { configuration.storageURL = value }
+        if let value = environment["COFFER_KV_MOUNT"] { configuration.kvMount = value }
+        if let value = environment["COFFER_TLS_CERT_FILE"] { configuration.tlsCertificatePath = value }
+        if let value = environment["COFFER_TLS_KEY_FILE"] { configuration.tlsKeyPath = value }
+        if let value = environment["COFFER_ENV_REFERENCES"] {
+            configuration.envReferencePatterns = value.split(separator: ",").map { String($0) }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Synchronization
+
+/// Wall-clock time in milliseconds since the Unix epoch, injectable so tests control time.
+public protocol CofferClock: Sendable {
+    /// The current time in milliseconds since 1970-01-01T00:00:00Z.
+    var nowMillis: Int64 { get }
+}
+
+/// The system wall clock.
+public struct SystemClock: CofferClock {
+    /// Creates the system clock.
+    public init() {}
+    /// The current time in milliseconds.
+    public var nowMillis: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}
+
+/// A clock that moves only when told to; for tests.
+public final class ManualClock: CofferClock {
+    private let value: Mutex<Int64>
+    /// Starts at `millis`.
+    public init(millis: Int64 = 1_700_000_000_000) { value = Mutex(millis) }
+    /// The current manual time.
+    public var nowMillis: Int64 { value.withLock { $0 } }
+    /// Moves time forward by `millis`.
+    public func advance(millis: Int64) { value.withLock { $0 += millis } }
+}
+
+/// Formats timestamps as RFC 3339 with fractional seconds in UTC, as Vault does.
+public enum Timestamp {
+    /// RFC 3339 with milliseconds, e.g. `2026-11-24T06:42:00.123Z`.
+    public static func rfc3339(_ millis: Int64) -> String {
+        let seconds = Int(millis / 1000)
+        let fraction = Int(millis % 1000)
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
+    }
+
+    /// Parses a duration like `30s`, `15m`, `24h`, `7d` or plain seconds; `nil` if malformed.
+    public static func parseDuration(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let unit = trimmed.last else { return nil }
+        let multipliers: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let multiplier = multipliers[unit] {
+            guard let number = Int64(trimmed.dropLast()), number >= 0 else { return nil }
+            return number * multiplier
+        }
+        guard let number = Int64(trimmed), number >= 0 else { return nil }
+        return number
+    }
+}

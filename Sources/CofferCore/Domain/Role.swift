@@ -1,0 +1,61 @@
+/// A token's role within its tenant (Zerq's RBAC).
+public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
+    /// Reads secrets and metadata.
+    case viewer
+    /// Creates, updates and deletes secrets.
+    case modifier
+    /// Reads the audit log and nothing else.
+    case auditor
+    /// Everything, including tokens, tenants and audit retention.
+    case admin
+
+    /// What a request wants to do.
+    public enum Action: Sendable, CaseIterable {
+        /// Read secret values or metadata, list paths.
+        case readSecrets
+        /// Write, delete, undelete, destroy secrets and metadata.
+        case writeSecrets
+        /// Read the audit log.
+        case readAudit
+        /// Create tokens of a role no higher than one's own.
+        case createTokens
+        /// Manage the keyring (rotate data keys, re-encrypt).
+        case manageKeyring
+        /// Create and list tenants (admins of the system tenant only).
+        case manageTenants
+    }
+
+    /// Whether this role may perform `action`.
+    public func allows(_ action: Action) -> Bool {
+        switch (self, action) {
+        case (.admin, _): return true
+        case (.auditor, .readAudit): return true
+        case (.auditor, _): return false
+        case (.viewer, .readSecrets), (.modifier, .readSecrets), (.modifier, .writeSecrets): return true
+        case (.viewer, .createTokens), (.modifier, .createTokens): return true
+        default: return false
+        }
+    }
+
+    /// Whether a token of this role may mint a token of `role`.
+    public func canGrant(_ role: Role) -> Bool {
+        switch self {
+        case .admin: return true
+        case .auditor: return false
+        case .modifier: return role == .viewer || role == .modifier
+        case .viewer: return role == .viewer
+        }
+    }
+
+    private var rank: Int {
+        switch self {
+        case .viewer: 0
+        case .auditor: 1
+        case .modifier: 2
+        case .admin: 3
+        }
+    }
+
+    /// Orders roles by privilege.
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+}

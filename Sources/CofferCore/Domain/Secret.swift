@@ -1,0 +1,122 @@
+/// Metadata of a KV v2 secret (per path), as Vault's `metadata/` endpoint describes it.
+public struct SecretMetadata: Sendable, Hashable {
+    /// Tenant id.
+    public var tenantID: String
+    /// Mount name (e.g. `secret`).
+    public var mount: String
+    /// Path within the mount, without leading or trailing slash.
+    public var path: String
+    /// Latest version number (0 if none written).
+    public var currentVersion: Int
+    /// Oldest version still kept.
+    public var oldestVersion: Int
+    /// Versions to keep; 0 means the mount default.
+    public var maxVersions: Int
+    /// Whether writes must carry `cas`.
+    public var casRequired: Bool
+    /// Seconds after which versions are deleted (0 = never); stored, reported.
+    public var deleteVersionAfterSeconds: Int64
+    /// Free-form, non-secret metadata.
+    public var customMetadata: [String: String]
+    /// Creation time, ms.
+    public var createdAt: Int64
+    /// Last update time, ms.
+    public var updatedAt: Int64
+
+    /// Creates metadata.
+    public init(
+        tenantID: String, mount: String, path: String, currentVersion: Int = 0, oldestVersion: Int = 0,
+        maxVersions: Int = 0, casRequired: Bool = false, deleteVersionAfterSeconds: Int64 = 0,
+        customMetadata: [String: String] = [:], createdAt: Int64, updatedAt: Int64
+    ) {
+        self.tenantID = tenantID
+        self.mount = mount
+        self.path = path
+        self.currentVersion = currentVersion
+        self.oldestVersion = oldestVersion
+        self.maxVersions = maxVersions
+        self.casRequired = casRequired
+        self.deleteVersionAfterSeconds = deleteVersionAfterSeconds
+        self.customMetadata = customMetadata
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// One stored version of a secret.
+public struct SecretVersion: Sendable, Hashable {
+    /// Version number, from 1.
+    public var version: Int
+    /// Creation time, ms.
+    public var createdAt: Int64
+    /// Soft-deletion time, ms.
+    public var deletedAt: Int64?
+    /// Whether the value was destroyed (blob erased).
+    public var destroyed: Bool
+    /// The sealed value; `nil` once destroyed.
+    public var blob: [UInt8]?
+    /// Data-key version the blob is sealed with (for re-encryption audits).
+    public var keyVersion: Int
+    /// Field name → environment variable name, for fields that are `$ENV` references.
+    public var references: [String: String]
+
+    /// Creates a version.
+    public init(
+        version: Int, createdAt: Int64, deletedAt: Int64? = nil, destroyed: Bool = false, blob: [UInt8]?,
+        keyVersion: Int, references: [String: String] = [:]
+    ) {
+        self.version = version
+        self.createdAt = createdAt
+        self.deletedAt = deletedAt
+        self.destroyed = destroyed
+        self.blob = blob
+        self.keyVersion = keyVersion
+        self.references = references
+    }
+}
+
+/// The changes a metadata write applies (`nil` = leave as is).
+public struct SecretMetadataUpdate: Sendable, Hashable {
+    /// New max versions.
+    public var maxVersions: Int?
+    /// New CAS requirement.
+    public var casRequired: Bool?
+    /// New delete-version-after, seconds.
+    public var deleteVersionAfterSeconds: Int64?
+    /// Replacement custom metadata.
+    public var customMetadata: [String: String]?
+
+    /// Creates an update.
+    public init(maxVersions: Int? = nil, casRequired: Bool? = nil, deleteVersionAfterSeconds: Int64? = nil, customMetadata: [String: String]? = nil) {
+        self.maxVersions = maxVersions
+        self.casRequired = casRequired
+        self.deleteVersionAfterSeconds = deleteVersionAfterSeconds
+        self.customMetadata = customMetadata
+    }
+}
+
+/// What a KV write asks the store to persist; the store assigns the version and calls `seal`.
+public struct SecretWrite: Sendable {
+    /// Check-and-set: the version the caller believes is current (0 = must not exist).
+    public var cas: Int?
+    /// Versions kept when metadata says 0.
+    public var defaultMaxVersions: Int
+    /// Data-key version `seal` will use.
+    public var keyVersion: Int
+    /// Reference fields of this value.
+    public var references: [String: String]
+    /// Encrypts the value for the version number the store assigns.
+    public var seal: @Sendable (Int) throws(CofferError) -> [UInt8]
+
+    /// Creates a write.
+    public init(
+        cas: Int?, defaultMaxVersions: Int, keyVersion: Int, references: [String: String],
+        seal: @escaping @Sendable (Int) throws(CofferError) -> [UInt8]
+    ) {
+        self.cas = cas
+        self.defaultMaxVersions = defaultMaxVersions
+        self.keyVersion = keyVersion
+        self.references = references
+        self.seal = seal
+    }
+}

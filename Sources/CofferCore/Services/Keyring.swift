@@ -1,0 +1,119 @@
+import Foundation
+import Synchronization
+
+/// The unlocked keyring: the active root key, the credential-hashing key, and a cache of
+/// unwrapped tenant data keys. Old data-key versions stay readable; new writes use the active one.
+public final class Keyring: Sendable {
+    /// Name of the system key used to hash tokens and API keys.
+    public static let credentialHashKeyName = "credential-hmac"
+
+    /// The active root key's version.
+    public let rootVersion: Int
+    private let rootKey: RootKey
+    /// Keyed hasher for tokens and API keys.
+    public let hasher: CredentialHasher
+    private let store: any KeyringStore
+    private let tenants: any TenantStore
+    private let clock: any CofferClock
+    private let cache = Mutex<[String: [Int: DataKey]]>([:])
+
+    private init(rootKey: RootKey, hasher: CredentialHasher, store: any KeyringStore, tenants: any TenantStore, clock: any CofferClock) {
+        self.rootKey = rootKey
+        self.rootVersion = rootKey.version
+        self.hasher = hasher
+        self.store = store
+        self.tenants = tenants
+        self.clock = clock
+    }
+
+    /// Unlocks the keyring with `source`, initialising it on an empty store.
+    /// Fails with `ROOT_KEY_INVALID` (naming the variable, never the key) if the key does not match.
+    public static func open(storage: any CofferStorage, source: RootKeySource, clock: any CofferClock = SystemClock()) async throws -> Keyring {
+        let records = try await storage.keyring.rootKeyRecords()
+        guard let active = records.first(where: \.active) else {
+            return try await initialise(storage: storage, source: source, clock: clock)
+        }
+        let rootKey: RootKey
+        let origin: String
+        switch source {
+        case .key(let bytes, let from):
+            rootKey = try RootKey(version: active.version, bytes: bytes)
+            origin = from
+        case .passphrase(let passphrase, _):
+            guard let json = active.kdfJSON, let kdf = try? JSONDecoder().decode(PassphraseKDF.self, from: Data(json.utf8)) else {
+                throw CofferError(.rootKeyInvalid, "this data store was initialised with a root key, not a passphrase: set COFFER_ROOT_KEY or COFFER_ROOT_KEY_FILE")
+            }
+            rootKey = try RootKey(version: active.version, bytes: try kdf.deriveKey(passphrase: passphrase))
+            origin = "COFFER_ROOT_PASSPHRASE"
+        }
+        guard rootKey.verify(check: active.check) else {
+            throw CofferError(.rootKeyInvalid, "\(origin) does not match root key version \(active.version) of this data store")
+        }
+        guard let hashKey = try await storage.keyring.systemKey(named: credentialHashKeyName), hashKey.rootVersion == rootKey.version else {
+            throw CofferError(.rootKeyInvalid, "the keyring is incomplete: the credential hashing key is missing")
+        }
+        let hasher = CredentialHasher(keyBytes: try rootKey.unwrapSystemKey(hashKey.wrapped, name: credentialHashKeyName))
+        return Keyring(rootKey: rootKey, hasher: hasher, store: storage.keyring, tenants: storage.tenants, clock: clock)
+    }
+
+    private static func initialise(storage: any CofferStorage, source: RootKeySource, clock: any CofferClock) async throws -> Keyring {
+        let rootKey: RootKey
+        var kdfJSON: String?
+        switch source {
+        case .key(let bytes, _):
+            rootKey = try RootKey(version: 1, bytes: bytes)
+        case .passphrase(let passphrase, let algorithm):
+            let kdf = PassphraseKDF.generate(algorithm)
+            rootKey = try RootKey(version: 1, bytes: try kdf.deriveKey(passphrase: passphrase))
+            kdfJSON = String(decoding: try JSONEncoder().encode(kdf), as: UTF8.self)
+        }
+        let hashKeyBytes = SecureRandom.bytes(32)
+        let record = RootKeyRecord(version: 1, check: try rootKey.makeCheck(), kdfJSON: kdfJSON, active: true, createdAt: clock.nowMillis)
+        try await storage.keyring.installRootKey(
+            record, systemKeys: [credentialHashKeyName: try rootKey.wrapSystemKey(hashKeyBytes, name: credentialHashKeyName)])
+        return Keyring(
+            rootKey: rootKey, hasher: CredentialHasher(keyBytes: hashKeyBytes), store: storage.keyring, tenants: storage.tenants, clock: clock)
+    }
+
+    /// A fresh, wrapped first data key for a new tenant.
+    public func newTenantKey(tenantID: String) throws(CofferError) -> WrappedDataKey {
+        let key = DataKey.generate(version: 1)
+        return WrappedDataKey(
+            tenantID: tenantID, version: 1, rootVersion: rootVersion, wrapped: try rootKey.wrap(key, tenantID: tenantID),
+            createdAt: clock.nowMillis)
+    }
+
+    /// The data key of `version` for a tenant, unwrapping and caching it on first use.
+    public func dataKey(tenantID: String, version: Int) async throws -> DataKey {
+        if let key = cache.withLock({ $0[tenantID]?[version] }) { return key }
+        let wrapped = try await store.dataKeys(tenantID: tenantID)
+        guard let record = wrapped.first(where: { $0.version == version }) else {
+            throw CofferError(.keyVersionUnknown, "data key version \(version) does not exist for this tenant")
+        }
+        guard record.rootVersion == rootVersion else {
+            throw CofferError(.keyVersionUnknown, "data key version \(version) is wrapped by an unknown root key version")
+        }
+        let key = try rootKey.unwrap(record.wrapped, tenantID: tenantID, version: version)
+        cache.withLock { $0[tenantID, default: [:]][version] = key }
+        return key
+    }
+
+    /// Creates data-key version N+1 for a tenant and makes it active. Returns the new version.
+    public func rotateDataKey(tenantID: String) async throws -> Int {
+        let existing = try await store.dataKeys(tenantID: tenantID)
+        let version = (existing.map(\.version).max() ?? 0) + 1
+        let key = DataKey.generate(version: version)
+        try await store.addDataKey(
+            WrappedDataKey(
+                tenantID: tenantID, version: version, rootVersion: rootVersion, wrapped: try rootKey.wrap(key, tenantID: tenantID),
+                createdAt: clock.nowMillis))
+        cache.withLock { $0[tenantID, default: [:]][version] = key }
+        return version
+    }
+
+    /// Points a tenant's writes back at an existing data-key version (rollback).
+    public func activate(tenantID: String, version: Int) async throws {
+        _ = try await dataKey(tenantID: tenantID, version: version)
+        try await store.setActiveDataKey(tenantID: tenantID, version: version)
+    }
+}

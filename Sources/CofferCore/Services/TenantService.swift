@@ -1,0 +1,33 @@
+/// Creates tenants (each with its own first data key) and initialises a new Coffer.
+public struct TenantService: Sendable {
+    private let tenants: any TenantStore
+    private let keyring: Keyring
+    private let tokens: TokenService
+    private let clock: any CofferClock
+
+    /// Creates the service.
+    public init(tenants: any TenantStore, keyring: Keyring, tokens: TokenService, clock: any CofferClock) {
+        self.tenants = tenants
+        self.keyring = keyring
+        self.tokens = tokens
+        self.clock = clock
+    }
+
+    /// Creates a tenant and an admin token for it (returned once).
+    public func create(name: String, environment: TenantEnvironment, isSystem: Bool = false) async throws -> (Tenant, String) {
+        guard Tenant.isValidName(name) else {
+            throw CofferError(.invalidRequest, "tenant names are 1-64 characters of a-z, 0-9, '-' and '_'")
+        }
+        let id = Base62.encode(SecureRandom.bytes(16), minLength: 22)
+        let tenant = Tenant(id: id, name: name, environment: environment, activeKeyVersion: 1, isSystem: isSystem, createdAt: clock.nowMillis)
+        try await tenants.createTenant(tenant, firstKey: try keyring.newTenantKey(tenantID: id))
+        let (token, _) = try await tokens.create(tenantID: id, role: .admin, displayName: "\(name)-admin", ttlSeconds: 0, parent: nil)
+        return (tenant, token)
+    }
+
+    /// Initialises an empty Coffer: the system tenant and its root (admin) token. `nil` if already initialised.
+    public func initialise(name: String, environment: TenantEnvironment) async throws -> (Tenant, String)? {
+        guard try await tenants.listTenants().isEmpty else { return nil }
+        return try await create(name: name, environment: environment, isSystem: true)
+    }
+}

@@ -1,0 +1,63 @@
+/// Issues, authenticates and revokes access tokens.
+public struct TokenService: Sendable {
+    private let store: any TokenStore
+    private let hasher: CredentialHasher
+    private let clock: any CofferClock
+
+    /// Creates the service.
+    public init(store: any TokenStore, hasher: CredentialHasher, clock: any CofferClock) {
+        self.store = store
+        self.hasher = hasher
+        self.clock = clock
+    }
+
+    /// Mints a token. The returned string is the only copy; only its keyed hash is stored.
+    public func create(
+        tenantID: String, role: Role, displayName: String, ttlSeconds: Int64, parent: TokenRecord?
+    ) async throws -> (token: String, record: TokenRecord) {
+        if let parent {
+            guard parent.role.canGrant(role) else {
+                throw CofferError(.permissionDenied, "a \(parent.role.rawValue) token cannot create a \(role.rawValue) token")
+            }
+        }
+        guard ttlSeconds >= 0, ttlSeconds <= 10 * 365 * 86400 else {
+            throw CofferError(.invalidRequest, "ttl must be between 0 and 10 years")
+        }
+        let now = clock.nowMillis
+        var expiresAt: Int64? = ttlSeconds > 0 ? now + ttlSeconds * 1000 : nil
+        if let parentExpiry = parent?.expiresAt {
+            expiresAt = min(expiresAt ?? parentExpiry, parentExpiry)
+        }
+        let token = AccessToken.generate()
+        let record = TokenRecord(
+            accessor: AccessToken.generateAccessor(), tenantID: tenantID, hash: hasher.hash(token), role: role,
+            displayName: displayName, createdAt: now, expiresAt: expiresAt, parentAccessor: parent?.accessor,
+            ttlSeconds: ttlSeconds)
+        try await store.insertToken(record)
+        return (token, record)
+    }
+
+    /// The usable token record for a presented token, or `UNAUTHENTICATED`.
+    public func authenticate(_ token: String) async throws -> TokenRecord {
+        guard AccessToken.looksValid(token) else {
+            throw CofferError(.unauthenticated, "missing or invalid token")
+        }
+        let hash = hasher.hash(token)
+        guard let record = try await store.token(hash: hash), ConstantTime.equals(record.hash, hash),
+            record.isUsable(at: clock.nowMillis)
+        else {
+            throw CofferError(.unauthenticated, "missing or invalid token")
+        }
+        return record
+    }
+
+    /// Revokes a token by accessor within a tenant.
+    public func revoke(accessor: String, tenantID: String) async throws -> Bool {
+        try await store.revokeToken(accessor: accessor, tenantID: tenantID, at: clock.nowMillis)
+    }
+
+    /// Looks a token up by accessor within a tenant.
+    public func lookup(accessor: String, tenantID: String) async throws -> TokenRecord? {
+        try await store.token(accessor: accessor, tenantID: tenantID)
+    }
+}

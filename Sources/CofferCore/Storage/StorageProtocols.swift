@@ -1,0 +1,83 @@
+/// Persistence of tenants and their wrapped data keys.
+public protocol TenantStore: Sendable {
+    /// Inserts a tenant together with its first wrapped data key, atomically.
+    /// Throws `TENANT_EXISTS` if the name is taken.
+    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey) async throws
+    /// The tenant with this id.
+    func tenant(id: String) async throws -> Tenant?
+    /// The tenant with this name.
+    func tenant(named name: String) async throws -> Tenant?
+    /// All tenants by name.
+    func listTenants() async throws -> [Tenant]
+}
+
+/// Persistence of the keyring: root-key records, system keys and tenant data keys.
+public protocol KeyringStore: Sendable {
+    /// All root-key records.
+    func rootKeyRecords() async throws -> [RootKeyRecord]
+    /// Records a root key and makes it the only active one; stores `systemKeys` (name → wrapped) with it.
+    func installRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]]) async throws
+    /// A wrapped system key by name.
+    func systemKey(named name: String) async throws -> (rootVersion: Int, wrapped: [UInt8])?
+    /// All data keys of a tenant.
+    func dataKeys(tenantID: String) async throws -> [WrappedDataKey]
+    /// Adds a data key and makes it the tenant's active version.
+    func addDataKey(_ key: WrappedDataKey) async throws
+    /// Points the tenant's active version at an existing data key.
+    func setActiveDataKey(tenantID: String, version: Int) async throws
+}
+
+/// Persistence of access tokens (as keyed hashes).
+public protocol TokenStore: Sendable {
+    /// Inserts a token record.
+    func insertToken(_ token: TokenRecord) async throws
+    /// The token with this keyed hash.
+    func token(hash: [UInt8]) async throws -> TokenRecord?
+    /// The token with this accessor in a tenant.
+    func token(accessor: String, tenantID: String) async throws -> TokenRecord?
+    /// Marks a token revoked; returns whether it existed and was not revoked.
+    func revokeToken(accessor: String, tenantID: String, at time: Int64) async throws -> Bool
+}
+
+/// Persistence of KV v2 secrets.
+public protocol SecretStore: Sendable {
+    /// Metadata of a path.
+    func metadata(tenantID: String, mount: String, path: String) async throws -> SecretMetadata?
+    /// All kept versions of a path, ascending.
+    func versions(tenantID: String, mount: String, path: String) async throws -> [SecretVersion]
+    /// Writes a new version atomically: checks CAS, assigns the version, seals, prunes beyond max versions.
+    func write(tenantID: String, mount: String, path: String, _ write: SecretWrite, at time: Int64) async throws -> (SecretMetadata, SecretVersion)
+    /// Sets or clears (`nil`) the deletion time of versions; returns how many changed.
+    @discardableResult
+    func setDeletion(tenantID: String, mount: String, path: String, versions: [Int], deletedAt: Int64?) async throws -> Int
+    /// Erases the blobs of versions; returns how many changed.
+    @discardableResult
+    func destroy(tenantID: String, mount: String, path: String, versions: [Int]) async throws -> Int
+    /// Creates or updates metadata.
+    func updateMetadata(tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64) async throws -> SecretMetadata
+    /// Deletes metadata and every version of a path; returns whether it existed.
+    @discardableResult
+    func deleteAll(tenantID: String, mount: String, path: String) async throws -> Bool
+    /// Paths in a mount starting with `prefix`.
+    func paths(tenantID: String, mount: String, prefix: String) async throws -> [String]
+    /// Number of stored (not destroyed) versions sealed with a given data-key version.
+    func countVersions(tenantID: String, keyVersion: Int) async throws -> Int
+    /// Up to `limit` (path, mount, version) rows sealed below `keyVersion`, for re-encryption.
+    func versionsBelow(tenantID: String, keyVersion: Int, limit: Int) async throws -> [(mount: String, path: String, version: SecretVersion)]
+    /// Replaces a version's blob if it is still sealed with `expectedKeyVersion`; returns whether it changed.
+    func replaceBlob(tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int) async throws -> Bool
+}
+
+/// Everything Coffer persists, behind one value.
+public protocol CofferStorage: Sendable {
+    /// Tenants.
+    var tenants: any TenantStore { get }
+    /// Keyring.
+    var keyring: any KeyringStore { get }
+    /// Tokens.
+    var tokens: any TokenStore { get }
+    /// KV secrets.
+    var secrets: any SecretStore { get }
+    /// Closes connections.
+    func shutdown() async throws
+}

@@ -1,0 +1,83 @@
+import Crypto
+
+/// Coffer's bearer tokens: `cft_` + 256 random bits in base62. Shown once, stored only as a keyed hash.
+public enum AccessToken {
+    /// The prefix every Coffer token starts with.
+    public static let prefix = "cft_"
+
+    /// A fresh token string.
+    public static func generate() -> String {
+        prefix + Base62.encode(SecureRandom.bytes(32), minLength: 43)
+    }
+
+    /// A fresh public accessor (an id that can be shown and logged).
+    public static func generateAccessor() -> String {
+        Base62.encode(SecureRandom.bytes(16), minLength: 22)
+    }
+
+    /// Whether `text` has the shape of a Coffer token (no lookup).
+    public static func looksValid(_ text: String) -> Bool {
+        guard text.hasPrefix(prefix) else { return false }
+        let body = text.dropFirst(prefix.count)
+        return (40...44).contains(body.count) && Base62.isValid(body)
+    }
+}
+
+/// Keyed hashing of credentials for storage and lookup (HMAC-SHA256 under a keyring-held key).
+public struct CredentialHasher: Sendable {
+    private let key: SymmetricKey
+
+    /// Creates a hasher from the 32-byte hashing key.
+    public init(keyBytes: [UInt8]) { key = SymmetricKey(data: keyBytes) }
+
+    /// HMAC-SHA256 of the credential's UTF-8 bytes.
+    public func hash(_ credential: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Array(credential.utf8), using: key))
+    }
+}
+
+/// A stored token (never the token itself).
+public struct TokenRecord: Sendable, Hashable {
+    /// Public id of the token.
+    public var accessor: String
+    /// Owning tenant.
+    public var tenantID: String
+    /// Keyed hash of the token.
+    public var hash: [UInt8]
+    /// Role.
+    public var role: Role
+    /// Human label.
+    public var displayName: String
+    /// Creation time, ms.
+    public var createdAt: Int64
+    /// Expiry, ms; `nil` = never.
+    public var expiresAt: Int64?
+    /// Revocation time, ms.
+    public var revokedAt: Int64?
+    /// The accessor of the token that created this one.
+    public var parentAccessor: String?
+    /// Requested TTL in seconds (0 = none).
+    public var ttlSeconds: Int64
+
+    /// Creates a record.
+    public init(
+        accessor: String, tenantID: String, hash: [UInt8], role: Role, displayName: String, createdAt: Int64,
+        expiresAt: Int64?, revokedAt: Int64? = nil, parentAccessor: String?, ttlSeconds: Int64
+    ) {
+        self.accessor = accessor
+        self.tenantID = tenantID
+        self.hash = hash
+        self.role = role
+        self.displayName = displayName
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.parentAccessor = parentAccessor
+        self.ttlSeconds = ttlSeconds
+    }
+
+    /// Whether the token authenticates at `now`.
+    public func isUsable(at now: Int64) -> Bool {
+        revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
+    }
+}

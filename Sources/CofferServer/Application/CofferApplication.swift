@@ -1,0 +1,52 @@
+import CofferCore
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+
+/// Assembles Coffer's Hummingbird application from a running ``CofferRuntime``.
+public enum CofferApplication {
+    /// The router with every controller and the hygiene middleware.
+    public static func router(runtime: CofferRuntime, logger: Logger) -> Router<CofferRequestContext> {
+        let router = Router(context: CofferRequestContext.self)
+        router.add(middleware: HygieneMiddleware(tlsEnabled: runtime.configuration.tlsEnabled, logger: logger))
+        SysController(runtime: runtime).addRoutes(to: router)
+        TokenController(runtime: runtime).addRoutes(to: router)
+        TenantController(runtime: runtime).addRoutes(to: router)
+        KeyringController(runtime: runtime).addRoutes(to: router)
+        KVController(runtime: runtime).addRoutes(to: router)
+        return router
+    }
+
+    /// The HTTP server builder: plain HTTP/1.1, or TLS 1.2+ when a certificate is configured.
+    public static func serverBuilder(_ configuration: ServerConfiguration) throws -> HTTPServerBuilder {
+        guard let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath else {
+            return .http1WithList()
+        }
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = .tlsv12
+            return try .tls(.http1WithList(), tlsConfiguration: tls)
+        } catch {
+            throw CofferError(.configInvalid, "cannot load the TLS certificate or key (tls_cert_file, tls_key_file)")
+        }
+    }
+
+    /// A runnable application. `onServerRunning` receives the bound port.
+    public static func make(
+        runtime: CofferRuntime, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let configuration = runtime.configuration
+        return Application(
+            router: router(runtime: runtime, logger: logger),
+            server: try serverBuilder(configuration),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}

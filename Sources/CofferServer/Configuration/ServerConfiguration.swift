@@ -1,0 +1,43 @@
+import CofferCore
+
+/// Everything the server needs to start, from `coffer serve`'s config file, environment and flags.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind.
+    public var host: String = "127.0.0.1"
+    /// Port to bind (0 = any free port).
+    public var port: Int = 8200
+    /// Storage URL: `sqlite:///path/coffer.db` or `postgres://…`.
+    public var storageURL: String = "sqlite://./.coffer/coffer.db"
+    /// Name of the KV v2 mount (`/v1/<mount>/…`).
+    public var kvMount: String = "secret"
+    /// Largest accepted request body, bytes.
+    public var maxBodyBytes: Int = 1 << 20
+    /// PEM certificate chain path; enables TLS 1.2+ with `tlsKeyPath`.
+    public var tlsCertificatePath: String?
+    /// PEM private key path.
+    public var tlsKeyPath: String?
+    /// Environment-variable names or `PREFIX_*` patterns that `$NAME` values may resolve to.
+    public var envReferencePatterns: [String] = []
+    /// Versions kept per secret when metadata says 0.
+    public var defaultMaxVersions: Int = 10
+    /// Whether this server runs in `coffer dev` mode (reported by health).
+    public var devMode: Bool = false
+
+    /// Default configuration.
+    public init() {}
+
+    /// Whether TLS is configured.
+    public var tlsEnabled: Bool { tlsCertificatePath != nil && tlsKeyPath != nil }
+
+    /// Checks values that would otherwise fail late.
+    public func validate() throws(CofferError) {
+        guard (0...65535).contains(port) else { throw CofferError(.configInvalid, "port must be 0-65535") }
+        guard Tenant.isValidName(kvMount), kvMount != "sys", kvMount != "auth" else {
+            throw CofferError(.configInvalid, "kv_mount must be a simple name other than sys and auth")
+        }
+        guard maxBodyBytes >= 1024 else { throw CofferError(.configInvalid, "max_body_bytes must be at least 1024") }
+        guard (tlsCertificatePath == nil) == (tlsKeyPath == nil) else {
+            throw CofferError(.configInvalid, "tls_cert_file and tls_key_file must be given together")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import CofferCore
+import HTTPTypes
+import Hummingbird
+
+/// `/v1/sys/keyring`: the tenant's data-key versions, rotation, resumable re-encryption and rollback (admins).
+public struct KeyringController: Sendable {
+    let runtime: CofferRuntime
+    let body: BodyReader
+
+    /// Creates the controller.
+    public init(runtime: CofferRuntime) {
+        self.runtime = runtime
+        self.body = BodyReader(limit: runtime.configuration.maxBodyBytes)
+    }
+
+    /// Registers the routes.
+    public func addRoutes(to router: Router<CofferRequestContext>) {
+        router.get("/v1/sys/keyring") { request, context in try await status(request, context) }
+        router.post("/v1/sys/keyring/rotate") { request, context in
+            let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
+            let version = try await runtime.keyring.rotateDataKey(tenantID: caller.tenant.id)
+            return VaultResponse.data(["active_version": .int(version)], context: context)
+        }
+        router.post("/v1/sys/keyring/reencrypt") { request, context in try await reencrypt(request, context) }
+        router.post("/v1/sys/keyring/rollback") { request, context in try await rollback(request, context) }
+    }
+
+    func status(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
+        var versions: [JSONValue] = []
+        for key in try await runtime.storage.keyring.dataKeys(tenantID: caller.tenant.id) {
+            let count = try await runtime.storage.secrets.countVersions(tenantID: caller.tenant.id, keyVersion: key.version)
+            versions.append([
+                "version": .int(key.version), "root_version": .int(key.rootVersion), "created_time": .string(Timestamp.rfc3339(key.createdAt)),
+                "secrets": .int(count),
+            ])
+        }
+        return VaultResponse.data(
+            ["active_version": .int(caller.tenant.activeKeyVersion), "root_version": .int(runtime.keyring.rootVersion), "versions": .array(versions)],
+            context: context)
+    }
+
+    func reencrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
+        let object = try await body.object(request)
+        let batchSize = try object.int("batch_size") ?? 100
+        let maxBatches = try object.int("max_batches") ?? Int.max
+        guard (1...10_000).contains(batchSize), maxBatches > 0 else {
+            throw CofferError(.invalidRequest, "batch_size must be 1-10000 and max_batches positive")
+        }
+        var total = 0
+        var batches = 0
+        while batches < maxBatches {
+            let done = try await runtime.secrets.reencryptBatch(tenant: caller.tenant, batchSize: batchSize)
+            if done == 0 { break }
+            total += done
+            batches += 1
+        }
+        var remaining = 0
+        for key in try await runtime.storage.keyring.dataKeys(tenantID: caller.tenant.id) where key.version < caller.tenant.activeKeyVersion {
+            remaining += try await runtime.storage.secrets.countVersions(tenantID: caller.tenant.id, keyVersion: key.version)
+        }
+        return VaultResponse.data(
+            ["reencrypted": .int(total), "batches": .int(batches), "remaining": .int(remaining), "active_version": .int(caller.tenant.activeKeyVersion)],
+            context: context)
+    }
+
+    func rollback(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
+        let object = try await body.object(request)
+        guard let version = try object.int("to_version"), version > 0 else { throw CofferError(.invalidRequest, "missing to_version") }
+        guard let reason = try object.string("reason"), !reason.isEmpty else {
+            throw CofferError(.invalidRequest, "a reason is required for a key rollback")
+        }
+        try await runtime.keyring.activate(tenantID: caller.tenant.id, version: version)
+        return VaultResponse.data(["active_version": .int(version), "reason": .string(reason)], context: context)
+    }
+}

@@ -1,0 +1,102 @@
+import CofferCore
+import HTTPTypes
+import Hummingbird
+
+/// Vault-shaped token endpoints under `/v1/auth/token/`.
+public struct TokenController: Sendable {
+    let runtime: CofferRuntime
+    let body: BodyReader
+    var auth: Authenticator { runtime.authenticator }
+
+    /// Creates the controller.
+    public init(runtime: CofferRuntime) {
+        self.runtime = runtime
+        self.body = BodyReader(limit: runtime.configuration.maxBodyBytes)
+    }
+
+    /// Registers the routes.
+    public func addRoutes(to router: Router<CofferRequestContext>) {
+        router.post("/v1/auth/token/create") { request, context in try await create(request, context) }
+        router.get("/v1/auth/token/lookup-self") { request, context in try await lookupSelf(request, context) }
+        router.post("/v1/auth/token/lookup-self") { request, context in try await lookupSelf(request, context) }
+        router.post("/v1/auth/token/lookup-accessor") { request, context in try await lookupAccessor(request, context) }
+        router.post("/v1/auth/token/revoke-self") { request, context in
+            let caller = try await auth.authenticate(request)
+            _ = try await runtime.tokens.revoke(accessor: caller.token.accessor, tenantID: caller.tenant.id)
+            return VaultResponse.noContent()
+        }
+        router.post("/v1/auth/token/revoke-accessor") { request, context in try await revokeAccessor(request, context) }
+    }
+
+    func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .createTokens)
+        let object = try await body.object(request)
+        var role = caller.token.role
+        if let name = try object.string("role") {
+            guard let parsed = Role(rawValue: name) else { throw CofferError(.invalidRequest, "role must be viewer, modifier, auditor or admin") }
+            role = parsed
+        } else if case .array(let policies) = object["policies"] ?? .null, let first = policies.first?.stringValue, let parsed = Role(rawValue: first) {
+            role = parsed
+        }
+        let ttl = try object.duration("ttl") ?? 0
+        let displayName = try object.string("display_name") ?? "token"
+        guard displayName.utf8.count <= 128 else { throw CofferError(.invalidRequest, "display_name is at most 128 bytes") }
+        let (token, record) = try await runtime.tokens.create(
+            tenantID: caller.tenant.id, role: role, displayName: displayName, ttlSeconds: ttl, parent: caller.token)
+        return VaultResponse.envelope(
+            data: nil,
+            auth: [
+                "client_token": .string(token), "accessor": .string(record.accessor), "policies": [.string(role.rawValue)],
+                "token_policies": [.string(role.rawValue)], "metadata": nil, "lease_duration": .int(ttl), "renewable": false,
+                "entity_id": "", "token_type": "service", "orphan": false, "coffer_role": .string(role.rawValue),
+                "coffer_tenant": .string(caller.tenant.name),
+            ], context: context)
+    }
+
+    func lookupSelf(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authenticate(request)
+        return VaultResponse.data(Self.describe(caller.token, tenant: caller.tenant, now: runtime.clock.nowMillis), context: context)
+    }
+
+    func lookupAccessor(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .createTokens)
+        guard let accessor = try await body.object(request).string("accessor") else {
+            throw CofferError(.invalidRequest, "missing accessor")
+        }
+        guard let record = try await runtime.tokens.lookup(accessor: accessor, tenantID: caller.tenant.id),
+            caller.token.role == .admin || record.parentAccessor == caller.token.accessor || record.accessor == caller.token.accessor
+        else {
+            throw CofferError(.notFound, "no token with this accessor")
+        }
+        return VaultResponse.data(Self.describe(record, tenant: caller.tenant, now: runtime.clock.nowMillis), context: context)
+    }
+
+    func revokeAccessor(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authenticate(request)
+        guard let accessor = try await body.object(request).string("accessor") else {
+            throw CofferError(.invalidRequest, "missing accessor")
+        }
+        guard let record = try await runtime.tokens.lookup(accessor: accessor, tenantID: caller.tenant.id) else {
+            throw CofferError(.notFound, "no token with this accessor")
+        }
+        guard caller.token.role == .admin || record.parentAccessor == caller.token.accessor || record.accessor == caller.token.accessor else {
+            throw CofferError(.permissionDenied, "only admins, the creating token or the token itself may revoke it")
+        }
+        _ = try await runtime.tokens.revoke(accessor: accessor, tenantID: caller.tenant.id)
+        return VaultResponse.noContent()
+    }
+
+    /// Vault's lookup shape. The token itself is never echoed: `id` carries the accessor.
+    static func describe(_ token: TokenRecord, tenant: Tenant, now: Int64) -> JSONValue {
+        let remaining = token.expiresAt.map { max(0, ($0 - now) / 1000) } ?? 0
+        return [
+            "accessor": .string(token.accessor), "id": .string(token.accessor), "creation_time": .int(token.createdAt / 1000),
+            "creation_ttl": .int(token.ttlSeconds), "display_name": .string(token.displayName),
+            "expire_time": token.expiresAt.map { .string(Timestamp.rfc3339($0)) } ?? .null, "explicit_max_ttl": 0,
+            "ttl": .int(remaining), "policies": [.string(token.role.rawValue)], "meta": nil, "num_uses": 0,
+            "orphan": .bool(token.parentAccessor == nil), "path": "auth/token/create", "renewable": false, "type": "service",
+            "namespace_path": .string(tenant.name + "/"), "coffer_role": .string(token.role.rawValue),
+            "coffer_tenant": .string(tenant.name), "revoked": .bool(token.revokedAt != nil),
+        ]
+    }
+}

@@ -1,0 +1,32 @@
+import CofferCore
+import HTTPTypes
+import Hummingbird
+
+/// Maps Coffer's error codes to HTTP statuses; the only place that decides them.
+public enum ErrorStatus {
+    /// The HTTP status for a code.
+    public static func status(for code: ErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .invalidRequest, .malformedJSON, .casMismatch, .casRequired: return .badRequest
+        case .payloadTooLarge: return .contentTooLarge
+        case .unauthenticated, .permissionDenied, .tenantMismatch: return .forbidden
+        case .notFound, .routeNotFound, .tenantNotFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
+        case .tenantExists: return .conflict
+        case .referenceUnresolved: return .unprocessableContent
+        case .storageUnavailable, .rootKeyInvalid: return .serviceUnavailable
+        default: return .internalServerError
+        }
+    }
+
+    /// The code for an HTTP status raised by the framework (unknown route, body too large, …).
+    public static func code(for status: HTTPResponse.Status) -> ErrorCode {
+        switch status.code {
+        case 404: return .routeNotFound
+        case 405: return .methodNotAllowed
+        case 413: return .payloadTooLarge
+        case 400..<500: return .invalidRequest
+        default: return .internalError
+        }
+    }
+}

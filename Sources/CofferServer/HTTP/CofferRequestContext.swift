@@ -1,0 +1,28 @@
+import CofferCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Per-request state: the request id and, once authenticated, the caller.
+public struct CofferRequestContext: RequestContext {
+    /// Hummingbird's core storage.
+    public var coreContext: CoreRequestContextStorage
+    /// The id returned in `X-Request-Id` and in bodies as `request_id`.
+    public var requestID: String
+    /// The authenticated caller, if any.
+    public var caller: Caller?
+
+    /// Creates a context for a new request.
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        requestID = UUID().uuidString.lowercased()
+    }
+}
+
+/// An authenticated caller: token and the tenant it acts in.
+public struct Caller: Sendable {
+    /// The token record.
+    public var token: TokenRecord
+    /// The tenant.
+    public var tenant: Tenant
+}

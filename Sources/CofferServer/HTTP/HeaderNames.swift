@@ -1,0 +1,29 @@
+import HTTPTypes
+import Hummingbird
+
+extension HTTPField.Name {
+    /// Builds a header name from a constant that is known to be a valid token.
+    static func constant(_ name: StaticString) -> HTTPField.Name {
+        guard let value = HTTPField.Name("\(name)") else { preconditionFailure("invalid header name constant \(name)") }
+        return value
+    }
+
+    /// `X-Request-Id`.
+    public static let requestID = constant("X-Request-Id")
+    /// `X-Vault-Token`.
+    public static let vaultToken = constant("X-Vault-Token")
+    /// `X-Vault-Namespace`.
+    public static let vaultNamespace = constant("X-Vault-Namespace")
+    /// `X-Coffer-Tenant`.
+    public static let cofferTenant = constant("X-Coffer-Tenant")
+    /// `X-Content-Type-Options`.
+    public static let contentTypeOptions = constant("X-Content-Type-Options")
+    /// `X-Frame-Options`.
+    public static let frameOptions = constant("X-Frame-Options")
+    /// `Content-Security-Policy`.
+    public static let contentSecurityPolicy = constant("Content-Security-Policy")
+    /// `Referrer-Policy`.
+    public static let referrerPolicy = constant("Referrer-Policy")
+    /// `Strict-Transport-Security`.
+    public static let strictTransportSecurity = constant("Strict-Transport-Security")
+}

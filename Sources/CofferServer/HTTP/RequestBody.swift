@@ -1,0 +1,96 @@
+import CofferCore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Reading request bodies with a size limit and strict JSON parsing.
+public struct BodyReader: Sendable {
+    /// Largest body accepted.
+    public let limit: Int
+
+    /// Creates a reader.
+    public init(limit: Int) { self.limit = limit }
+
+    /// The body's bytes; `PAYLOAD_TOO_LARGE` past the limit.
+    public func bytes(_ request: Request) async throws -> [UInt8] {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw CofferError(.payloadTooLarge, "request body exceeds \(limit) bytes")
+        }
+        do {
+            var buffer = try await request.body.collect(upTo: limit)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw CofferError(.payloadTooLarge, "request body exceeds \(limit) bytes")
+        }
+    }
+
+    /// The body as a JSON object; an empty body is `{}`. `MALFORMED_JSON` otherwise.
+    public func object(_ request: Request) async throws -> [String: JSONValue] {
+        let bytes = try await self.bytes(request)
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return [:] }
+        guard let value = JSONValue.parse(bytes) else {
+            throw CofferError(.malformedJSON, "request body is not valid JSON")
+        }
+        guard let object = value.objectValue else {
+            throw CofferError(.malformedJSON, "request body must be a JSON object")
+        }
+        return object
+    }
+}
+
+extension Dictionary where Key == String, Value == JSONValue {
+    /// An optional integer field; `INVALID_REQUEST` if present but not an integer.
+    public func int(_ key: String) throws(CofferError) -> Int? {
+        guard let value = self[key], value != .null else { return nil }
+        guard let number = value.intValue else { throw CofferError(.invalidRequest, "'\(key)' must be an integer") }
+        return number
+    }
+
+    /// An optional boolean field.
+    public func bool(_ key: String) throws(CofferError) -> Bool? {
+        guard let value = self[key], value != .null else { return nil }
+        guard let flag = value.boolValue else { throw CofferError(.invalidRequest, "'\(key)' must be a boolean") }
+        return flag
+    }
+
+    /// An optional string field.
+    public func string(_ key: String) throws(CofferError) -> String? {
+        guard let value = self[key], value != .null else { return nil }
+        guard let text = value.stringValue else { throw CofferError(.invalidRequest, "'\(key)' must be a string") }
+        return text
+    }
+
+    /// A list of integers (`versions`), accepting a JSON array or a comma-separated string.
+    public func intList(_ key: String) throws(CofferError) -> [Int] {
+        guard let value = self[key], value != .null else { return [] }
+        if case .array(let items) = value {
+            var out: [Int] = []
+            for item in items {
+                guard let number = item.intValue, number > 0 else { throw CofferError(.invalidRequest, "'\(key)' must list positive integers") }
+                out.append(number)
+            }
+            return out
+        }
+        if let text = value.stringValue {
+            var out: [Int] = []
+            for part in text.split(separator: ",") {
+                guard let number = Int(part.trimmingCharacters(in: .whitespaces)), number > 0 else {
+                    throw CofferError(.invalidRequest, "'\(key)' must list positive integers")
+                }
+                out.append(number)
+            }
+            return out
+        }
+        throw CofferError(.invalidRequest, "'\(key)' must be an array of integers")
+    }
+
+    /// A duration field given as seconds or a string like `30m`.
+    public func duration(_ key: String) throws(CofferError) -> Int64? {
+        guard let value = self[key], value != .null else { return nil }
+        if let number = value.intValue, number >= 0, case .number = value { return Int64(number) }
+        if let text = value.stringValue, let seconds = Timestamp.parseDuration(text) { return seconds }
+        throw CofferError(.invalidRequest, "'\(key)' must be a duration like 30s, 15m, 24h or a number of seconds")
+    }
+}
+
+import Foundation

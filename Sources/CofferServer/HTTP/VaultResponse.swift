@@ -1,0 +1,41 @@
+import CofferCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Builds JSON responses in Vault's envelope. `Content-Type` is exactly `application/json`
+/// (no charset): hvac parses bodies only when it sees that exact value.
+public enum VaultResponse {
+    /// A `200` envelope with `data`.
+    public static func data(_ data: JSONValue, context: CofferRequestContext, status: HTTPResponse.Status = .ok) -> Response {
+        envelope(data: data, auth: .null, context: context, status: status)
+    }
+
+    /// A Vault envelope.
+    public static func envelope(data: JSONValue, auth: JSONValue, context: CofferRequestContext, status: HTTPResponse.Status = .ok, warnings: JSONValue = .null) -> Response {
+        json(
+            [
+                "request_id": .string(context.requestID), "lease_id": "", "renewable": false, "lease_duration": 0,
+                "data": data, "wrap_info": nil, "warnings": warnings, "auth": auth,
+            ], status: status)
+    }
+
+    /// `204 No Content`.
+    public static func noContent() -> Response { Response(status: .noContent) }
+
+    /// An error body: `{"errors": [message], "code": CODE, "request_id": id}`.
+    public static func error(_ error: CofferError, requestID: String) -> Response {
+        json(["errors": [.string(error.message)], "code": .string(error.code.rawValue), "request_id": .string(requestID)],
+             status: ErrorStatus.status(for: error.code))
+    }
+
+    /// Any JSON value with a status.
+    public static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
+        let bytes = value.canonicalBytes()
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.contentLength] = String(bytes.count)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

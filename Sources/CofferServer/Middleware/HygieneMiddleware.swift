@@ -1,0 +1,57 @@
+import CofferCore
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost middleware: turns every error into Coffer's JSON error with a stable code and the
+/// request id, adds security headers and `X-Request-Id` to every response, and writes one access-log
+/// line per request (method, path, status, duration, request id — never headers or bodies).
+public struct HygieneMiddleware: RouterMiddleware {
+    /// The context type.
+    public typealias Context = CofferRequestContext
+    let tlsEnabled: Bool
+    let logger: Logger
+
+    /// Creates the middleware.
+    public init(tlsEnabled: Bool, logger: Logger) {
+        self.tlsEnabled = tlsEnabled
+        self.logger = logger
+    }
+
+    /// Handles a request.
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as CofferError {
+            response = VaultResponse.error(error, requestID: context.requestID)
+        } catch let error as HTTPError {
+            let code = ErrorStatus.code(for: error.status)
+            let message = code == .routeNotFound ? "unsupported path" : (code == .methodNotAllowed ? "unsupported operation" : error.status.reasonPhrase)
+            response = VaultResponse.json(
+                ["errors": [.string(message)], "code": .string(code.rawValue), "request_id": .string(context.requestID)], status: error.status)
+        } catch {
+            logger.error("unhandled error", metadata: ["request_id": .string(context.requestID), "error_type": .string("\(type(of: error))")])
+            response = VaultResponse.error(CofferError(.internalError, "internal error"), requestID: context.requestID)
+        }
+        response.headers[.requestID] = context.requestID
+        response.headers[.contentTypeOptions] = "nosniff"
+        response.headers[.frameOptions] = "DENY"
+        response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
+        response.headers[.referrerPolicy] = "no-referrer"
+        response.headers[.cacheControl] = "no-store"
+        if tlsEnabled {
+            response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains"
+        }
+        let elapsed = ContinuousClock.now - started
+        logger.info(
+            "request",
+            metadata: [
+                "request_id": .string(context.requestID), "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path), "status": .stringConvertible(response.status.code),
+                "duration_us": .stringConvertible(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000),
+            ])
+        return response
+    }
+}

@@ -1,0 +1,188 @@
+import CofferCore
+import Foundation
+
+struct SQLSecretStore: SecretStore {
+    let db: any SQLDatabase
+
+    func metadata(tenantID: String, mount: String, path: String) async throws -> SecretMetadata? {
+        try await Self.metadata(db, tenantID: tenantID, mount: mount, path: path, lock: "")
+    }
+
+    static func metadata(_ executor: any SQLExecutor, tenantID: String, mount: String, path: String, lock: String) async throws -> SecretMetadata? {
+        try await executor.query(
+            "SELECT * FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 AND path = $3" + lock,
+            [.text(tenantID), .text(mount), .text(path)]
+        ).first.map(decodeMetadata)
+    }
+
+    func versions(tenantID: String, mount: String, path: String) async throws -> [SecretVersion] {
+        try await db.query(
+            "SELECT * FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3 ORDER BY version",
+            [.text(tenantID), .text(mount), .text(path)]
+        ).map(Self.decodeVersion)
+    }
+
+    func write(tenantID: String, mount: String, path: String, _ write: SecretWrite, at time: Int64) async throws -> (SecretMetadata, SecretVersion) {
+        let lock = db.forUpdate
+        return try await db.transaction { tx in
+            let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
+            var metadata = try await Self.metadata(tx, tenantID: tenantID, mount: mount, path: path, lock: lock)
+            if metadata == nil {
+                try await tx.query(
+                    """
+                    INSERT INTO kv_metadata (tenant_id, mount, path, current_version, oldest_version, max_versions, cas_required,
+                      delete_version_after, custom_metadata, created_at, updated_at) VALUES ($1, $2, $3, 0, 0, 0, 0, 0, '{}', $4, $4)
+                    """, key + [.int(time)])
+                metadata = SecretMetadata(tenantID: tenantID, mount: mount, path: path, createdAt: time, updatedAt: time)
+            }
+            guard var metadata else { throw CofferError(.internalError, "metadata vanished") }
+            if metadata.casRequired && write.cas == nil {
+                throw CofferError(.casRequired, "check-and-set parameter required for this call")
+            }
+            if let cas = write.cas, cas != metadata.currentVersion {
+                throw CofferError(.casMismatch, "check-and-set parameter did not match the current version")
+            }
+            let version = metadata.currentVersion + 1
+            let blob = try write.seal(version)
+            let refs = String(decoding: try JSONEncoder().encode(write.references), as: UTF8.self)
+            try await tx.query(
+                """
+                INSERT INTO kv_versions (tenant_id, mount, path, version, created_at, deleted_at, destroyed, blob, key_version, references_json)
+                VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $7, $8)
+                """, key + [.int(Int64(version)), .int(time), .blob(blob), .int(Int64(write.keyVersion)), .text(refs)])
+            let keep = metadata.maxVersions > 0 ? metadata.maxVersions : write.defaultMaxVersions
+            let oldest = max(1, version - keep + 1)
+            try await tx.query(
+                "DELETE FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version < $4", key + [.int(Int64(oldest))])
+            try await tx.query(
+                "UPDATE kv_metadata SET current_version = $4, oldest_version = $5, updated_at = $6 WHERE tenant_id = $1 AND mount = $2 AND path = $3",
+                key + [.int(Int64(version)), .int(Int64(oldest)), .int(time)])
+            metadata.currentVersion = version
+            metadata.oldestVersion = oldest
+            metadata.updatedAt = time
+            return (metadata, SecretVersion(version: version, createdAt: time, blob: blob, keyVersion: write.keyVersion, references: write.references))
+        }
+    }
+
+    func setDeletion(tenantID: String, mount: String, path: String, versions: [Int], deletedAt: Int64?) async throws -> Int {
+        guard !versions.isEmpty else { return 0 }
+        return try await db.transaction { tx in
+            var changed = 0
+            for version in Set(versions) {
+                let sql = deletedAt == nil
+                    ? "UPDATE kv_versions SET deleted_at = NULL WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4 AND destroyed = 0 AND deleted_at IS NOT NULL RETURNING version"
+                    : "UPDATE kv_versions SET deleted_at = $5 WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4 AND destroyed = 0 AND deleted_at IS NULL RETURNING version"
+                var binds: [SQLValue] = [.text(tenantID), .text(mount), .text(path), .int(Int64(version))]
+                if let deletedAt { binds.append(.int(deletedAt)) }
+                changed += try await tx.query(sql, binds).count
+            }
+            return changed
+        }
+    }
+
+    func destroy(tenantID: String, mount: String, path: String, versions: [Int]) async throws -> Int {
+        guard !versions.isEmpty else { return 0 }
+        return try await db.transaction { tx in
+            var changed = 0
+            for version in Set(versions) {
+                changed += try await tx.query(
+                    "UPDATE kv_versions SET destroyed = 1, blob = NULL WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4 AND destroyed = 0 RETURNING version",
+                    [.text(tenantID), .text(mount), .text(path), .int(Int64(version))]
+                ).count
+            }
+            return changed
+        }
+    }
+
+    func updateMetadata(tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64) async throws -> SecretMetadata {
+        let lock = db.forUpdate
+        return try await db.transaction { tx in
+            let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
+            let existing = try await Self.metadata(tx, tenantID: tenantID, mount: mount, path: path, lock: lock)
+            var metadata = existing ?? SecretMetadata(tenantID: tenantID, mount: mount, path: path, createdAt: time, updatedAt: time)
+            if let value = update.maxVersions { metadata.maxVersions = value }
+            if let value = update.casRequired { metadata.casRequired = value }
+            if let value = update.deleteVersionAfterSeconds { metadata.deleteVersionAfterSeconds = value }
+            if let value = update.customMetadata { metadata.customMetadata = value }
+            metadata.updatedAt = time
+            let custom = String(decoding: try JSONEncoder().encode(metadata.customMetadata), as: UTF8.self)
+            let values: [SQLValue] = [
+                .int(Int64(metadata.maxVersions)), .bool(metadata.casRequired), .int(metadata.deleteVersionAfterSeconds), .text(custom), .int(time),
+            ]
+            if existing != nil {
+                try await tx.query(
+                    """
+                    UPDATE kv_metadata SET max_versions = $4, cas_required = $5, delete_version_after = $6, custom_metadata = $7, updated_at = $8
+                    WHERE tenant_id = $1 AND mount = $2 AND path = $3
+                    """, key + values)
+                return metadata
+            }
+            try await tx.query(
+                """
+                INSERT INTO kv_metadata (tenant_id, mount, path, current_version, oldest_version, max_versions, cas_required,
+                  delete_version_after, custom_metadata, created_at, updated_at) VALUES ($1, $2, $3, 0, 0, $4, $5, $6, $7, $8, $8)
+                """, key + values)
+            return metadata
+        }
+    }
+
+    func deleteAll(tenantID: String, mount: String, path: String) async throws -> Bool {
+        try await db.transaction { tx in
+            let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
+            try await tx.query("DELETE FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3", key)
+            return !(try await tx.query("DELETE FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 AND path = $3 RETURNING path", key)).isEmpty
+        }
+    }
+
+    func paths(tenantID: String, mount: String, prefix: String) async throws -> [String] {
+        try await db.query(
+            "SELECT path FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 AND substr(path, 1, CAST($3 AS INTEGER)) = $4 ORDER BY path",
+            [.text(tenantID), .text(mount), .int(Int64(prefix.count)), .text(prefix)]
+        ).map { try $0.text("path") }
+    }
+
+    func countVersions(tenantID: String, keyVersion: Int) async throws -> Int {
+        let row = try await db.query(
+            "SELECT COUNT(*) AS n FROM kv_versions WHERE tenant_id = $1 AND key_version = $2 AND destroyed = 0",
+            [.text(tenantID), .int(Int64(keyVersion))]
+        ).first
+        return Int(try row?.int("n") ?? 0)
+    }
+
+    func versionsBelow(tenantID: String, keyVersion: Int, limit: Int) async throws -> [(mount: String, path: String, version: SecretVersion)] {
+        try await db.query(
+            "SELECT * FROM kv_versions WHERE tenant_id = $1 AND key_version < $2 AND destroyed = 0 ORDER BY mount, path, version LIMIT $3",
+            [.text(tenantID), .int(Int64(keyVersion)), .int(Int64(limit))]
+        ).map { row in (try row.text("mount"), try row.text("path"), try Self.decodeVersion(row)) }
+    }
+
+    func replaceBlob(
+        tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int
+    ) async throws -> Bool {
+        !(try await db.query(
+            """
+            UPDATE kv_versions SET blob = $5, key_version = $6 WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4
+              AND key_version = $7 AND destroyed = 0 RETURNING version
+            """,
+            [.text(tenantID), .text(mount), .text(path), .int(Int64(version)), .blob(blob), .int(Int64(keyVersion)), .int(Int64(expectedKeyVersion))]
+        )).isEmpty
+    }
+
+    static func decodeMetadata(_ row: SQLRow) throws -> SecretMetadata {
+        let custom = (try? JSONDecoder().decode([String: String].self, from: Data(try row.text("custom_metadata").utf8))) ?? [:]
+        return SecretMetadata(
+            tenantID: try row.text("tenant_id"), mount: try row.text("mount"), path: try row.text("path"),
+            currentVersion: Int(try row.int("current_version")), oldestVersion: Int(try row.int("oldest_version")),
+            maxVersions: Int(try row.int("max_versions")), casRequired: try row.bool("cas_required"),
+            deleteVersionAfterSeconds: try row.int("delete_version_after"), customMetadata: custom,
+            createdAt: try row.int("created_at"), updatedAt: try row.int("updated_at"))
+    }
+
+    static func decodeVersion(_ row: SQLRow) throws -> SecretVersion {
+        let refs = (try? JSONDecoder().decode([String: String].self, from: Data(try row.text("references_json").utf8))) ?? [:]
+        return SecretVersion(
+            version: Int(try row.int("version")), createdAt: try row.int("created_at"), deletedAt: try row.optionalInt("deleted_at"),
+            destroyed: try row.bool("destroyed"), blob: try row.optionalBlob("blob"), keyVersion: Int(try row.int("key_version")),
+            references: refs)
+    }
+}

@@ -1,0 +1,179 @@
+import CofferCore
+import Foundation
+import Logging
+
+/// Coffer's storage on a SQL database: SQLite or PostgreSQL, same queries, per-engine migrations.
+public final class SQLStorage: CofferStorage {
+    /// The database.
+    public let database: any SQLDatabase
+    /// Tenants.
+    public let tenants: any TenantStore
+    /// Keyring.
+    public let keyring: any KeyringStore
+    /// Tokens.
+    public let tokens: any TokenStore
+    /// KV secrets.
+    public let secrets: any SecretStore
+
+    /// Wraps a migrated database.
+    public init(database: any SQLDatabase) {
+        self.database = database
+        self.tenants = SQLTenantStore(db: database)
+        self.keyring = SQLKeyringStore(db: database)
+        self.tokens = SQLTokenStore(db: database)
+        self.secrets = SQLSecretStore(db: database)
+    }
+
+    /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.
+    public static func open(url: String, logger: Logger = Logger(label: "coffer.storage")) async throws -> SQLStorage {
+        let database: any SQLDatabase
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            database = try await CofferPostgresDatabase.connect(url: url, logger: logger)
+        } else if url == "sqlite::memory:" {
+            database = try await CofferSQLiteDatabase.open(path: ":memory:", logger: logger)
+        } else if url.hasPrefix("sqlite://") {
+            database = try await CofferSQLiteDatabase.open(path: String(url.dropFirst("sqlite://".count)), logger: logger)
+        } else {
+            throw CofferError(.configInvalid, "storage URL must start with sqlite:// or postgres://")
+        }
+        try await Migrations.migrate(database)
+        return SQLStorage(database: database)
+    }
+
+    /// Closes the database.
+    public func shutdown() async throws { try await database.close() }
+}
+
+struct SQLTenantStore: TenantStore {
+    let db: any SQLDatabase
+
+    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey) async throws {
+        do {
+            try await db.transaction { tx in
+                try await tx.query(
+                    "INSERT INTO tenants (id, name, environment, active_key_version, is_system, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    [.text(tenant.id), .text(tenant.name), .text(tenant.environment.rawValue), .int(Int64(tenant.activeKeyVersion)),
+                     .bool(tenant.isSystem), .int(tenant.createdAt)])
+                try await tx.query(
+                    "INSERT INTO data_keys (tenant_id, version, root_version, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    [.text(firstKey.tenantID), .int(Int64(firstKey.version)), .int(Int64(firstKey.rootVersion)), .blob(firstKey.wrapped),
+                     .int(firstKey.createdAt)])
+            }
+        } catch is StorageConstraintError {
+            throw CofferError(.tenantExists, "a tenant with this name already exists")
+        }
+    }
+
+    func tenant(id: String) async throws -> Tenant? {
+        try await db.query("SELECT * FROM tenants WHERE id = $1", [.text(id)]).first.map(Self.decode)
+    }
+
+    func tenant(named name: String) async throws -> Tenant? {
+        try await db.query("SELECT * FROM tenants WHERE name = $1", [.text(name)]).first.map(Self.decode)
+    }
+
+    func listTenants() async throws -> [Tenant] {
+        try await db.query("SELECT * FROM tenants ORDER BY name", []).map(Self.decode)
+    }
+
+    static func decode(_ row: SQLRow) throws -> Tenant {
+        Tenant(
+            id: try row.text("id"), name: try row.text("name"),
+            environment: TenantEnvironment(rawValue: try row.text("environment")) ?? .development,
+            activeKeyVersion: Int(try row.int("active_key_version")), isSystem: try row.bool("is_system"),
+            createdAt: try row.int("created_at"))
+    }
+}
+
+struct SQLKeyringStore: KeyringStore {
+    let db: any SQLDatabase
+
+    func rootKeyRecords() async throws -> [RootKeyRecord] {
+        try await db.query("SELECT * FROM root_keys ORDER BY version", []).map { row in
+            RootKeyRecord(
+                version: Int(try row.int("version")), check: try row.blob("check_blob"), kdfJSON: try row.optionalText("kdf_json"),
+                active: try row.bool("active"), createdAt: try row.int("created_at"))
+        }
+    }
+
+    func installRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]]) async throws {
+        try await db.transaction { tx in
+            try await tx.query("UPDATE root_keys SET active = 0", [])
+            try await tx.query(
+                "INSERT INTO root_keys (version, check_blob, kdf_json, active, created_at) VALUES ($1, $2, $3, 1, $4)",
+                [.int(Int64(record.version)), .blob(record.check), .optional(record.kdfJSON), .int(record.createdAt)])
+            for (name, wrapped) in systemKeys {
+                try await tx.query("DELETE FROM system_keys WHERE name = $1", [.text(name)])
+                try await tx.query(
+                    "INSERT INTO system_keys (name, root_version, wrapped) VALUES ($1, $2, $3)",
+                    [.text(name), .int(Int64(record.version)), .blob(wrapped)])
+            }
+        }
+    }
+
+    func systemKey(named name: String) async throws -> (rootVersion: Int, wrapped: [UInt8])? {
+        guard let row = try await db.query("SELECT root_version, wrapped FROM system_keys WHERE name = $1", [.text(name)]).first else {
+            return nil
+        }
+        return (Int(try row.int("root_version")), try row.blob("wrapped"))
+    }
+
+    func dataKeys(tenantID: String) async throws -> [WrappedDataKey] {
+        try await db.query("SELECT * FROM data_keys WHERE tenant_id = $1 ORDER BY version", [.text(tenantID)]).map { row in
+            WrappedDataKey(
+                tenantID: try row.text("tenant_id"), version: Int(try row.int("version")), rootVersion: Int(try row.int("root_version")),
+                wrapped: try row.blob("wrapped"), createdAt: try row.int("created_at"))
+        }
+    }
+
+    func addDataKey(_ key: WrappedDataKey) async throws {
+        try await db.transaction { tx in
+            try await tx.query(
+                "INSERT INTO data_keys (tenant_id, version, root_version, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)",
+                [.text(key.tenantID), .int(Int64(key.version)), .int(Int64(key.rootVersion)), .blob(key.wrapped), .int(key.createdAt)])
+            try await tx.query("UPDATE tenants SET active_key_version = $1 WHERE id = $2", [.int(Int64(key.version)), .text(key.tenantID)])
+        }
+    }
+
+    func setActiveDataKey(tenantID: String, version: Int) async throws {
+        try await db.query("UPDATE tenants SET active_key_version = $1 WHERE id = $2", [.int(Int64(version)), .text(tenantID)])
+    }
+}
+
+struct SQLTokenStore: TokenStore {
+    let db: any SQLDatabase
+
+    func insertToken(_ token: TokenRecord) async throws {
+        try await db.query(
+            """
+            INSERT INTO tokens (accessor, tenant_id, hash, role, display_name, created_at, expires_at, revoked_at, parent_accessor, ttl_seconds)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """,
+            [.text(token.accessor), .text(token.tenantID), .blob(token.hash), .text(token.role.rawValue), .text(token.displayName),
+             .int(token.createdAt), .optional(token.expiresAt), .optional(token.revokedAt), .optional(token.parentAccessor),
+             .int(token.ttlSeconds)])
+    }
+
+    func token(hash: [UInt8]) async throws -> TokenRecord? {
+        try await db.query("SELECT * FROM tokens WHERE hash = $1", [.blob(hash)]).first.map(Self.decode)
+    }
+
+    func token(accessor: String, tenantID: String) async throws -> TokenRecord? {
+        try await db.query("SELECT * FROM tokens WHERE accessor = $1 AND tenant_id = $2", [.text(accessor), .text(tenantID)]).first.map(Self.decode)
+    }
+
+    func revokeToken(accessor: String, tenantID: String, at time: Int64) async throws -> Bool {
+        let rows = try await db.query(
+            "UPDATE tokens SET revoked_at = $1 WHERE accessor = $2 AND tenant_id = $3 AND revoked_at IS NULL RETURNING accessor",
+            [.int(time), .text(accessor), .text(tenantID)])
+        return !rows.isEmpty
+    }
+
+    static func decode(_ row: SQLRow) throws -> TokenRecord {
+        TokenRecord(
+            accessor: try row.text("accessor"), tenantID: try row.text("tenant_id"), hash: try row.blob("hash"),
+            role: Role(rawValue: try row.text("role")) ?? .viewer, displayName: try row.text("display_name"),
+            createdAt: try row.int("created_at"), expiresAt: try row.optionalInt("expires_at"), revokedAt: try row.optionalInt("revoked_at"),
+            parentAccessor: try row.optionalText("parent_accessor"), ttlSeconds: try row.int("ttl_seconds"))
+    }
+}
