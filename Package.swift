@@ -87,7 +87,6 @@ let package = Package(
         .testTarget(
             name: "CofferCoreTests",
             dependencies: ["CofferCore"],
-            resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -131,12 +131,21 @@ public final class CofferPostgresDatabase: SQLDatabase {
     static func map<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as PSQLError {
-            if let state = error.serverInfo?[.sqlState], state.hasPrefix("23") {
-                throw StorageConstraintError(message: "constraint violated")
-            }
-            let detail = error.serverInfo?[.message] ?? "\(error.code)"
-            throw CofferError(.storageUnavailable, "PostgreSQL error: \(detail)")
+        } catch let error as PostgresTransactionError {
+            // Surface what the transaction body threw (a domain error, or the failed statement).
+            if let inner = error.closureError ?? error.beginError ?? error.commitError { throw translate(inner) }
+            throw CofferError(.storageUnavailable, "PostgreSQL transaction failed")
+        } catch {
+            throw translate(error)
         }
+    }
+
+    static func translate(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        if let state = error.serverInfo?[.sqlState], state.hasPrefix("23") {
+            return StorageConstraintError(message: "constraint violated")
+        }
+        let detail = error.serverInfo?[.message] ?? "\(error.code)"
+        return CofferError(.storageUnavailable, "PostgreSQL error: \(detail)")
     }
 }

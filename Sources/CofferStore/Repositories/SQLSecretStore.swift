@@ -26,15 +26,14 @@ struct SQLSecretStore: SecretStore {
         let lock = db.forUpdate
         return try await db.transaction { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
-            var metadata = try await Self.metadata(tx, tenantID: tenantID, mount: mount, path: path, lock: lock)
-            if metadata == nil {
-                try await tx.query(
-                    """
-                    INSERT INTO kv_metadata (tenant_id, mount, path, current_version, oldest_version, max_versions, cas_required,
-                      delete_version_after, custom_metadata, created_at, updated_at) VALUES ($1, $2, $3, 0, 0, 0, 0, 0, '{}', $4, $4)
-                    """, key + [.int(time)])
-                metadata = SecretMetadata(tenantID: tenantID, mount: mount, path: path, createdAt: time, updatedAt: time)
-            }
+            // Create the row if absent (racing creators both succeed), then lock it.
+            try await tx.query(
+                """
+                INSERT INTO kv_metadata (tenant_id, mount, path, current_version, oldest_version, max_versions, cas_required,
+                  delete_version_after, custom_metadata, created_at, updated_at) VALUES ($1, $2, $3, 0, 0, 0, 0, 0, '{}', $4, $4)
+                ON CONFLICT (tenant_id, mount, path) DO NOTHING
+                """, key + [.int(time)])
+            let metadata = try await Self.metadata(tx, tenantID: tenantID, mount: mount, path: path, lock: lock)
             guard var metadata else { throw CofferError(.internalError, "metadata vanished") }
             if metadata.casRequired && write.cas == nil {
                 throw CofferError(.casRequired, "check-and-set parameter required for this call")

@@ -1,0 +1,95 @@
+import Testing
+
+@testable import CofferCore
+
+@Suite("Tokens, hashing, roles")
+struct TokenAndRoleTests {
+    @Test func tokenFormat() {
+        let token = AccessToken.generate()
+        #expect(token.hasPrefix("cft_"))
+        #expect(AccessToken.looksValid(token))
+        #expect(AccessToken.generate() != token)
+        #expect(!AccessToken.looksValid("cft_short"))
+        #expect(!AccessToken.looksValid("hvs.CAESIJ" + String(repeating: "a", count: 40)))
+        #expect(!AccessToken.looksValid("cft_" + String(repeating: "!", count: 43)))
+    }
+
+    @Test func base62RoundTripsLength() {
+        #expect(Base62.encode([0xff, 0xff], minLength: 0) == "H31")
+        #expect(Base62.encode(0, minLength: 6) == "000000")
+        #expect(Base62.encode(61, minLength: 1) == "z")
+        #expect(Base62.encode(SecureRandom.bytes(32), minLength: 43).count == 43)
+    }
+
+    @Test func hasherIsKeyed() {
+        let a = CredentialHasher(keyBytes: [UInt8](repeating: 1, count: 32))
+        let b = CredentialHasher(keyBytes: [UInt8](repeating: 2, count: 32))
+        #expect(a.hash("cft_x") == a.hash("cft_x"))
+        #expect(a.hash("cft_x") != b.hash("cft_x"))
+        #expect(a.hash("cft_x") != a.hash("cft_y"))
+    }
+
+    @Test func constantTimeEquals() {
+        #expect(ConstantTime.equals([1, 2, 3], [1, 2, 3]))
+        #expect(!ConstantTime.equals([1, 2, 3], [1, 2, 4]))
+        #expect(!ConstantTime.equals([1, 2, 3], [1, 2]))
+    }
+
+    @Test(arguments: [
+        (Role.viewer, Role.Action.readSecrets, true), (.viewer, .writeSecrets, false), (.viewer, .readAudit, false),
+        (.modifier, .writeSecrets, true), (.modifier, .manageKeyring, false), (.modifier, .readAudit, false),
+        (.auditor, .readAudit, true), (.auditor, .readSecrets, false), (.auditor, .createTokens, false),
+        (.admin, .manageTenants, true), (.admin, .readAudit, true),
+    ])
+    func roleMatrix(role: Role, action: Role.Action, allowed: Bool) {
+        #expect(role.allows(action) == allowed)
+    }
+
+    @Test func grantRules() {
+        #expect(Role.admin.canGrant(.auditor))
+        #expect(!Role.modifier.canGrant(.admin))
+        #expect(!Role.modifier.canGrant(.auditor))
+        #expect(!Role.viewer.canGrant(.modifier))
+        #expect(!Role.auditor.canGrant(.viewer))
+    }
+
+    @Test func tokenUsability() {
+        var record = TokenRecord(
+            accessor: "a", tenantID: "t", hash: [], role: .viewer, displayName: "x", createdAt: 0, expiresAt: 1000, parentAccessor: nil,
+            ttlSeconds: 1)
+        #expect(record.isUsable(at: 999))
+        #expect(!record.isUsable(at: 1000))
+        record.expiresAt = nil
+        record.revokedAt = 5
+        #expect(!record.isUsable(at: 6))
+    }
+
+    @Test func environmentReferencePolicy() {
+        let policy = EnvReferencePolicy(patterns: ["PAYMENTS_*", "DB_PASSWORD", "COFFER_*"], environment: ["PAYMENTS_KEY": "k"])
+        #expect(policy.referencedName("$PAYMENTS_KEY") == "PAYMENTS_KEY")
+        #expect(policy.referencedName("$DB_PASSWORD") == "DB_PASSWORD")
+        #expect(policy.referencedName("$DB_PASSWORD2") == nil)
+        #expect(policy.referencedName("$COFFER_ROOT_KEY") == nil, "the server's own variables are never resolvable")
+        #expect(policy.referencedName("$VAULT_TOKEN") == nil)
+        #expect(policy.referencedName("PAYMENTS_KEY") == nil)
+        #expect(policy.referencedName("$payments_key") == nil)
+        #expect(EnvReferencePolicy.disabled.referencedName("$PAYMENTS_KEY") == nil)
+    }
+
+    @Test func pathNormalisation() throws {
+        #expect(try SecretService.normalize("/app/db/") == "app/db")
+        for bad in ["", "/", "a//b", "a/../b", "./a", "a\u{0}b", String(repeating: "x", count: 600)] {
+            #expect(throws: CofferError.self) { _ = try SecretService.normalize(bad) }
+        }
+    }
+
+    @Test func timestampsAndDurations() {
+        #expect(Timestamp.rfc3339(0) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp.rfc3339(1_795_503_440_123) == "2026-11-24T06:57:20.123Z")
+        #expect(Timestamp.parseDuration("30m") == 1800)
+        #expect(Timestamp.parseDuration("2d") == 172_800)
+        #expect(Timestamp.parseDuration("15") == 15)
+        #expect(Timestamp.parseDuration("-1s") == nil)
+        #expect(Timestamp.parseDuration("abc") == nil)
+    }
+}

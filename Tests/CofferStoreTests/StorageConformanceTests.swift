@@ -1,0 +1,204 @@
+import CofferCore
+import CofferStore
+import Foundation
+import Testing
+
+/// One conformance suite for every storage engine.
+@Suite("Storage conformance")
+struct StorageConformanceTests {
+    static func withStorage(_ engine: StorageEngine, _ body: (SQLStorage, String) async throws -> Void) async throws {
+        let store = try await engine.makeStorage()
+        do {
+            try await body(store.storage, store.url)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    static func tenant(_ name: String) -> (Tenant, WrappedDataKey) {
+        let id = "id-" + name
+        return (
+            Tenant(id: id, name: name, environment: .staging, activeKeyVersion: 1, isSystem: false, createdAt: 1),
+            WrappedDataKey(tenantID: id, version: 1, rootVersion: 1, wrapped: [1, 2, 3], createdAt: 1)
+        )
+    }
+
+    static func write(_ store: SQLStorage, _ tenant: String, _ path: String, cas: Int? = nil, value: UInt8 = 0, max: Int = 10) async throws -> SecretVersion {
+        let write = SecretWrite(cas: cas, defaultMaxVersions: max, keyVersion: 1, references: [:]) { version throws(CofferError) in
+            [value, UInt8(version)]
+        }
+        return try await store.secrets.write(tenantID: tenant, mount: "secret", path: path, write, at: 1000).1
+    }
+
+    @Test(arguments: StorageEngine.available)
+    func migrationsAreIdempotent(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, url in
+            #expect(try await Migrations.migrate(storage.database).isEmpty)
+            let again = try await SQLStorage.open(url: url)
+            try await again.shutdown()
+        }
+    }
+
+    @Test(arguments: StorageEngine.available)
+    func tenantsAreUniqueByName(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (tenant, key) = Self.tenant("acme")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            #expect(try await storage.tenants.tenant(named: "acme") == tenant)
+            #expect(try await storage.tenants.tenant(id: tenant.id)?.environment == .staging)
+            var duplicate = tenant
+            duplicate.id = "other-id"
+            let error = await #expect(throws: CofferError.self) {
+                try await storage.tenants.createTenant(duplicate, firstKey: WrappedDataKey(tenantID: "other-id", version: 1, rootVersion: 1, wrapped: [], createdAt: 1))
+            }
+            #expect(error?.code == .tenantExists)
+            #expect(try await storage.tenants.tenant(id: "other-id") == nil, "a failed create leaves nothing behind")
+            #expect(try await storage.tenants.listTenants().map(\.name) == ["acme"])
+        }
+    }
+
+    @Test(arguments: StorageEngine.available)
+    func keyringRecordsAndDataKeys(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            #expect(try await storage.keyring.rootKeyRecords().isEmpty)
+            try await storage.keyring.installRootKey(
+                RootKeyRecord(version: 1, check: [9, 9], kdfJSON: "{\"a\":1}", active: true, createdAt: 5), systemKeys: ["h": [1, 2]])
+            let records = try await storage.keyring.rootKeyRecords()
+            #expect(records.count == 1 && records[0].active && records[0].kdfJSON == "{\"a\":1}" && records[0].check == [9, 9])
+            #expect(try await storage.keyring.systemKey(named: "h")?.wrapped == [1, 2])
+            #expect(try await storage.keyring.systemKey(named: "missing") == nil)
+
+            let (tenant, key) = Self.tenant("keys")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            try await storage.keyring.addDataKey(WrappedDataKey(tenantID: tenant.id, version: 2, rootVersion: 1, wrapped: [4], createdAt: 6))
+            #expect(try await storage.keyring.dataKeys(tenantID: tenant.id).map(\.version) == [1, 2])
+            #expect(try await storage.tenants.tenant(id: tenant.id)?.activeKeyVersion == 2)
+            try await storage.keyring.setActiveDataKey(tenantID: tenant.id, version: 1)
+            #expect(try await storage.tenants.tenant(id: tenant.id)?.activeKeyVersion == 1)
+        }
+    }
+
+    @Test(arguments: StorageEngine.available)
+    func tokensLookupAndRevoke(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (tenant, key) = Self.tenant("tok")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            let record = TokenRecord(
+                accessor: "acc1", tenantID: tenant.id, hash: [1, 2, 3, 4], role: .modifier, displayName: "ci", createdAt: 10, expiresAt: 99,
+                parentAccessor: nil, ttlSeconds: 60)
+            try await storage.tokens.insertToken(record)
+            #expect(try await storage.tokens.token(hash: [1, 2, 3, 4]) == record)
+            #expect(try await storage.tokens.token(hash: [1, 2, 3, 5]) == nil)
+            #expect(try await storage.tokens.token(accessor: "acc1", tenantID: "someone-else") == nil)
+            #expect(try await storage.tokens.revokeToken(accessor: "acc1", tenantID: "someone-else", at: 20) == false)
+            #expect(try await storage.tokens.revokeToken(accessor: "acc1", tenantID: tenant.id, at: 20))
+            #expect(try await storage.tokens.revokeToken(accessor: "acc1", tenantID: tenant.id, at: 21) == false)
+            #expect(try await storage.tokens.token(hash: [1, 2, 3, 4])?.revokedAt == 20)
+        }
+    }
+
+    @Test(arguments: StorageEngine.available)
+    func versionsCASAndPruning(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (tenant, key) = Self.tenant("kv")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            #expect(try await Self.write(storage, tenant.id, "a/b", cas: 0).version == 1)
+            let mismatch = await #expect(throws: CofferError.self) { _ = try await Self.write(storage, tenant.id, "a/b", cas: 0) }
+            #expect(mismatch?.code == .casMismatch)
+            #expect(try await Self.write(storage, tenant.id, "a/b", cas: 1).version == 2)
+            for _ in 0..<4 { _ = try await Self.write(storage, tenant.id, "a/b", max: 3) }
+            let versions = try await storage.secrets.versions(tenantID: tenant.id, mount: "secret", path: "a/b")
+            #expect(versions.map(\.version) == [4, 5, 6])
+            #expect(versions.last?.blob == [0, 6])
+            let metadata = try await storage.secrets.metadata(tenantID: tenant.id, mount: "secret", path: "a/b")
+            #expect(metadata?.currentVersion == 6 && metadata?.oldestVersion == 4)
+
+            _ = try await storage.secrets.updateMetadata(
+                tenantID: tenant.id, mount: "secret", path: "a/b", SecretMetadataUpdate(casRequired: true, customMetadata: ["owner": "ops"]), at: 2000)
+            let required = await #expect(throws: CofferError.self) { _ = try await Self.write(storage, tenant.id, "a/b") }
+            #expect(required?.code == .casRequired)
+            #expect(try await storage.secrets.metadata(tenantID: tenant.id, mount: "secret", path: "a/b")?.customMetadata == ["owner": "ops"])
+            #expect(try await storage.secrets.versions(tenantID: tenant.id, mount: "secret", path: "a/b").count == 3, "failed writes store nothing")
+        }
+    }
+
+    @Test(arguments: StorageEngine.available)
+    func deleteUndeleteDestroyAndList(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (tenant, key) = Self.tenant("life")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            for path in ["app/db", "app/api", "app/nested/x", "apple", "other"] { _ = try await Self.write(storage, tenant.id, path) }
+            _ = try await Self.write(storage, tenant.id, "app/db")
+            #expect(try await storage.secrets.paths(tenantID: tenant.id, mount: "secret", prefix: "app/") == ["app/api", "app/db", "app/nested/x"])
+            #expect(try await storage.secrets.paths(tenantID: tenant.id, mount: "secret", prefix: "").count == 5)
+            #expect(try await storage.secrets.paths(tenantID: "nobody", mount: "secret", prefix: "").isEmpty)
+
+            #expect(try await storage.secrets.setDeletion(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [1, 2], deletedAt: 50) == 2)
+            #expect(try await storage.secrets.setDeletion(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [2], deletedAt: 60) == 0)
+            #expect(try await storage.secrets.setDeletion(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [2], deletedAt: nil) == 1)
+            #expect(try await storage.secrets.destroy(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [1]) == 1)
+            #expect(try await storage.secrets.setDeletion(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [1], deletedAt: nil) == 0)
+            let versions = try await storage.secrets.versions(tenantID: tenant.id, mount: "secret", path: "app/db")
+            #expect(versions[0].destroyed && versions[0].blob == nil)
+            #expect(versions[1].deletedAt == nil && versions[1].blob != nil)
+
+            #expect(try await storage.secrets.deleteAll(tenantID: tenant.id, mount: "secret", path: "app/db"))
+            #expect(try await storage.secrets.metadata(tenantID: tenant.id, mount: "secret", path: "app/db") == nil)
+            #expect(try await storage.secrets.versions(tenantID: tenant.id, mount: "secret", path: "app/db").isEmpty)
+            #expect(try await storage.secrets.deleteAll(tenantID: tenant.id, mount: "secret", path: "app/db") == false)
+        }
+    }
+
+    @Test(arguments: StorageEngine.available)
+    func reencryptionQueries(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (tenant, key) = Self.tenant("re")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            for index in 0..<5 { _ = try await Self.write(storage, tenant.id, "p\(index)") }
+            #expect(try await storage.secrets.countVersions(tenantID: tenant.id, keyVersion: 1) == 5)
+            let batch = try await storage.secrets.versionsBelow(tenantID: tenant.id, keyVersion: 2, limit: 3)
+            #expect(batch.count == 3)
+            let first = try #require(batch.first)
+            #expect(
+                try await storage.secrets.replaceBlob(
+                    tenantID: tenant.id, mount: first.mount, path: first.path, version: first.version.version, expectedKeyVersion: 1, blob: [7],
+                    keyVersion: 2))
+            #expect(
+                try await storage.secrets.replaceBlob(
+                    tenantID: tenant.id, mount: first.mount, path: first.path, version: first.version.version, expectedKeyVersion: 1, blob: [8],
+                    keyVersion: 2) == false, "a concurrent re-encryption does not overwrite")
+            #expect(try await storage.secrets.countVersions(tenantID: tenant.id, keyVersion: 2) == 1)
+            #expect(try await storage.secrets.versionsBelow(tenantID: tenant.id, keyVersion: 2, limit: 10).count == 4)
+        }
+    }
+
+    /// Concurrent writers to one path get distinct, consecutive versions (row locks on PostgreSQL, exclusive writers on SQLite).
+    @Test(arguments: StorageEngine.available)
+    func concurrentWritesGetDistinctVersions(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (tenant, key) = Self.tenant("race")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            // No write before: the writers also race to create the path.
+            let versions = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<20 { group.addTask { try await Self.write(storage, tenant.id, "hot", max: 100).version } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(versions.sorted() == Array(1...20))
+            #expect(try await storage.secrets.metadata(tenantID: tenant.id, mount: "secret", path: "hot")?.currentVersion == 20)
+        }
+    }
+
+    @Test(arguments: StorageEngine.available)
+    func sqlIsParameterised(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (tenant, key) = Self.tenant("inj")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            let hostile = "x'; DROP TABLE kv_metadata; --"
+            _ = try await Self.write(storage, tenant.id, hostile)
+            #expect(try await storage.secrets.metadata(tenantID: tenant.id, mount: "secret", path: hostile)?.path == hostile)
+            #expect(try await storage.secrets.paths(tenantID: tenant.id, mount: "secret", prefix: "x'").count == 1)
+        }
+    }
+}
