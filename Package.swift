@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "CofferServer", "CofferStore", "CofferCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -72,6 +72,8 @@ public struct KeyringController: Sendable {
         guard let reason = try object.string("reason"), !reason.isEmpty else {
             throw CofferError(.invalidRequest, "a reason is required for a key rollback")
         }
+        let known = try await runtime.storage.keyring.dataKeys(tenantID: caller.tenant.id).map(\.version)
+        guard known.contains(version) else { throw CofferError(.invalidRequest, "no data-key version \(version) in this tenant") }
         try await runtime.keyring.activate(tenantID: caller.tenant.id, version: version)
         return VaultResponse.data(["active_version": .int(version), "reason": .string(reason)], context: context)
     }

@@ -20,10 +20,6 @@ extension HTTPField.Name {
     public static let contentTypeOptions = constant("X-Content-Type-Options")
     /// `X-Frame-Options`.
     public static let frameOptions = constant("X-Frame-Options")
-    /// `Content-Security-Policy`.
-    public static let contentSecurityPolicy = constant("Content-Security-Policy")
     /// `Referrer-Policy`.
     public static let referrerPolicy = constant("Referrer-Policy")
-    /// `Strict-Transport-Security`.
-    public static let strictTransportSecurity = constant("Strict-Transport-Security")
 }

@@ -1,0 +1,59 @@
+import CofferCore
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import CofferServer
+
+@Suite("LIST verb support")
+struct ListMethodTests {
+    func run(_ chunks: [String]) throws -> String {
+        let channel = EmbeddedChannel(handler: ListMethodRewriter())
+        for chunk in chunks { try channel.writeInbound(ByteBuffer(string: chunk)) }
+        var out = ""
+        while var buffer = try channel.readInbound(as: ByteBuffer.self) { out += buffer.readString(length: buffer.readableBytes) ?? "" }
+        _ = try channel.finish()
+        return out
+    }
+
+    @Test func rewritesListToGetWithListQuery() throws {
+        #expect(try run(["LIST /v1/secret/metadata/app HTTP/1.1\r\nHost: x\r\n\r\n"]) == "GET /v1/secret/metadata/app?list=true HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try run(["LIST /v1/x?a=1 HTTP/1.1\r\n\r\n"]) == "GET /v1/x?a=1&list=true HTTP/1.1\r\n\r\n")
+    }
+
+    @Test func handlesHeadsSplitAcrossReadsAndPipelining() throws {
+        let body = "{\"data\":{\"k\":\"LIST /evil HTTP/1.1\"}}"
+        let input = "LIST /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)LIST /c HTTP/1.1\r\n\r\n"
+        let expected = "GET /a?list=true HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)GET /c?list=true HTTP/1.1\r\n\r\n"
+        #expect(try run([input]) == expected)
+        // Byte by byte gives the same result.
+        #expect(try run(input.map { String($0) }) == expected)
+    }
+
+    @Test func bodiesAreNeverRewritten() throws {
+        let body = "LIST /x HTTP/1.1\r\n\r\n"
+        let input = "PUT /b HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        #expect(try run([input]) == input)
+    }
+
+    @Test func unclearFramingPassesThroughUntouched() throws {
+        let chunked = "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nLIST \r\n0\r\n\r\nLIST /c HTTP/1.1\r\n\r\n"
+        #expect(try run([chunked]) == chunked)
+        let twoLengths = "POST /b HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxxLIST /c HTTP/1.1\r\n\r\n"
+        #expect(try run([twoLengths]) == twoLengths)
+        let huge = "GET /" + String(repeating: "a", count: 70_000)
+        #expect(try run([huge]) == huge)
+    }
+
+    @Test func listWorksOverARealSocket() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.testLive { client in
+            try await client.call(.post, "/v1/secret/data/team/a", token: fixture.rootToken, json: ["data": ["k": "v"]])
+            let listed = try await client.call(HTTPRequest.Method("LIST")!, "/v1/secret/metadata/team", token: fixture.rootToken)
+            #expect(listed.status == .ok && listed.data["keys"] == ["a"])
+            let tenants = try await client.call(HTTPRequest.Method("LIST")!, "/v1/sys/tenants", token: fixture.rootToken)
+            #expect(tenants.data["keys"] == ["root"])
+        }
+    }
+}
