@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import CofferCore
@@ -20,5 +21,3 @@ struct Argon2idVectorTests {
         }
     }
 }
-
-import Foundation

@@ -89,9 +89,15 @@ struct AccessControlTests {
             let token = try #require(created.body["auth"]?["client_token"]?.stringValue)
             let accessor = try #require(created.body["auth"]?["accessor"]?.stringValue)
             let other = try await client.token(root, role: "viewer")
-            #expect(try await client.call(.post, "/v1/auth/token/revoke-accessor", token: other, json: ["accessor": .string(accessor)]).status == .forbidden)
-            #expect(try await client.call(.post, "/v1/auth/token/lookup-accessor", token: root, json: ["accessor": .string(accessor)]).data["revoked"] == false)
-            #expect(try await client.call(.post, "/v1/auth/token/revoke-accessor", token: root, json: ["accessor": .string(accessor)]).status == .noContent)
+            #expect(
+                try await client.call(.post, "/v1/auth/token/revoke-accessor", token: other, json: ["accessor": .string(accessor)]).status
+                    == .forbidden)
+            #expect(
+                try await client.call(.post, "/v1/auth/token/lookup-accessor", token: root, json: ["accessor": .string(accessor)]).data["revoked"]
+                    == false)
+            #expect(
+                try await client.call(.post, "/v1/auth/token/revoke-accessor", token: root, json: ["accessor": .string(accessor)]).status
+                    == .noContent)
             #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: token).status == .forbidden)
 
             // A child never outlives its parent.
@@ -124,7 +130,8 @@ struct AccessControlTests {
             #expect(try await client.call(.post, "/v1/sys/keyring/rollback", token: root, json: ["to_version": 1]).status == .badRequest)
             let unknown = try await client.call(.post, "/v1/sys/keyring/rollback", token: root, json: ["to_version": 9, "reason": "x"])
             #expect(unknown.status == .badRequest && unknown.code == "INVALID_REQUEST")
-            let rolled = try await client.call(.post, "/v1/sys/keyring/rollback", token: root, json: ["to_version": 1, "reason": "suspected compromise of v2"])
+            let rolled = try await client.call(
+                .post, "/v1/sys/keyring/rollback", token: root, json: ["to_version": 1, "reason": "suspected compromise of v2"])
             #expect(rolled.data["active_version"] == 1)
             try await client.call(.post, "/v1/secret/data/after", token: root, json: ["data": ["x": "y"]])
             let after = try await fixture.storage.database.query("SELECT key_version FROM kv_versions WHERE path = 'after'", [])

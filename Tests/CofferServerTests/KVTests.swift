@@ -11,10 +11,12 @@ struct KVTests {
         let fixture = try await Fixture.make()
         try await fixture.test { client in
             let token = fixture.rootToken
-            let first = try await client.call(.post, "/v1/secret/data/app/db", token: token, json: ["data": ["password": "p1"], "options": ["cas": 0]])
+            let first = try await client.call(
+                .post, "/v1/secret/data/app/db", token: token, json: ["data": ["password": "p1"], "options": ["cas": 0]])
             #expect(first.status == .ok && first.data["version"] == 1 && first.data["deletion_time"] == "" && first.data["destroyed"] == false)
             #expect(first.body["lease_id"] == "" && first.body["request_id"] != nil && first.body["wrap_info"] == .null)
-            let mismatch = try await client.call(.put, "/v1/secret/data/app/db", token: token, json: ["data": ["password": "p2"], "options": ["cas": 0]])
+            let mismatch = try await client.call(
+                .put, "/v1/secret/data/app/db", token: token, json: ["data": ["password": "p2"], "options": ["cas": 0]])
             #expect(mismatch.status == .badRequest && mismatch.code == "CAS_MISMATCH")
             try await client.call(.put, "/v1/secret/data/app/db", token: token, json: ["data": ["password": "p2", "n": 3], "options": ["cas": 1]])
 
@@ -77,7 +79,10 @@ struct KVTests {
                 ).status == .noContent)
             let refused = try await client.call(.post, "/v1/secret/data/team/api", token: token, json: ["data": ["k": "1"]])
             #expect(refused.status == .badRequest && refused.code == "CAS_REQUIRED")
-            for cas in 0..<3 { try await client.call(.post, "/v1/secret/data/team/api", token: token, json: ["data": ["k": .int(cas)], "options": ["cas": .int(cas)]]) }
+            for cas in 0..<3 {
+                try await client.call(
+                    .post, "/v1/secret/data/team/api", token: token, json: ["data": ["k": .int(cas)], "options": ["cas": .int(cas)]])
+            }
             let metadata = try await client.call(.get, "/v1/secret/metadata/team/api", token: token)
             #expect(metadata.data["max_versions"] == 2 && metadata.data["cas_required"] == true)
             #expect(metadata.data["custom_metadata"] == ["owner": "payments"] && metadata.data["delete_version_after"] == "2592000s")

@@ -18,14 +18,17 @@ struct ListMethodTests {
     }
 
     @Test func rewritesListToGetWithListQuery() throws {
-        #expect(try run(["LIST /v1/secret/metadata/app HTTP/1.1\r\nHost: x\r\n\r\n"]) == "GET /v1/secret/metadata/app?list=true HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(
+            try run(["LIST /v1/secret/metadata/app HTTP/1.1\r\nHost: x\r\n\r\n"])
+                == "GET /v1/secret/metadata/app?list=true HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try run(["LIST /v1/x?a=1 HTTP/1.1\r\n\r\n"]) == "GET /v1/x?a=1&list=true HTTP/1.1\r\n\r\n")
     }
 
     @Test func handlesHeadsSplitAcrossReadsAndPipelining() throws {
         let body = "{\"data\":{\"k\":\"LIST /evil HTTP/1.1\"}}"
         let input = "LIST /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)LIST /c HTTP/1.1\r\n\r\n"
-        let expected = "GET /a?list=true HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)GET /c?list=true HTTP/1.1\r\n\r\n"
+        let expected =
+            "GET /a?list=true HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)GET /c?list=true HTTP/1.1\r\n\r\n"
         #expect(try run([input]) == expected)
         // Byte by byte gives the same result.
         #expect(try run(input.map { String($0) }) == expected)

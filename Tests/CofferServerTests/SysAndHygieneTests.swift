@@ -62,10 +62,12 @@ struct SysAndHygieneTests {
         try await fixture.test { client in
             let token = fixture.rootToken
             try await client.call(.post, "/v1/secret/data/app", token: token, json: ["data": ["v": "kept"]])
-            let big = try await client.call(.post, "/v1/secret/data/app", token: token, json: ["data": ["v": .string(String(repeating: "x", count: 5000))]])
+            let big = try await client.call(
+                .post, "/v1/secret/data/app", token: token, json: ["data": ["v": .string(String(repeating: "x", count: 5000))]])
             #expect(big.status == .contentTooLarge && big.code == "PAYLOAD_TOO_LARGE")
             #expect(!big.raw.contains("xxxxxxxx"), "never echo the payload")
-            let malformed = try await client.call(.post, "/v1/secret/data/app", token: token, rawBody: Array("{\"data\": {\"v\": \"secret-in-bad-json\"".utf8))
+            let malformed = try await client.call(
+                .post, "/v1/secret/data/app", token: token, rawBody: Array("{\"data\": {\"v\": \"secret-in-bad-json\"".utf8))
             #expect(malformed.status == .badRequest && malformed.code == "MALFORMED_JSON")
             #expect(!malformed.raw.contains("secret-in-bad-json"))
             let array = try await client.call(.post, "/v1/secret/data/app", token: token, rawBody: Array("[1,2]".utf8))

@@ -25,7 +25,9 @@ struct StorageConformanceTests {
         )
     }
 
-    static func write(_ store: SQLStorage, _ tenant: String, _ path: String, cas: Int? = nil, value: UInt8 = 0, max: Int = 10) async throws -> SecretVersion {
+    static func write(
+        _ store: SQLStorage, _ tenant: String, _ path: String, cas: Int? = nil, value: UInt8 = 0, max: Int = 10
+    ) async throws -> SecretVersion {
         let write = SecretWrite(cas: cas, defaultMaxVersions: max, keyVersion: 1, references: [:]) { version throws(CofferError) in
             [value, UInt8(version)]
         }
@@ -51,7 +53,8 @@ struct StorageConformanceTests {
             var duplicate = tenant
             duplicate.id = "other-id"
             let error = await #expect(throws: CofferError.self) {
-                try await storage.tenants.createTenant(duplicate, firstKey: WrappedDataKey(tenantID: "other-id", version: 1, rootVersion: 1, wrapped: [], createdAt: 1))
+                try await storage.tenants.createTenant(
+                    duplicate, firstKey: WrappedDataKey(tenantID: "other-id", version: 1, rootVersion: 1, wrapped: [], createdAt: 1))
             }
             #expect(error?.code == .tenantExists)
             #expect(try await storage.tenants.tenant(id: "other-id") == nil, "a failed create leaves nothing behind")
@@ -116,7 +119,8 @@ struct StorageConformanceTests {
             #expect(metadata?.currentVersion == 6 && metadata?.oldestVersion == 4)
 
             _ = try await storage.secrets.updateMetadata(
-                tenantID: tenant.id, mount: "secret", path: "a/b", SecretMetadataUpdate(casRequired: true, customMetadata: ["owner": "ops"]), at: 2000)
+                tenantID: tenant.id, mount: "secret", path: "a/b", SecretMetadataUpdate(casRequired: true, customMetadata: ["owner": "ops"]), at: 2000
+            )
             let required = await #expect(throws: CofferError.self) { _ = try await Self.write(storage, tenant.id, "a/b") }
             #expect(required?.code == .casRequired)
             #expect(try await storage.secrets.metadata(tenantID: tenant.id, mount: "secret", path: "a/b")?.customMetadata == ["owner": "ops"])
@@ -135,7 +139,8 @@ struct StorageConformanceTests {
             #expect(try await storage.secrets.paths(tenantID: tenant.id, mount: "secret", prefix: "").count == 5)
             #expect(try await storage.secrets.paths(tenantID: "nobody", mount: "secret", prefix: "").isEmpty)
 
-            #expect(try await storage.secrets.setDeletion(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [1, 2], deletedAt: 50) == 2)
+            #expect(
+                try await storage.secrets.setDeletion(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [1, 2], deletedAt: 50) == 2)
             #expect(try await storage.secrets.setDeletion(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [2], deletedAt: 60) == 0)
             #expect(try await storage.secrets.setDeletion(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [2], deletedAt: nil) == 1)
             #expect(try await storage.secrets.destroy(tenantID: tenant.id, mount: "secret", path: "app/db", versions: [1]) == 1)

@@ -1,6 +1,7 @@
 import CofferCore
 import CofferStore
 import Foundation
+import Testing
 
 /// The engines the conformance suite runs on: SQLite always, PostgreSQL when `COFFER_TEST_POSTGRES_URL` is set.
 enum StorageEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
@@ -20,7 +21,8 @@ enum StorageEngine: String, CaseIterable, CustomTestStringConvertible, Sendable 
             let directory = NSTemporaryDirectory() + "coffer-store-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let url = "sqlite://\(directory)/coffer.db"
-            return TestStorage(storage: try await SQLStorage.open(url: url), url: url, cleanup: { try? FileManager.default.removeItem(atPath: directory) })
+            return TestStorage(
+                storage: try await SQLStorage.open(url: url), url: url, cleanup: { try? FileManager.default.removeItem(atPath: directory) })
         case .postgres:
             let (url, drop) = try await PostgresTestDatabase.create()
             return TestStorage(storage: try await SQLStorage.open(url: url), url: url, cleanup: drop)
@@ -40,8 +42,6 @@ struct TestStorage: Sendable {
     }
 }
 
-import Testing
-
 /// Creates and drops a uniquely named database next to the one `COFFER_TEST_POSTGRES_URL` names.
 enum PostgresTestDatabase {
     static func create() async throws -> (String, @Sendable () async -> Void) {
@@ -55,10 +55,13 @@ enum PostgresTestDatabase {
         try await admin.close()
         components.path = "/\(name)"
         let url = components.string ?? base
-        return (url, {
-            guard let admin = try? await CofferPostgresDatabase.connect(url: base) else { return }
-            _ = try? await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", [])
-            try? await admin.close()
-        })
+        return (
+            url,
+            {
+                guard let admin = try? await CofferPostgresDatabase.connect(url: base) else { return }
+                _ = try? await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", [])
+                try? await admin.close()
+            }
+        )
     }
 }

@@ -15,7 +15,9 @@ public struct ClientEnvironment: Sendable {
     public var tenant: String?
 
     /// Resolves the client settings from flags, the environment and the token file.
-    public static func resolve(address: String?, tenant: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> ClientEnvironment {
+    public static func resolve(
+        address: String?, tenant: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> ClientEnvironment {
         let resolvedAddress = address ?? environment["COFFER_ADDR"] ?? environment["VAULT_ADDR"] ?? "http://127.0.0.1:8200"
         var token = environment["COFFER_TOKEN"] ?? environment["VAULT_TOKEN"]
         if token?.isEmpty ?? true { token = TokenFile.read(environment: environment) }

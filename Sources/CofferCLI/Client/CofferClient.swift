@@ -42,10 +42,11 @@ public struct CofferClient: Sendable {
         let parsed = bytes.isEmpty ? JSONValue.null : (JSONValue.parse(bytes) ?? .string(String(decoding: bytes, as: UTF8.self)))
         let status = Int(response.status.code)
         guard (200..<300).contains(status) || allow.contains(status) else {
-            let message = parsed["errors"].flatMap { value -> String? in
-                if case .array(let items) = value { return items.compactMap(\.stringValue).joined(separator: "; ") }
-                return nil
-            } ?? "HTTP \(status)"
+            let message =
+                parsed["errors"].flatMap { value -> String? in
+                    if case .array(let items) = value { return items.compactMap(\.stringValue).joined(separator: "; ") }
+                    return nil
+                } ?? "HTTP \(status)"
             let code = parsed["code"]?.stringValue ?? "HTTP_\(status)"
             let requestID = parsed["request_id"]?.stringValue ?? response.headers.first(name: "X-Request-Id") ?? "-"
             throw CLIError("\(code): \(message) (request id \(requestID))", status: status)

@@ -43,8 +43,9 @@ public struct RootKey: Sendable {
     /// Wraps a tenant data key under this root key.
     public func wrap(_ dataKey: DataKey, tenantID: String) throws(CofferError) -> [UInt8] {
         let raw = dataKey.key.withUnsafeBytes { Array($0) }
-        return try SealedBox.seal(raw, key: key, keyVersion: version,
-                                  aad: .dataKey(tenantID: tenantID, version: dataKey.version, rootVersion: version))
+        return try SealedBox.seal(
+            raw, key: key, keyVersion: version,
+            aad: .dataKey(tenantID: tenantID, version: dataKey.version, rootVersion: version))
     }
 
     /// Unwraps a tenant data key; fails if it was wrapped for another tenant, version or root key.

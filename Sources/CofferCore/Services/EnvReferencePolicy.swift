@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which server environment variables a stored `$NAME` value may resolve to.
 ///
 /// Resolution is off unless the operator lists patterns (`NAME` or `PREFIX_*`); `COFFER_*` and
@@ -34,5 +36,3 @@ public struct EnvReferencePolicy: Sendable {
     /// The current value of an allowed variable.
     public func resolve(_ name: String) -> String? { environment[name] }
 }
-
-import Foundation

@@ -41,7 +41,8 @@ public final class Keyring: Sendable {
             origin = from
         case .passphrase(let passphrase, _):
             guard let json = active.kdfJSON, let kdf = try? JSONDecoder().decode(PassphraseKDF.self, from: Data(json.utf8)) else {
-                throw CofferError(.rootKeyInvalid, "this data store was initialised with a root key, not a passphrase: set COFFER_ROOT_KEY or COFFER_ROOT_KEY_FILE")
+                throw CofferError(
+                    .rootKeyInvalid, "this data store was initialised with a root key, not a passphrase: set COFFER_ROOT_KEY or COFFER_ROOT_KEY_FILE")
             }
             rootKey = try RootKey(version: active.version, bytes: try kdf.deriveKey(passphrase: passphrase))
             origin = "COFFER_ROOT_PASSPHRASE"

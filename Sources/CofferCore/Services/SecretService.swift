@@ -43,7 +43,9 @@ public struct SecretService: Sendable {
     }
 
     /// Writes a new version of `data` at `path`.
-    public func write(tenant: Tenant, mount: String, path: String, data: [String: JSONValue], cas: Int?) async throws -> (SecretMetadata, SecretVersion) {
+    public func write(
+        tenant: Tenant, mount: String, path: String, data: [String: JSONValue], cas: Int?
+    ) async throws -> (SecretMetadata, SecretVersion) {
         let path = try Self.normalize(path)
         var refs: [String: String] = [:]
         for (field, value) in data {
@@ -54,8 +56,9 @@ public struct SecretService: Sendable {
         let tenantID = tenant.id
         let write = SecretWrite(cas: cas, defaultMaxVersions: defaultMaxVersions, keyVersion: key.version, references: refs) {
             version throws(CofferError) in
-            try SealedBox.seal(plaintext, key: key.key, keyVersion: key.version,
-                               aad: .secret(tenantID: tenantID, mount: mount, path: path, version: version))
+            try SealedBox.seal(
+                plaintext, key: key.key, keyVersion: key.version,
+                aad: .secret(tenantID: tenantID, mount: mount, path: path, version: version))
         }
         return try await store.write(tenantID: tenant.id, mount: mount, path: path, write, at: clock.nowMillis)
     }

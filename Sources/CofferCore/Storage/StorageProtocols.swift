@@ -65,7 +65,9 @@ public protocol SecretStore: Sendable {
     /// Up to `limit` (path, mount, version) rows sealed below `keyVersion`, for re-encryption.
     func versionsBelow(tenantID: String, keyVersion: Int, limit: Int) async throws -> [(mount: String, path: String, version: SecretVersion)]
     /// Replaces a version's blob if it is still sealed with `expectedKeyVersion`; returns whether it changed.
-    func replaceBlob(tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int) async throws -> Bool
+    func replaceBlob(
+        tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int
+    ) async throws -> Bool
 }
 
 /// Everything Coffer persists, behind one value.

@@ -1,4 +1,5 @@
 import CofferCore
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -59,5 +60,3 @@ public struct Authenticator: Sendable {
         return caller
     }
 }
-
-import Foundation

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// Accepts Vault's `LIST` verb, which SwiftNIO's HTTP/1 parser (llhttp) rejects as an unknown method.
@@ -100,5 +101,3 @@ final class ListMethodRewriter: ChannelInboundHandler, RemovableChannelHandler {
         return (Array(lines.joined(separator: "\r\n").utf8), contentLength)
     }
 }
-
-import Foundation

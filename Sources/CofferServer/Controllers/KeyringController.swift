@@ -36,7 +36,10 @@ public struct KeyringController: Sendable {
             ])
         }
         return VaultResponse.data(
-            ["active_version": .int(caller.tenant.activeKeyVersion), "root_version": .int(runtime.keyring.rootVersion), "versions": .array(versions)],
+            [
+                "active_version": .int(caller.tenant.activeKeyVersion), "root_version": .int(runtime.keyring.rootVersion),
+                "versions": .array(versions),
+            ],
             context: context)
     }
 
@@ -61,7 +64,10 @@ public struct KeyringController: Sendable {
             remaining += try await runtime.storage.secrets.countVersions(tenantID: caller.tenant.id, keyVersion: key.version)
         }
         return VaultResponse.data(
-            ["reencrypted": .int(total), "batches": .int(batches), "remaining": .int(remaining), "active_version": .int(caller.tenant.activeKeyVersion)],
+            [
+                "reencrypted": .int(total), "batches": .int(batches), "remaining": .int(remaining),
+                "active_version": .int(caller.tenant.activeKeyVersion),
+            ],
             context: context)
     }
 

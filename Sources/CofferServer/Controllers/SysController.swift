@@ -2,7 +2,7 @@ import CofferCore
 import HTTPTypes
 import Hummingbird
 
-/// `/v1/sys/health` (GET and HEAD) and `/v1/sys/seal-status`, unauthenticated as in Vault.
+/// `/v1/sys/health` (GET and HEAD), `/v1/sys/init` and `/v1/sys/seal-status`, unauthenticated as in Vault.
 public struct SysController: Sendable {
     let runtime: CofferRuntime
     /// Coffer's version string.
@@ -15,6 +15,9 @@ public struct SysController: Sendable {
     public func addRoutes(to router: Router<CofferRequestContext>) {
         router.get("/v1/sys/health") { _, context in try await health(context, head: false) }
         router.head("/v1/sys/health") { _, context in try await health(context, head: true) }
+        router.get("/v1/sys/init") { _, _ in
+            VaultResponse.json(["initialized": .bool(try await isInitialized())], status: .ok)
+        }
         router.get("/v1/sys/seal-status") { _, context in
             let initialized = try await isInitialized()
             return VaultResponse.json(

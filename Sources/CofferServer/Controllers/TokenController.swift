@@ -35,7 +35,8 @@ public struct TokenController: Sendable {
         if let name = try object.string("role") {
             guard let parsed = Role(rawValue: name) else { throw CofferError(.invalidRequest, "role must be viewer, modifier, auditor or admin") }
             role = parsed
-        } else if case .array(let policies) = object["policies"] ?? .null, let first = policies.first?.stringValue, let parsed = Role(rawValue: first) {
+        } else if case .array(let policies) = object["policies"] ?? .null, let first = policies.first?.stringValue, let parsed = Role(rawValue: first)
+        {
             role = parsed
         }
         let ttl = try object.duration("ttl") ?? 0

@@ -1,4 +1,5 @@
 import CofferCore
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -92,5 +93,3 @@ extension Dictionary where Key == String, Value == JSONValue {
         throw CofferError(.invalidRequest, "'\(key)' must be a duration like 30s, 15m, 24h or a number of seconds")
     }
 }
-
-import Foundation

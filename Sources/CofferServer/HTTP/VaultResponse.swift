@@ -13,7 +13,9 @@ public enum VaultResponse {
     }
 
     /// A Vault envelope.
-    public static func envelope(data: JSONValue, auth: JSONValue, context: CofferRequestContext, status: HTTPResponse.Status = .ok, warnings: JSONValue = .null) -> Response {
+    public static func envelope(
+        data: JSONValue, auth: JSONValue, context: CofferRequestContext, status: HTTPResponse.Status = .ok, warnings: JSONValue = .null
+    ) -> Response {
         json(
             [
                 "request_id": .string(context.requestID), "lease_id": "", "renewable": false, "lease_duration": 0,
@@ -26,8 +28,9 @@ public enum VaultResponse {
 
     /// An error body: `{"errors": [message], "code": CODE, "request_id": id}`.
     public static func error(_ error: CofferError, requestID: String) -> Response {
-        json(["errors": [.string(error.message)], "code": .string(error.code.rawValue), "request_id": .string(requestID)],
-             status: ErrorStatus.status(for: error.code))
+        json(
+            ["errors": [.string(error.message)], "code": .string(error.code.rawValue), "request_id": .string(requestID)],
+            status: ErrorStatus.status(for: error.code))
     }
 
     /// Any JSON value with a status.

@@ -28,7 +28,8 @@ public struct HygieneMiddleware: RouterMiddleware {
             response = VaultResponse.error(error, requestID: context.requestID)
         } catch let error as HTTPError {
             let code = ErrorStatus.code(for: error.status)
-            let message = code == .routeNotFound ? "unsupported path" : (code == .methodNotAllowed ? "unsupported operation" : error.status.reasonPhrase)
+            let message =
+                code == .routeNotFound ? "unsupported path" : (code == .methodNotAllowed ? "unsupported operation" : error.status.reasonPhrase)
             response = VaultResponse.json(
                 ["errors": [.string(message)], "code": .string(code.rawValue), "request_id": .string(context.requestID)], status: error.status)
         } catch {

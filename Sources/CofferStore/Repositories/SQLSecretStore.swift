@@ -59,7 +59,9 @@ struct SQLSecretStore: SecretStore {
             metadata.currentVersion = version
             metadata.oldestVersion = oldest
             metadata.updatedAt = time
-            return (metadata, SecretVersion(version: version, createdAt: time, blob: blob, keyVersion: write.keyVersion, references: write.references))
+            return (
+                metadata, SecretVersion(version: version, createdAt: time, blob: blob, keyVersion: write.keyVersion, references: write.references)
+            )
         }
     }
 
@@ -68,7 +70,8 @@ struct SQLSecretStore: SecretStore {
         return try await db.transaction { tx in
             var changed = 0
             for version in Set(versions) {
-                let sql = deletedAt == nil
+                let sql =
+                    deletedAt == nil
                     ? "UPDATE kv_versions SET deleted_at = NULL WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4 AND destroyed = 0 AND deleted_at IS NOT NULL RETURNING version"
                     : "UPDATE kv_versions SET deleted_at = $5 WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4 AND destroyed = 0 AND deleted_at IS NULL RETURNING version"
                 var binds: [SQLValue] = [.text(tenantID), .text(mount), .text(path), .int(Int64(version))]
@@ -93,7 +96,8 @@ struct SQLSecretStore: SecretStore {
         }
     }
 
-    func updateMetadata(tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64) async throws -> SecretMetadata {
+    func updateMetadata(tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64) async throws -> SecretMetadata
+    {
         let lock = db.forUpdate
         return try await db.transaction { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]

@@ -52,12 +52,16 @@ struct SQLTenantStore: TenantStore {
             try await db.transaction { tx in
                 try await tx.query(
                     "INSERT INTO tenants (id, name, environment, active_key_version, is_system, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    [.text(tenant.id), .text(tenant.name), .text(tenant.environment.rawValue), .int(Int64(tenant.activeKeyVersion)),
-                     .bool(tenant.isSystem), .int(tenant.createdAt)])
+                    [
+                        .text(tenant.id), .text(tenant.name), .text(tenant.environment.rawValue), .int(Int64(tenant.activeKeyVersion)),
+                        .bool(tenant.isSystem), .int(tenant.createdAt),
+                    ])
                 try await tx.query(
                     "INSERT INTO data_keys (tenant_id, version, root_version, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)",
-                    [.text(firstKey.tenantID), .int(Int64(firstKey.version)), .int(Int64(firstKey.rootVersion)), .blob(firstKey.wrapped),
-                     .int(firstKey.createdAt)])
+                    [
+                        .text(firstKey.tenantID), .int(Int64(firstKey.version)), .int(Int64(firstKey.rootVersion)), .blob(firstKey.wrapped),
+                        .int(firstKey.createdAt),
+                    ])
             }
         } catch is StorageConstraintError {
             throw CofferError(.tenantExists, "a tenant with this name already exists")
@@ -149,9 +153,11 @@ struct SQLTokenStore: TokenStore {
             INSERT INTO tokens (accessor, tenant_id, hash, role, display_name, created_at, expires_at, revoked_at, parent_accessor, ttl_seconds)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """,
-            [.text(token.accessor), .text(token.tenantID), .blob(token.hash), .text(token.role.rawValue), .text(token.displayName),
-             .int(token.createdAt), .optional(token.expiresAt), .optional(token.revokedAt), .optional(token.parentAccessor),
-             .int(token.ttlSeconds)])
+            [
+                .text(token.accessor), .text(token.tenantID), .blob(token.hash), .text(token.role.rawValue), .text(token.displayName),
+                .int(token.createdAt), .optional(token.expiresAt), .optional(token.revokedAt), .optional(token.parentAccessor),
+                .int(token.ttlSeconds),
+            ])
     }
 
     func token(hash: [UInt8]) async throws -> TokenRecord? {

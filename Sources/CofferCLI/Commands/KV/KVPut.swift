@@ -15,7 +15,9 @@ struct KVPut: AsyncParsableCommand {
         guard !pairs.isEmpty else { throw CLIError("give at least one key=value pair") }
         var data: [String: JSONValue] = [:]
         for pair in pairs {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else { throw CLIError("expected key=value, got '\(pair.prefix(40))'") }
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw CLIError("expected key=value, got '\(pair.prefix(40))'")
+            }
             let key = String(pair[..<equals])
             var value = String(pair[pair.index(after: equals)...])
             if value == "-" {

@@ -11,7 +11,8 @@ struct KVUndelete: AsyncParsableCommand {
 
     func run() async throws {
         let list = try parseVersions(versions)
-        try await options.client().send("POST", "/v1/\(options.mount)/undelete/\(Output.escapePath(path))", body: ["versions": .array(list.map { .int($0) })])
+        try await options.client().send(
+            "POST", "/v1/\(options.mount)/undelete/\(Output.escapePath(path))", body: ["versions": .array(list.map { .int($0) })])
         print("Undeleted \(path) versions \(list.map(String.init).joined(separator: ","))")
     }
 }

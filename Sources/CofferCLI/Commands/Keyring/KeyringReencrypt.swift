@@ -14,6 +14,8 @@ struct KeyringReencrypt: AsyncParsableCommand {
         if let maxBatches { body["max_batches"] = .int(maxBatches) }
         let reply = try await options.client().send("POST", "/v1/sys/keyring/reencrypt", body: .object(body))
         let data = reply.body["data"] ?? .null
-        print("Re-encrypted \(data["reencrypted"]?.intValue ?? 0) in \(data["batches"]?.intValue ?? 0) batches; \(data["remaining"]?.intValue ?? 0) remaining")
+        print(
+            "Re-encrypted \(data["reencrypted"]?.intValue ?? 0) in \(data["batches"]?.intValue ?? 0) batches; \(data["remaining"]?.intValue ?? 0) remaining"
+        )
     }
 }

@@ -1,0 +1,125 @@
+import CofferCore
+import Foundation
+import Testing
+
+@Suite("CLI: client commands, run, export, hvac")
+struct ClientCommandTests {
+    struct Session {
+        let server: ServerProcess
+        let home: String
+        let directory: String
+        func coffer(_ arguments: [String], env: [String: String] = [:], stdin: String? = nil) throws -> CofferBinary.Result {
+            try CofferBinary.run(arguments, home: home, env: ["COFFER_ADDR": server.address].merging(env) { $1 }, stdin: stdin)
+        }
+    }
+
+    static func session() throws -> Session {
+        let directory = try CofferBinary.scratch()
+        return Session(
+            server: try ServerProcess.start(["dev", "--port", "0"], directory: directory), home: directory + "/home", directory: directory)
+    }
+
+    @Test func kvCommandsRoundTrip() throws {
+        let s = try Self.session()
+        defer { s.server.stop() }
+        #expect(try s.coffer(["kv", "put", "app/prod", "DB_PASSWORD=first", "API_KEY=k1"]).stdout == "Wrote app/prod version 1\n")
+        let stale = try s.coffer(["kv", "put", "app/prod", "DB_PASSWORD=x", "--cas", "0"])
+        #expect(stale.status == 1 && stale.stderr.contains("CAS_MISMATCH") && stale.stderr.contains("request id"))
+        try "from-file\n".write(toFile: s.directory + "/value.txt", atomically: true, encoding: .utf8)
+        #expect(try s.coffer(["kv", "put", "app/prod", "DB_PASSWORD=second", "CERT=@\(s.directory)/value.txt", "--cas", "1"]).status == 0)
+        #expect(try s.coffer(["kv", "get", "app/prod", "--field", "CERT"]).stdout == "from-file\n\n")
+        #expect(try s.coffer(["kv", "get", "app/prod", "--version", "1", "--field", "DB_PASSWORD"]).stdout == "first\n")
+        #expect(try s.coffer(["kv", "list"]).stdout == "app/\n")
+        #expect(try s.coffer(["kv", "list", "app"]).stdout == "prod\n")
+        #expect(try s.coffer(["kv", "delete", "app/prod"]).status == 0)
+        let deleted = try s.coffer(["kv", "get", "app/prod"])
+        #expect(deleted.status == 1 && deleted.stderr.contains("deleted"))
+        #expect(try s.coffer(["kv", "undelete", "app/prod", "--versions", "2"]).status == 0)
+        #expect(try s.coffer(["kv", "destroy", "app/prod", "--versions", "1"]).status == 0)
+        let history = try s.coffer(["kv", "history", "app/prod"]).stdout
+        #expect(history.contains("destroyed") && history.contains("current"))
+        #expect(try s.coffer(["kv", "metadata", "put", "app/prod", "--max-versions", "3", "--custom", "team=payments"]).status == 0)
+        #expect(try s.coffer(["kv", "metadata", "get", "app/prod"]).stdout.contains("\"team\" : \"payments\""))
+        #expect(try s.coffer(["kv", "get", "nope"]).status == 1)
+        #expect(try s.coffer(["kv", "metadata", "delete", "app/prod"]).status == 0)
+        #expect(try s.coffer(["kv", "list"]).status == 1)
+    }
+
+    @Test func tokensTenantsLoginAndKeyring() throws {
+        let s = try Self.session()
+        defer { s.server.stop() }
+        let created = try s.coffer(["token", "create", "--role", "viewer", "--ttl", "1h", "--quiet"])
+        let viewer = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(AccessToken.looksValid(viewer))
+        #expect(try s.coffer(["kv", "put", "x", "a=b"], env: ["COFFER_TOKEN": viewer]).stderr.contains("PERMISSION_DENIED"))
+        #expect(try s.coffer(["token", "lookup"], env: ["VAULT_TOKEN": viewer]).stdout.contains("\"coffer_role\" : \"viewer\""))
+
+        let tenant = try s.coffer(["tenant", "create", "payments", "--environment", "production"])
+        let admin = try #require(ServerProcess.firstMatch(in: tenant.stdout, prefix: "cft_"))
+        #expect(try s.coffer(["tenant", "list"]).stdout == "payments\tproduction\nroot\tdevelopment\n")
+        #expect(try s.coffer(["kv", "list", "--tenant", "payments"]).stderr.contains("TENANT_MISMATCH"))
+
+        let login = try s.coffer(["login"], stdin: admin + "\n")
+        #expect(login.status == 0 && login.stdout.contains("tenant payments"), "\(login.stderr)")
+        #expect(try s.coffer(["kv", "put", "p", "k=v"]).status == 0)
+        #expect(try s.coffer(["kv", "get", "p", "--field", "k", "--tenant", "payments"]).stdout == "v\n")
+        #expect(try s.coffer(["login"], stdin: "cft_bogus\n").status == 1)
+
+        #expect(try s.coffer(["keyring", "rotate"]).stdout == "Active data-key version: 2\n")
+        #expect(try s.coffer(["keyring", "reencrypt", "--batch-size", "10"]).stdout.contains("Re-encrypted 1 in 1 batches; 0 remaining"))
+        #expect(try s.coffer(["keyring", "status"]).stdout.contains("\"active_version\" : 2"))
+        #expect(try s.coffer(["token", "revoke"]).status == 0)
+        #expect(try s.coffer(["kv", "get", "p"]).stderr.contains("UNAUTHENTICATED"))
+    }
+
+    @Test func runInjectsSecretsForwardsSignalsAndExitCode() throws {
+        let s = try Self.session()
+        defer { s.server.stop() }
+        #expect(try s.coffer(["kv", "put", "svc", "DB_URL=postgres://db/x", "GREETING=hello world"]).status == 0)
+        let result = try s.coffer(
+            ["run", "--path", "svc", "--", "/bin/sh", "-c", "echo \"$GREETING|$DB_URL|${COFFER_TOKEN:-none}|${VAULT_TOKEN:-none}\"; exit 7"],
+            env: ["COFFER_TOKEN": try #require(s.server.rootToken)])
+        #expect(result.status == 7)
+        #expect(result.stdout == "hello world|postgres://db/x|none|none\n")
+
+        // The command replaces coffer: a signal sent to the pid we started reaches it.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CofferBinary.path)
+        process.arguments = ["run", "--path", "svc", "--", "/bin/sh", "-c", "trap 'exit 42' TERM; echo started; while true; do sleep 0.05; done"]
+        process.environment = CofferBinary.environment(home: s.home, ["COFFER_ADDR": s.server.address])
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let line = out.fileHandleForReading.availableData
+        #expect(String(decoding: line, as: UTF8.self).contains("started"))
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 42)
+
+        let missing = try s.coffer(["run", "--path", "svc", "--", "/no/such/program"])
+        #expect(missing.status != 0 && missing.stderr.contains("command not found"))
+    }
+
+    @Test func exportFormats() throws {
+        let s = try Self.session()
+        defer { s.server.stop() }
+        #expect(try s.coffer(["kv", "put", "exp", "PLAIN=abc", "QUOTE=it's", "MULTI=-"], stdin: "line1\nline2").status == 0)
+        #expect(try s.coffer(["export", "--path", "exp"]).stdout == "MULTI=\"line1\\nline2\"\nPLAIN='abc'\nQUOTE=\"it's\"\n")
+        let json = try s.coffer(["export", "--path", "exp", "--format", "json"]).stdout
+        #expect(JSONValue.parse(Array(json.utf8)) == ["MULTI": "line1\nline2", "PLAIN": "abc", "QUOTE": "it's"])
+        #expect(
+            try s.coffer(["export", "--path", "exp", "--format", "yaml"]).stdout == "MULTI: \"line1\\nline2\"\nPLAIN: \"abc\"\nQUOTE: \"it's\"\n")
+    }
+
+    /// The real, unmodified Python `hvac` client against a real `coffer dev` (CI installs hvac with pip).
+    @Test func hvacClientInterop() throws {
+        let s = try Self.session()
+        defer { s.server.stop() }
+        let script = CofferBinary.packageRoot + "/Tests/Interop/hvac_interop.py"
+        let result = try CofferBinary.runProgram(
+            "/usr/bin/env", ["python3", script],
+            environment: CofferBinary.environment(home: s.home, ["VAULT_ADDR": s.server.address, "VAULT_TOKEN": try #require(s.server.rootToken)]))
+        #expect(result.status == 0, "hvac interop failed:\n\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("all checks passed"))
+    }
+}

@@ -1,0 +1,102 @@
+import CofferCore
+import Foundation
+import Testing
+
+@Suite("CLI: coffer dev, root key handling, durability")
+struct DevServerTests {
+    @Test func devStartsPrintsRootTokenOnceAndKeepsFilesPrivate() throws {
+        let directory = try CofferBinary.scratch()
+        let server = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        let token = try #require(server.rootToken)
+        #expect(AccessToken.looksValid(token))
+        print("coffer dev ready in \(String(format: "%.3f", server.startSeconds)) s")
+        #expect(fileMode(directory + "/.coffer/root.key") == 0o600)
+        #expect(fileMode(directory + "/.coffer/coffer.db") == 0o600)
+        #expect(fileMode(directory + "/.coffer") == 0o700)
+        #expect(fileMode(directory + "/home/.config/coffer/token") == 0o600)
+        let health = try CofferBinary.runProgram("/usr/bin/curl", ["-s", server.address + "/v1/sys/health"], environment: [:])
+        #expect(health.stdout.contains("\"initialized\":true"))
+        server.stop()
+        #expect(!server.stderr.contains(token), "the root token is printed to stdout once, never logged")
+
+        let again = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        #expect(again.rootToken == nil)
+        #expect(again.stdout.contains("Already initialised"))
+        again.stop()
+    }
+
+    @Test func acknowledgedWriteSurvivesKill9() throws {
+        let directory = try CofferBinary.scratch()
+        let home = directory + "/home"
+        let server = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        let put = try CofferBinary.run(["kv", "put", "durable/x", "v=kept-after-crash"], home: home, env: ["COFFER_ADDR": server.address])
+        #expect(put.status == 0, "\(put.stderr)")
+        server.kill9()
+        let restarted = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        let get = try CofferBinary.run(["kv", "get", "durable/x", "--field", "v"], home: home, env: ["COFFER_ADDR": restarted.address])
+        #expect(get.stdout == "kept-after-crash\n")
+        restarted.stop()
+    }
+
+    @Test func wrongOrExposedRootKeyRefusesToStart() throws {
+        let directory = try CofferBinary.scratch()
+        let first = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        first.stop()
+        let otherKey = RootKey.generate().exportBase64()
+        let wrong = try CofferBinary.run(["dev", "--port", "0"], home: directory + "/home", env: ["COFFER_ROOT_KEY": otherKey], cwd: directory)
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("ROOT_KEY_INVALID") && wrong.stderr.contains("COFFER_ROOT_KEY"))
+        #expect(!wrong.stderr.contains(otherKey) && !wrong.stdout.contains(otherKey))
+
+        let garbage = try CofferBinary.run(["dev", "--port", "0"], home: directory + "/home", env: ["COFFER_ROOT_KEY": "c2hvcnQ="], cwd: directory)
+        #expect(garbage.status == 1 && garbage.stderr.contains("exactly 32 bytes") && !garbage.stderr.contains("Fatal error"))
+
+        chmod(directory + "/.coffer/root.key", 0o644)
+        let exposed = try CofferBinary.run(["dev", "--port", "0"], home: directory + "/home", cwd: directory)
+        #expect(exposed.status == 1 && exposed.stderr.contains("0600"))
+
+        let missing = try CofferBinary.run(["serve", "--port", "0", "--storage", "sqlite://\(directory)/s.db"], home: directory + "/home")
+        #expect(missing.status == 1 && missing.stderr.contains("COFFER_ROOT_KEY"))
+    }
+
+    @Test func passphraseRootKeyWithOperatorInitAndServe() throws {
+        let directory = try CofferBinary.scratch()
+        let home = directory + "/home"
+        let storage = "sqlite://\(directory)/serve.db"
+        let passphrase = ["COFFER_ROOT_PASSPHRASE": "correct horse battery staple"]
+        let initialised = try CofferBinary.run(["operator", "init", "--storage", storage, "--tenant", "prod"], home: home, env: passphrase)
+        #expect(initialised.status == 0, "\(initialised.stderr)")
+        let token = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"))
+        let twice = try CofferBinary.run(["operator", "init", "--storage", storage], home: home, env: passphrase)
+        #expect(twice.status == 1 && twice.stderr.contains("already initialised"))
+
+        let wrong = try CofferBinary.run(
+            ["serve", "--port", "0", "--storage", storage], home: home, env: ["COFFER_ROOT_PASSPHRASE": "wrong horse battery staple"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("COFFER_ROOT_PASSPHRASE") && !wrong.stderr.contains("wrong horse"))
+
+        let server = try ServerProcess.start(
+            ["serve", "--port", "0", "--storage", storage], directory: directory, env: passphrase, readyMarker: "listening")
+        let lookup = try CofferBinary.run(["token", "lookup"], home: home, env: ["COFFER_ADDR": server.address, "COFFER_TOKEN": token])
+        #expect(lookup.stdout.contains("\"coffer_tenant\" : \"prod\""), "\(lookup.stderr)")
+        server.stop()
+    }
+
+    @Test func configFileIsReadAndUnknownKeysAreRejected() throws {
+        let directory = try CofferBinary.scratch()
+        let config = directory + "/coffer.toml"
+        try "# Coffer\n[listen]\nhost = \"127.0.0.1\"\nport = 0\n[storage]\nurl = \"sqlite://\(directory)/c.db\"\n[kv]\nmount = \"kv\"\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let key = ["COFFER_ROOT_KEY": RootKey.generate().exportBase64()]
+        let initialised = try CofferBinary.run(["operator", "init", "--config", config], home: directory + "/home", env: key)
+        let token = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"))
+        let server = try ServerProcess.start(["serve", "--config", config], directory: directory, env: key, readyMarker: "listening")
+        let env = ["COFFER_ADDR": server.address, "COFFER_TOKEN": token]
+        #expect(try CofferBinary.run(["kv", "put", "--mount", "kv", "a", "k=v"], home: directory + "/home", env: env).status == 0)
+        #expect(try CofferBinary.run(["kv", "get", "a"], home: directory + "/home", env: env).status == 1, "the default mount is not served")
+        server.stop()
+
+        try "[listen]\nprot = 1\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let bad = try CofferBinary.run(["serve", "--config", config], home: directory + "/home", env: key)
+        #expect(bad.status == 1 && bad.stderr.contains("unknown configuration key listen.prot"))
+    }
+}

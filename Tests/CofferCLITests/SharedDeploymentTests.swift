@@ -1,0 +1,78 @@
+import CofferCore
+import Foundation
+import Testing
+
+@Suite("CLI: several instances on PostgreSQL, TLS")
+struct SharedDeploymentTests {
+    /// Two `coffer serve` processes on one PostgreSQL database behave as one vault.
+    @Test(.enabled(if: !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty))
+    func twoInstancesShareOnePostgres() throws {
+        let directory = try CofferBinary.scratch()
+        let home = directory + "/home"
+        let base = try #require(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"])
+        let name = "coffer_cli_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+        let create = try CofferBinary.runProgram(
+            "/usr/bin/env", ["psql", base, "-qc", "CREATE DATABASE \(name)"], environment: ProcessInfo.processInfo.environment)
+        #expect(create.status == 0, "\(create.stderr)")
+        var components = try #require(URLComponents(string: base))
+        components.path = "/\(name)"
+        let url = try #require(components.string)
+        let key = ["COFFER_ROOT_KEY": RootKey.generate().exportBase64()]
+
+        let initialised = try CofferBinary.run(["operator", "init", "--storage", url], home: home, env: key)
+        let root = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"), "\(initialised.stderr)")
+        let a = try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
+        let b = try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
+        defer {
+            a.stop()
+            b.stop()
+            _ = try? CofferBinary.runProgram(
+                "/usr/bin/env", ["psql", base, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"],
+                environment: ProcessInfo.processInfo.environment)
+        }
+        let onA = ["COFFER_ADDR": a.address, "COFFER_TOKEN": root]
+        let onB = ["COFFER_ADDR": b.address, "COFFER_TOKEN": root]
+        #expect(try CofferBinary.run(["kv", "put", "shared", "v=1"], home: home, env: onA).status == 0)
+        #expect(try CofferBinary.run(["kv", "put", "shared", "v=2", "--cas", "1"], home: home, env: onB).status == 0)
+        #expect(try CofferBinary.run(["kv", "put", "shared", "v=3", "--cas", "1"], home: home, env: onA).stderr.contains("CAS_MISMATCH"))
+        #expect(try CofferBinary.run(["kv", "get", "shared", "--field", "v"], home: home, env: onA).stdout == "2\n")
+
+        let viewer = try CofferBinary.run(["token", "create", "--role", "viewer", "--quiet"], home: home, env: onA).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try CofferBinary.run(["kv", "get", "shared"], home: home, env: ["COFFER_ADDR": b.address, "COFFER_TOKEN": viewer]).status == 0)
+        #expect(try CofferBinary.run(["token", "revoke"], home: home, env: ["COFFER_ADDR": a.address, "COFFER_TOKEN": viewer]).status == 0)
+        let afterRevoke = try CofferBinary.run(["kv", "get", "shared"], home: home, env: ["COFFER_ADDR": b.address, "COFFER_TOKEN": viewer])
+        #expect(afterRevoke.stderr.contains("UNAUTHENTICATED"), "a revocation on one instance holds on the other at once")
+    }
+
+    /// With a certificate configured: TLS 1.2+ only, and HSTS on every response.
+    @Test func tlsServesWithHSTSAndRefusesOldProtocols() throws {
+        let directory = try CofferBinary.scratch()
+        let openssl = try CofferBinary.runProgram(
+            "/usr/bin/env",
+            [
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                "-keyout", directory + "/tls.key", "-out", directory + "/tls.crt",
+            ],
+            environment: ProcessInfo.processInfo.environment)
+        #expect(openssl.status == 0, "\(openssl.stderr)")
+        let env = [
+            "COFFER_ROOT_KEY": RootKey.generate().exportBase64(), "COFFER_TLS_CERT_FILE": directory + "/tls.crt",
+            "COFFER_TLS_KEY_FILE": directory + "/tls.key",
+        ]
+        let server = try ServerProcess.start(
+            ["serve", "--port", "0", "--storage", "sqlite://\(directory)/tls.db"], directory: directory, env: env, readyMarker: "listening")
+        defer { server.stop() }
+        #expect(server.address.hasPrefix("https://"))
+        let ok = try CofferBinary.runProgram("/usr/bin/curl", ["-sk", "-D", "-", server.address + "/v1/sys/health"], environment: [:])
+        #expect(
+            ok.stdout.contains("strict-transport-security: max-age=31536000") || ok.stdout.contains("Strict-Transport-Security: max-age=31536000"))
+        #expect(ok.stdout.contains("\"initialized\":false"))
+        let old = try CofferBinary.runProgram(
+            "/usr/bin/curl", ["-sk", "--tlsv1.1", "--tls-max", "1.1", server.address + "/v1/sys/health"], environment: [:])
+        #expect(old.status != 0, "TLS 1.1 must be refused")
+        let plain = try CofferBinary.runProgram(
+            "/usr/bin/curl", ["-s", server.address.replacingOccurrences(of: "https://", with: "http://") + "/v1/sys/health"], environment: [:])
+        #expect(!plain.stdout.contains("initialized"))
+    }
+}

@@ -1,0 +1,95 @@
+"""Drive a running Coffer with the unmodified hvac client (PyPI).
+
+Reads VAULT_ADDR and VAULT_TOKEN. Exits non-zero with a message on the first mismatch.
+"""
+import os
+import sys
+import warnings
+
+import hvac
+from hvac import exceptions
+
+warnings.simplefilter("ignore", DeprecationWarning)
+
+
+def check(condition, message):
+    if not condition:
+        print(f"FAIL: {message}", file=sys.stderr)
+        sys.exit(1)
+
+
+client = hvac.Client(url=os.environ["VAULT_ADDR"], token=os.environ["VAULT_TOKEN"])
+kv = client.secrets.kv.v2
+
+# Health and authentication.
+check(client.sys.is_initialized(), "is_initialized")
+check(not client.sys.is_sealed(), "is_sealed")
+check(client.sys.read_health_status(method="GET")["initialized"], "read_health_status")
+check(client.is_authenticated(), "is_authenticated with a good token")
+me = client.auth.token.lookup_self()["data"]
+check(me["coffer_role"] == "admin", f"lookup_self role: {me}")
+bad = hvac.Client(url=os.environ["VAULT_ADDR"], token="cft_" + "A" * 43)
+check(not bad.is_authenticated(), "is_authenticated with a bad token")
+
+# Create, update with CAS, read versions.
+kv.create_or_update_secret(path="interop/app", secret={"user": "svc", "password": "p1"}, cas=0)
+try:
+    kv.create_or_update_secret(path="interop/app", secret={"password": "stale"}, cas=0)
+    check(False, "CAS mismatch must fail")
+except exceptions.InvalidRequest:
+    pass
+kv.create_or_update_secret(path="interop/app", secret={"user": "svc", "password": "p2"}, cas=1)
+latest = kv.read_secret_version(path="interop/app", raise_on_deleted_version=True)
+check(latest["data"]["data"]["password"] == "p2", f"latest: {latest}")
+check(latest["data"]["metadata"]["version"] == 2, "latest version number")
+first = kv.read_secret_version(path="interop/app", version=1, raise_on_deleted_version=True)
+check(first["data"]["data"]["password"] == "p1", "version 1")
+kv.patch(path="interop/app", secret={"extra": "e"})
+check(kv.read_secret_version(path="interop/app", raise_on_deleted_version=True)["data"]["data"]["extra"] == "e", "patch")
+
+# List (LIST verb).
+kv.create_or_update_secret(path="interop/other/x", secret={"k": "v"})
+listed = kv.list_secrets(path="interop")["data"]["keys"]
+check(listed == ["app", "other/"], f"list_secrets: {listed}")
+
+# Delete latest, read as deleted, undelete, destroy.
+kv.delete_latest_version_of_secret(path="interop/app")
+try:
+    kv.read_secret_version(path="interop/app", raise_on_deleted_version=True)
+    check(False, "deleted latest must raise")
+except exceptions.InvalidPath:
+    pass
+deleted = kv.read_secret_version(path="interop/app", raise_on_deleted_version=False)
+check(deleted["data"]["metadata"]["deletion_time"] != "", f"deleted version metadata: {deleted}")
+kv.undelete_secret_versions(path="interop/app", versions=[3])
+check(kv.read_secret_version(path="interop/app", raise_on_deleted_version=True)["data"]["metadata"]["version"] == 3, "undelete")
+kv.delete_secret_versions(path="interop/app", versions=[1])
+kv.destroy_secret_versions(path="interop/app", versions=[1])
+
+# Metadata.
+kv.update_metadata(path="interop/app", max_versions=5, cas_required=False, custom_metadata={"team": "payments"})
+meta = kv.read_secret_metadata(path="interop/app")["data"]
+check(meta["max_versions"] == 5 and meta["custom_metadata"] == {"team": "payments"}, f"metadata: {meta}")
+check(meta["versions"]["1"]["destroyed"] is True, "destroyed flag in metadata")
+check(meta["current_version"] == 3, "current_version")
+kv.delete_metadata_and_all_versions(path="interop/app")
+try:
+    kv.read_secret_metadata(path="interop/app")
+    check(False, "metadata delete must remove the secret")
+except exceptions.InvalidPath:
+    pass
+
+# Tokens.
+child = client.auth.token.create(policies=["viewer"], ttl="1h")["auth"]
+viewer = hvac.Client(url=os.environ["VAULT_ADDR"], token=child["client_token"])
+check(viewer.is_authenticated(), "child token authenticates")
+check(viewer.secrets.kv.v2.list_secrets(path="interop")["data"]["keys"] == ["other/"], "viewer can list")
+try:
+    viewer.secrets.kv.v2.create_or_update_secret(path="interop/denied", secret={"k": "v"})
+    check(False, "viewer must not write")
+except exceptions.Forbidden:
+    pass
+viewer.auth.token.revoke_self()
+check(not viewer.is_authenticated(), "revoked token no longer authenticates")
+
+print("hvac interop: all checks passed")
