@@ -100,3 +100,37 @@ struct DevServerTests {
         #expect(bad.status == 1 && bad.stderr.contains("unknown configuration key listen.prot"))
     }
 }
+
+@Suite("CLI: operator rotate-root")
+struct RotateRootCommandTests {
+    @Test func rotateRootEndToEnd() throws {
+        let directory = try CofferBinary.scratch()
+        let home = directory + "/home"
+        let storage = "sqlite://\(directory)/r.db"
+        let oldKey = RootKey.generate().exportBase64()
+        let newKey = RootKey.generate().exportBase64()
+        let initialised = try CofferBinary.run(["operator", "init", "--storage", storage], home: home, env: ["COFFER_ROOT_KEY": oldKey])
+        let token = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"))
+        let before = try ServerProcess.start(
+            ["serve", "--port", "0", "--storage", storage], directory: directory, env: ["COFFER_ROOT_KEY": oldKey], readyMarker: "listening")
+        #expect(
+            try CofferBinary.run(["kv", "put", "s", "v=survives"], home: home, env: ["COFFER_ADDR": before.address, "COFFER_TOKEN": token]).status
+                == 0)
+        before.stop()
+
+        let missing = try CofferBinary.run(["operator", "rotate-root", "--storage", storage], home: home, env: ["COFFER_ROOT_KEY": oldKey])
+        #expect(missing.status == 1 && missing.stderr.contains("COFFER_NEW_ROOT_KEY"))
+        let rotated = try CofferBinary.run(
+            ["operator", "rotate-root", "--storage", storage], home: home, env: ["COFFER_ROOT_KEY": oldKey, "COFFER_NEW_ROOT_KEY": newKey])
+        #expect(rotated.status == 0 && rotated.stdout.contains("version 2"), "\(rotated.stderr)")
+        #expect(!rotated.stdout.contains(newKey) && !rotated.stderr.contains(newKey))
+
+        let withOld = try CofferBinary.run(["serve", "--port", "0", "--storage", storage], home: home, env: ["COFFER_ROOT_KEY": oldKey])
+        #expect(withOld.status == 1 && withOld.stderr.contains("ROOT_KEY_INVALID"))
+        let after = try ServerProcess.start(
+            ["serve", "--port", "0", "--storage", storage], directory: directory, env: ["COFFER_ROOT_KEY": newKey], readyMarker: "listening")
+        let read = try CofferBinary.run(["kv", "get", "s", "--field", "v"], home: home, env: ["COFFER_ADDR": after.address, "COFFER_TOKEN": token])
+        #expect(read.stdout == "survives\n", "\(read.stderr)")
+        after.stop()
+    }
+}

@@ -178,3 +178,41 @@ extension JSONValue {
         return nil
     }
 }
+
+@Suite("Root-key rotation")
+struct RootRotationTests {
+    @Test func rotatingTheRootKeyRewrapsDataKeysAndRetiresTheOldKey() async throws {
+        let fixture = try await Fixture.make()
+        let tokenBefore = fixture.rootToken
+        try await fixture.test { client in
+            try await client.call(.post, "/v1/secret/data/before", token: tokenBefore, json: ["data": ["v": "old-root"]])
+            try await client.call(.post, "/v1/sys/tenants", token: tokenBefore, json: ["name": "second"])
+            try await client.call(.post, "/v1/sys/keyring/rotate", token: tokenBefore)
+
+            let newBytes = SecureRandom.bytes(32)
+            #expect(try await fixture.runtime.keyring.rotateRoot(to: .key(newBytes, origin: "new")) == 2)
+            let wrappedBy = try await fixture.storage.database.query("SELECT DISTINCT root_version FROM data_keys", [])
+            #expect(try wrappedBy.map { try $0.int("root_version") } == [2], "every data key of every tenant is rewrapped")
+
+            // This (stale) server still holds root v1: it may not add data keys wrapped by it.
+            let stale = try await client.call(.post, "/v1/sys/keyring/rotate", token: tokenBefore)
+            #expect(stale.code == "KEY_VERSION_UNKNOWN" && stale.status == .serviceUnavailable)
+            #expect(try await client.call(.post, "/v1/sys/tenants", token: tokenBefore, json: ["name": "late"]).code == "KEY_VERSION_UNKNOWN")
+            #expect(try await fixture.storage.tenants.tenant(named: "late") == nil)
+
+            let oldKeyError = await #expect(throws: CofferError.self) {
+                _ = try await Keyring.open(storage: fixture.storage, source: .key(SecureRandom.bytes(32), origin: "COFFER_ROOT_KEY"))
+            }
+            #expect(oldKeyError?.code == .rootKeyInvalid)
+            let reopened = try await Keyring.open(storage: fixture.storage, source: .key(newBytes, origin: "COFFER_ROOT_KEY"))
+            #expect(reopened.rootVersion == 2)
+            let runtime = CofferRuntime(
+                configuration: fixture.runtime.configuration, storage: fixture.storage, keyring: reopened, environment: [:], clock: fixture.clock,
+                storageType: "sqlite")
+            let tenant = try #require(try await fixture.storage.tenants.tenant(named: "root"))
+            let read = try await runtime.secrets.read(tenant: tenant, mount: "secret", path: "before", version: nil)
+            #expect(read.data?["v"] == "old-root")
+            #expect(try await runtime.tokens.authenticate(tokenBefore).role == .admin, "tokens survive: the hashing key was rewrapped, not replaced")
+        }
+    }
+}

@@ -134,6 +134,11 @@ struct KVTests {
             try await db.query("UPDATE kv_versions SET version = 5 WHERE tenant_id = $1 AND path = 'a'", [.text(rootID)])
             try await db.query("UPDATE kv_metadata SET current_version = 5 WHERE tenant_id = $1 AND path = 'a'", [.text(rootID)])
             #expect(try await client.call(.get, "/v1/secret/data/a", token: token).code == "DECRYPTION_FAILED")
+            // A header rewritten to name a data-key version that does not exist.
+            try await db.query(
+                "UPDATE kv_versions SET blob = $2 WHERE tenant_id = $1 AND path = 'b'",
+                [.text(rootID), .blob([1, 0, 0, 0, 99] + [UInt8](repeating: 0, count: 40))])
+            #expect(try await client.call(.get, "/v1/secret/data/b", token: token).code == "DECRYPTION_FAILED")
         }
     }
 

@@ -207,3 +207,35 @@ struct StorageConformanceTests {
         }
     }
 }
+
+extension StorageConformanceTests {
+    @Test(arguments: StorageEngine.available)
+    func rootRotationIsAtomicAndGuardsDataKeys(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            try await storage.keyring.installRootKey(
+                RootKeyRecord(version: 1, check: [1], kdfJSON: nil, active: true, createdAt: 1), systemKeys: ["h": [1]])
+            let (tenant, key) = Self.tenant("rot")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            let rewrapped = WrappedDataKey(tenantID: tenant.id, version: 1, rootVersion: 2, wrapped: [42], createdAt: 1)
+            try await storage.keyring.rotateRootKey(
+                RootKeyRecord(version: 2, check: [2], kdfJSON: nil, active: true, createdAt: 2), systemKeys: ["h": [2]], dataKeys: [rewrapped])
+            #expect(try await storage.keyring.rootKeyRecords().filter(\.active).map(\.version) == [2])
+            #expect(try await storage.keyring.systemKey(named: "h")?.rootVersion == 2)
+            #expect(try await storage.keyring.allDataKeys() == [rewrapped])
+            let stale = await #expect(throws: CofferError.self) {
+                try await storage.keyring.addDataKey(WrappedDataKey(tenantID: tenant.id, version: 2, rootVersion: 1, wrapped: [7], createdAt: 3))
+            }
+            #expect(stale?.code == .keyVersionUnknown)
+            #expect(try await storage.keyring.dataKeys(tenantID: tenant.id).count == 1)
+
+            // A rotation that misses a data key changes nothing.
+            let incomplete = await #expect(throws: CofferError.self) {
+                try await storage.keyring.rotateRootKey(
+                    RootKeyRecord(version: 3, check: [3], kdfJSON: nil, active: true, createdAt: 4), systemKeys: ["h": [3]], dataKeys: [])
+            }
+            #expect(incomplete?.code == .keyVersionUnknown)
+            #expect(try await storage.keyring.rootKeyRecords().filter(\.active).map(\.version) == [2])
+            #expect(try await storage.keyring.systemKey(named: "h")?.wrapped == [2])
+        }
+    }
+}

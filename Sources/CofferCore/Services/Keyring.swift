@@ -112,6 +112,40 @@ public final class Keyring: Sendable {
         return version
     }
 
+    /// Rotates the root key: rewraps every tenant data key and system key under `newSource`, recorded as
+    /// root version N+1, in one transaction. Returns the new version. Servers must restart with the new key.
+    public func rotateRoot(to newSource: RootKeySource) async throws -> Int {
+        let records = try await store.rootKeyRecords()
+        let version = (records.map(\.version).max() ?? rootVersion) + 1
+        let newKey: RootKey
+        var kdfJSON: String?
+        switch newSource {
+        case .key(let bytes, _):
+            newKey = try RootKey(version: version, bytes: bytes)
+        case .passphrase(let passphrase, let algorithm):
+            let kdf = PassphraseKDF.generate(algorithm)
+            newKey = try RootKey(version: version, bytes: try kdf.deriveKey(passphrase: passphrase))
+            kdfJSON = String(decoding: try JSONEncoder().encode(kdf), as: UTF8.self)
+        }
+        guard let hashKey = try await store.systemKey(named: Self.credentialHashKeyName) else {
+            throw CofferError(.rootKeyInvalid, "the keyring is incomplete: the credential hashing key is missing")
+        }
+        let hashBytes = try rootKey.unwrapSystemKey(hashKey.wrapped, name: Self.credentialHashKeyName)
+        var rewrapped: [WrappedDataKey] = []
+        for wrapped in try await store.allDataKeys() {
+            let key = try rootKey.unwrap(wrapped.wrapped, tenantID: wrapped.tenantID, version: wrapped.version)
+            rewrapped.append(
+                WrappedDataKey(
+                    tenantID: wrapped.tenantID, version: wrapped.version, rootVersion: version,
+                    wrapped: try newKey.wrap(key, tenantID: wrapped.tenantID), createdAt: wrapped.createdAt))
+        }
+        try await store.rotateRootKey(
+            RootKeyRecord(version: version, check: try newKey.makeCheck(), kdfJSON: kdfJSON, active: true, createdAt: clock.nowMillis),
+            systemKeys: [Self.credentialHashKeyName: try newKey.wrapSystemKey(hashBytes, name: Self.credentialHashKeyName)],
+            dataKeys: rewrapped)
+        return version
+    }
+
     /// Points a tenant's writes back at an existing data-key version (rollback).
     public func activate(tenantID: String, version: Int) async throws {
         _ = try await dataKey(tenantID: tenantID, version: version)

@@ -86,7 +86,12 @@ public struct SecretService: Sendable {
         guard let keyVersion = SealedBox.keyVersion(of: blob) else {
             throw CofferError(.decryptionFailed, "stored ciphertext is malformed")
         }
-        let key = try await keyring.dataKey(tenantID: tenantID, version: keyVersion)
+        let key: DataKey
+        do {
+            key = try await keyring.dataKey(tenantID: tenantID, version: keyVersion)
+        } catch let error as CofferError where error.code == .keyVersionUnknown {
+            throw CofferError(.decryptionFailed, "stored ciphertext names a data-key version this tenant does not have")
+        }
         let plaintext = try SealedBox.open(blob, aad: .secret(tenantID: tenantID, mount: mount, path: path, version: version)) {
             _ throws(CofferError) in key.key
         }

@@ -17,11 +17,17 @@ public protocol KeyringStore: Sendable {
     func rootKeyRecords() async throws -> [RootKeyRecord]
     /// Records a root key and makes it the only active one; stores `systemKeys` (name → wrapped) with it.
     func installRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]]) async throws
+    /// Rotates the root key in one transaction: records `record` as the only active version and
+    /// replaces every system key and every tenant data key with the given rewrapped forms.
+    func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey]) async throws
+    /// Every tenant's data keys.
+    func allDataKeys() async throws -> [WrappedDataKey]
     /// A wrapped system key by name.
     func systemKey(named name: String) async throws -> (rootVersion: Int, wrapped: [UInt8])?
     /// All data keys of a tenant.
     func dataKeys(tenantID: String) async throws -> [WrappedDataKey]
-    /// Adds a data key and makes it the tenant's active version.
+    /// Adds a data key and makes it the tenant's active version. Refused (`KEY_VERSION_UNKNOWN`) unless
+    /// it is wrapped by the active root-key version.
     func addDataKey(_ key: WrappedDataKey) async throws
     /// Points the tenant's active version at an existing data key.
     func setActiveDataKey(tenantID: String, version: Int) async throws

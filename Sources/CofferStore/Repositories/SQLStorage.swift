@@ -44,12 +44,23 @@ public final class SQLStorage: CofferStorage {
     public func shutdown() async throws { try await database.close() }
 }
 
+/// Refuses keys wrapped by a root version other than the active one (a server still running on a rotated-out key).
+enum RootVersionGuard {
+    static func check(_ tx: any SQLExecutor, rootVersion: Int) async throws {
+        let active = try await tx.query("SELECT version FROM root_keys WHERE active = 1", [])
+        if let version = try active.first?.int("version"), version != Int64(rootVersion) {
+            throw CofferError(.keyVersionUnknown, "the root key was rotated: restart this server with the new root key")
+        }
+    }
+}
+
 struct SQLTenantStore: TenantStore {
     let db: any SQLDatabase
 
     func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey) async throws {
         do {
             try await db.transaction { tx in
+                try await RootVersionGuard.check(tx, rootVersion: firstKey.rootVersion)
                 try await tx.query(
                     "INSERT INTO tenants (id, name, environment, active_key_version, is_system, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                     [
@@ -100,12 +111,17 @@ struct SQLKeyringStore: KeyringStore {
         }
     }
 
+    /// Records `record` as the only active root-key version.
+    static func activate(_ record: RootKeyRecord, in tx: any SQLExecutor) async throws {
+        try await tx.query("UPDATE root_keys SET active = 0", [])
+        try await tx.query(
+            "INSERT INTO root_keys (version, check_blob, kdf_json, active, created_at) VALUES ($1, $2, $3, 1, $4)",
+            [.int(Int64(record.version)), .blob(record.check), .optional(record.kdfJSON), .int(record.createdAt)])
+    }
+
     func installRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]]) async throws {
         try await db.transaction { tx in
-            try await tx.query("UPDATE root_keys SET active = 0", [])
-            try await tx.query(
-                "INSERT INTO root_keys (version, check_blob, kdf_json, active, created_at) VALUES ($1, $2, $3, 1, $4)",
-                [.int(Int64(record.version)), .blob(record.check), .optional(record.kdfJSON), .int(record.createdAt)])
+            try await Self.activate(record, in: tx)
             for (name, wrapped) in systemKeys {
                 try await tx.query("DELETE FROM system_keys WHERE name = $1", [.text(name)])
                 try await tx.query(
@@ -113,6 +129,36 @@ struct SQLKeyringStore: KeyringStore {
                     [.text(name), .int(Int64(record.version)), .blob(wrapped)])
             }
         }
+    }
+
+    func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey]) async throws {
+        try await db.transaction { tx in
+            try await Self.activate(record, in: tx)
+            for (name, wrapped) in systemKeys {
+                try await tx.query(
+                    "UPDATE system_keys SET root_version = $1, wrapped = $2 WHERE name = $3",
+                    [.int(Int64(record.version)), .blob(wrapped), .text(name)])
+            }
+            for key in dataKeys {
+                try await tx.query(
+                    "UPDATE data_keys SET root_version = $1, wrapped = $2 WHERE tenant_id = $3 AND version = $4",
+                    [.int(Int64(key.rootVersion)), .blob(key.wrapped), .text(key.tenantID), .int(Int64(key.version))])
+            }
+            let stale = try await tx.query("SELECT COUNT(*) AS n FROM data_keys WHERE root_version <> $1", [.int(Int64(record.version))])
+            guard try stale.first?.int("n") == 0 else {
+                throw CofferError(.keyVersionUnknown, "a data key was added during root rotation; nothing was changed, run it again")
+            }
+        }
+    }
+
+    func allDataKeys() async throws -> [WrappedDataKey] {
+        try await db.query("SELECT * FROM data_keys ORDER BY tenant_id, version", []).map(Self.decodeDataKey)
+    }
+
+    static func decodeDataKey(_ row: SQLRow) throws -> WrappedDataKey {
+        WrappedDataKey(
+            tenantID: try row.text("tenant_id"), version: Int(try row.int("version")), rootVersion: Int(try row.int("root_version")),
+            wrapped: try row.blob("wrapped"), createdAt: try row.int("created_at"))
     }
 
     func systemKey(named name: String) async throws -> (rootVersion: Int, wrapped: [UInt8])? {
@@ -123,15 +169,12 @@ struct SQLKeyringStore: KeyringStore {
     }
 
     func dataKeys(tenantID: String) async throws -> [WrappedDataKey] {
-        try await db.query("SELECT * FROM data_keys WHERE tenant_id = $1 ORDER BY version", [.text(tenantID)]).map { row in
-            WrappedDataKey(
-                tenantID: try row.text("tenant_id"), version: Int(try row.int("version")), rootVersion: Int(try row.int("root_version")),
-                wrapped: try row.blob("wrapped"), createdAt: try row.int("created_at"))
-        }
+        try await db.query("SELECT * FROM data_keys WHERE tenant_id = $1 ORDER BY version", [.text(tenantID)]).map(Self.decodeDataKey)
     }
 
     func addDataKey(_ key: WrappedDataKey) async throws {
         try await db.transaction { tx in
+            try await RootVersionGuard.check(tx, rootVersion: key.rootVersion)
             try await tx.query(
                 "INSERT INTO data_keys (tenant_id, version, root_version, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)",
                 [.text(key.tenantID), .int(Int64(key.version)), .int(Int64(key.rootVersion)), .blob(key.wrapped), .int(key.createdAt)])

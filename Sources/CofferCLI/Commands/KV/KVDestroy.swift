@@ -1,5 +1,4 @@
 import ArgumentParser
-import CofferCore
 
 /// `coffer kv destroy PATH --versions 1,2`: permanent.
 struct KVDestroy: AsyncParsableCommand {
@@ -10,9 +9,6 @@ struct KVDestroy: AsyncParsableCommand {
     @Argument(help: "Secret path.") var path: String
 
     func run() async throws {
-        let list = try parseVersions(versions)
-        try await options.client().send(
-            "POST", "/v1/\(options.mount)/destroy/\(Output.escapePath(path))", body: ["versions": .array(list.map { .int($0) })])
-        print("Destroyed \(path) versions \(list.map(String.init).joined(separator: ","))")
+        try await postVersions("destroy", done: "Destroyed", options: options, path: path, versions: versions)
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CofferCore
 
 /// `coffer kv undelete PATH --versions 1,2`.
 struct KVUndelete: AsyncParsableCommand {
@@ -10,9 +9,6 @@ struct KVUndelete: AsyncParsableCommand {
     @Argument(help: "Secret path.") var path: String
 
     func run() async throws {
-        let list = try parseVersions(versions)
-        try await options.client().send(
-            "POST", "/v1/\(options.mount)/undelete/\(Output.escapePath(path))", body: ["versions": .array(list.map { .int($0) })])
-        print("Undeleted \(path) versions \(list.map(String.init).joined(separator: ","))")
+        try await postVersions("undelete", done: "Undeleted", options: options, path: path, versions: versions)
     }
 }
