@@ -17,9 +17,12 @@ public struct RootKey: Sendable {
 
     /// A fresh random root key.
     public static func generate(version: Int = 1) -> RootKey {
-        // 32 random bytes are always a valid root key.
-        // swift-format-ignore: NeverUseForceTry
-        try! RootKey(version: version, bytes: SecureRandom.bytes(32))
+        RootKey(version: version, key: SymmetricKey(size: .bits256))
+    }
+
+    private init(version: Int, key: SymmetricKey) {
+        self.version = version
+        self.key = key
     }
 
     /// The key as base64, for writing a generated key file once.
