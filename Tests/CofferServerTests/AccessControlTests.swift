@@ -206,7 +206,7 @@ struct RootRotationTests {
             #expect(oldKeyError?.code == .rootKeyInvalid)
             let reopened = try await Keyring.open(storage: fixture.storage, source: .key(newBytes, origin: "COFFER_ROOT_KEY"))
             #expect(reopened.rootVersion == 2)
-            let runtime = CofferRuntime(
+            let runtime = try CofferRuntime(
                 configuration: fixture.runtime.configuration, storage: fixture.storage, keyring: reopened, environment: [:], clock: fixture.clock,
                 storageType: "sqlite")
             let tenant = try #require(try await fixture.storage.tenants.tenant(named: "root"))

@@ -46,7 +46,8 @@ struct Fixture: Sendable {
     let directory: String
 
     static func make(
-        envReferences: [String] = [], environment: [String: String] = [:], maxBodyBytes: Int = 1 << 20
+        envReferences: [String] = [], environment: [String: String] = [:], maxBodyBytes: Int = 1 << 20,
+        auditTransport: (any AuditHTTPTransport)? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> Fixture {
         let directory = NSTemporaryDirectory() + "coffer-server-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -57,10 +58,12 @@ struct Fixture: Sendable {
         configuration.storageURL = "sqlite://\(directory)/coffer.db"
         configuration.envReferencePatterns = envReferences
         configuration.maxBodyBytes = maxBodyBytes
-        let storage = try await SQLStorage.open(url: configuration.storageURL, logger: logs.logger)
+        configure(&configuration)
+        let storage = try await SQLStorage.open(url: configuration.storageURL, clock: clock, logger: logs.logger)
         let keyring = try await Keyring.open(storage: storage, source: .key(SecureRandom.bytes(32), origin: "test"), clock: clock)
-        let runtime = CofferRuntime(
-            configuration: configuration, storage: storage, keyring: keyring, environment: environment, clock: clock, storageType: "sqlite")
+        let runtime = try CofferRuntime(
+            configuration: configuration, storage: storage, keyring: keyring, environment: environment, clock: clock, storageType: "sqlite",
+            auditTransport: auditTransport, logger: logs.logger)
         guard let (_, token) = try await runtime.tenants.initialise(name: "root", environment: .development) else {
             throw CofferError(.internalError, "fresh storage was already initialised")
         }

@@ -12,6 +12,8 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "Folder for the database and the generated root key.") var dataDir: String = ".coffer"
     @Option(name: .customLong("env-ref"), help: "Allow $NAME references to these variables (NAME or PREFIX_*). Repeatable.")
     var envReferences: [String] = []
+    @Option(help: "Also write audit entries as JSON lines to this file (0600).") var auditFile: String?
+    @Flag(help: "Do not audit requests (benchmark baseline only).") var noAudit = false
 
     func run() async throws {
         ServerRunner.restrictFileModes()
@@ -25,7 +27,10 @@ struct Dev: AsyncParsableCommand {
             configuration.storageURL = "sqlite://\(dataDir)/coffer.db"
             configuration.devMode = true
             configuration.envReferencePatterns = envReferences
-            let runtime = try await CofferRuntime.start(configuration: configuration, rootKey: source, logger: logger)
+            configuration.auditFile = auditFile
+            configuration.auditEnabled = !noAudit
+            let runtime = try await CofferRuntime.start(
+                configuration: configuration, rootKey: source, auditTransport: HTTPAuditTransport(), logger: logger)
             let initialised = try await runtime.tenants.initialise(name: "root", environment: .development)
             if let (_, token) = initialised {
                 try? TokenFile.write(token)

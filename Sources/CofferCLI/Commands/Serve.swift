@@ -18,7 +18,8 @@ struct Serve: AsyncParsableCommand {
         do {
             let configuration = try ServeConfiguration.load(config: config, host: host, port: port, storage: storage)
             let source = try RootKeySource.fromEnvironment(ProcessInfo.processInfo.environment)
-            let runtime = try await CofferRuntime.start(configuration: configuration, rootKey: source, logger: logger)
+            let runtime = try await CofferRuntime.start(
+                configuration: configuration, rootKey: source, auditTransport: HTTPAuditTransport(), logger: logger)
             if try await runtime.storage.tenants.listTenants().isEmpty {
                 logger.warning("Coffer is not initialised: run `coffer operator init` against this storage to create the root token")
             }

@@ -56,6 +56,15 @@ public enum ConfigFile {
             case "secrets.env_references", "env_references":
                 guard case .array(let items) = value else { throw CofferError(.configInvalid, "\(key) must be an array of strings") }
                 configuration.envReferencePatterns = items.compactMap(\.stringValue)
+            case "audit.enabled":
+                guard let flag = value.boolValue, case .bool = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }
+                configuration.auditEnabled = flag
+            case "audit.file": configuration.auditFile = try string(key, value)
+            case "audit.stdout":
+                guard case .bool(let flag) = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }
+                configuration.auditStdout = flag
+            case "audit.http_url": configuration.auditHTTPURL = try string(key, value)
+            case "audit.checkpoint_interval_seconds": configuration.auditCheckpointSeconds = try int(key, value)
             default:
                 throw CofferError(.configInvalid, "unknown configuration key \(key)")
             }
@@ -84,6 +93,8 @@ public enum ConfigFile {
         if let value = environment["COFFER_KV_MOUNT"] { configuration.kvMount = value }
         if let value = environment["COFFER_TLS_CERT_FILE"] { configuration.tlsCertificatePath = value }
         if let value = environment["COFFER_TLS_KEY_FILE"] { configuration.tlsKeyPath = value }
+        if let value = environment["COFFER_AUDIT_FILE"] { configuration.auditFile = value }
+        if let value = environment["COFFER_AUDIT_HTTP_URL"] { configuration.auditHTTPURL = value }
         if let value = environment["COFFER_ENV_REFERENCES"] {
             configuration.envReferencePatterns = value.split(separator: ",").map { String($0) }
         }

@@ -16,6 +16,15 @@ enum ServerRunner {
     /// Serves `runtime`; `ready` is called with the bound port once listening.
     static func serve(runtime: CofferRuntime, logger: Logger, ready: @escaping @Sendable (Int) async -> Void) async throws {
         let app = try CofferApplication.make(runtime: runtime, logger: logger, onServerRunning: ready)
+        let interval = runtime.configuration.auditCheckpointSeconds
+        let checkpoints = Task {
+            guard interval > 0, runtime.configuration.auditEnabled else { return }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(interval))
+                do { try await runtime.checkpointAll() } catch { logger.warning("audit checkpoint failed", metadata: ["error": "\(error)"]) }
+            }
+        }
+        defer { checkpoints.cancel() }
         do {
             try await app.runService()
         } catch {

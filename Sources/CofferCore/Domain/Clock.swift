@@ -41,6 +41,18 @@ public enum Timestamp {
             Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
     }
 
+    /// Parses RFC 3339 (`2026-11-24T06:42:00Z`, fractions optional) or a millisecond count; `nil` if malformed.
+    public static func parse(_ text: String) -> Int64? {
+        if let millis = Int64(text) { return millis }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        if text.count == 10, let date = formatter.date(from: text + "T00:00:00Z") { return Int64(date.timeIntervalSince1970 * 1000) }
+        return nil
+    }
+
     /// Parses a duration like `30s`, `15m`, `24h`, `7d` or plain seconds; `nil` if malformed.
     public static func parseDuration(_ text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)

@@ -17,6 +17,8 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case writeSecrets
         /// Read the audit log.
         case readAudit
+        /// Delete old audit entries (retention).
+        case manageAudit
         /// Create tokens of a role no higher than one's own.
         case createTokens
         /// Manage the keyring (rotate data keys, re-encrypt).

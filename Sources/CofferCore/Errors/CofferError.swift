@@ -43,6 +43,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let keyVersionUnknown = ErrorCode(rawValue: "KEY_VERSION_UNKNOWN")
     /// The storage backend failed.
     public static let storageUnavailable = ErrorCode(rawValue: "STORAGE_UNAVAILABLE")
+    /// The audit log could not record the request, so it was not carried out (fail-closed).
+    public static let auditUnavailable = ErrorCode(rawValue: "AUDIT_UNAVAILABLE")
     /// An unexpected server-side failure.
     public static let internalError = ErrorCode(rawValue: "INTERNAL_ERROR")
     /// Configuration is invalid.

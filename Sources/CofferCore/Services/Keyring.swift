@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 
@@ -12,15 +13,28 @@ public final class Keyring: Sendable {
     private let rootKey: RootKey
     /// Keyed hasher for tokens and API keys.
     public let hasher: CredentialHasher
+    /// Name of the system key from which per-tenant audit HMAC keys are derived.
+    public static let auditHMACKeyName = "audit-hmac"
+    /// Name of the Ed25519 key that signs audit checkpoints.
+    public static let auditSigningKeyName = "audit-signing"
+    /// Root of the per-tenant audit HMAC keys.
+    public let auditKey: [UInt8]
+    /// Signs audit checkpoints.
+    public let auditSigningKey: Curve25519.Signing.PrivateKey
     private let store: any KeyringStore
     private let tenants: any TenantStore
     private let clock: any CofferClock
     private let cache = Mutex<[String: [Int: DataKey]]>([:])
 
-    private init(rootKey: RootKey, hasher: CredentialHasher, store: any KeyringStore, tenants: any TenantStore, clock: any CofferClock) {
+    private init(
+        rootKey: RootKey, hasher: CredentialHasher, auditKey: [UInt8], auditSigningKey: Curve25519.Signing.PrivateKey, store: any KeyringStore,
+        tenants: any TenantStore, clock: any CofferClock
+    ) {
         self.rootKey = rootKey
         self.rootVersion = rootKey.version
         self.hasher = hasher
+        self.auditKey = auditKey
+        self.auditSigningKey = auditSigningKey
         self.store = store
         self.tenants = tenants
         self.clock = clock
@@ -54,7 +68,32 @@ public final class Keyring: Sendable {
             throw CofferError(.rootKeyInvalid, "the keyring is incomplete: the credential hashing key is missing")
         }
         let hasher = CredentialHasher(keyBytes: try rootKey.unwrapSystemKey(hashKey.wrapped, name: credentialHashKeyName))
-        return Keyring(rootKey: rootKey, hasher: hasher, store: storage.keyring, tenants: storage.tenants, clock: clock)
+        return try await finish(rootKey: rootKey, hasher: hasher, storage: storage, clock: clock)
+    }
+
+    /// Loads (creating on first use) the audit keys, then builds the keyring.
+    private static func finish(rootKey: RootKey, hasher: CredentialHasher, storage: any CofferStorage, clock: any CofferClock) async throws -> Keyring
+    {
+        var loaded: [String: [UInt8]] = [:]
+        for name in [auditHMACKeyName, auditSigningKeyName] {
+            if try await storage.keyring.systemKey(named: name) == nil {
+                let fresh = name == auditSigningKeyName ? Array(Curve25519.Signing.PrivateKey().rawRepresentation) : SecureRandom.bytes(32)
+                try await storage.keyring.insertSystemKeyIfAbsent(
+                    name: name, rootVersion: rootKey.version, wrapped: try rootKey.wrapSystemKey(fresh, name: name))
+            }
+            guard let stored = try await storage.keyring.systemKey(named: name), stored.rootVersion == rootKey.version else {
+                throw CofferError(.rootKeyInvalid, "the keyring is incomplete: system key \(name) is missing")
+            }
+            loaded[name] = try rootKey.unwrapSystemKey(stored.wrapped, name: name)
+        }
+        guard let auditKey = loaded[auditHMACKeyName], let signing = loaded[auditSigningKeyName],
+            let signingKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: signing)
+        else {
+            throw CofferError(.rootKeyInvalid, "the keyring's audit keys are malformed")
+        }
+        return Keyring(
+            rootKey: rootKey, hasher: hasher, auditKey: auditKey, auditSigningKey: signingKey, store: storage.keyring, tenants: storage.tenants,
+            clock: clock)
     }
 
     private static func initialise(storage: any CofferStorage, source: RootKeySource, clock: any CofferClock) async throws -> Keyring {
@@ -72,8 +111,7 @@ public final class Keyring: Sendable {
         let record = RootKeyRecord(version: 1, check: try rootKey.makeCheck(), kdfJSON: kdfJSON, active: true, createdAt: clock.nowMillis)
         try await storage.keyring.installRootKey(
             record, systemKeys: [credentialHashKeyName: try rootKey.wrapSystemKey(hashKeyBytes, name: credentialHashKeyName)])
-        return Keyring(
-            rootKey: rootKey, hasher: CredentialHasher(keyBytes: hashKeyBytes), store: storage.keyring, tenants: storage.tenants, clock: clock)
+        return try await finish(rootKey: rootKey, hasher: CredentialHasher(keyBytes: hashKeyBytes), storage: storage, clock: clock)
     }
 
     /// A fresh, wrapped first data key for a new tenant.
@@ -127,10 +165,11 @@ public final class Keyring: Sendable {
             newKey = try RootKey(version: version, bytes: try kdf.deriveKey(passphrase: passphrase))
             kdfJSON = String(decoding: try JSONEncoder().encode(kdf), as: UTF8.self)
         }
-        guard let hashKey = try await store.systemKey(named: Self.credentialHashKeyName) else {
-            throw CofferError(.rootKeyInvalid, "the keyring is incomplete: the credential hashing key is missing")
+        var systemKeys: [String: [UInt8]] = [:]
+        for name in try await store.systemKeyNames() {
+            guard let stored = try await store.systemKey(named: name) else { continue }
+            systemKeys[name] = try newKey.wrapSystemKey(try rootKey.unwrapSystemKey(stored.wrapped, name: name), name: name)
         }
-        let hashBytes = try rootKey.unwrapSystemKey(hashKey.wrapped, name: Self.credentialHashKeyName)
         var rewrapped: [WrappedDataKey] = []
         for wrapped in try await store.allDataKeys() {
             let key = try rootKey.unwrap(wrapped.wrapped, tenantID: wrapped.tenantID, version: wrapped.version)
@@ -141,7 +180,7 @@ public final class Keyring: Sendable {
         }
         try await store.rotateRootKey(
             RootKeyRecord(version: version, check: try newKey.makeCheck(), kdfJSON: kdfJSON, active: true, createdAt: clock.nowMillis),
-            systemKeys: [Self.credentialHashKeyName: try newKey.wrapSystemKey(hashBytes, name: Self.credentialHashKeyName)],
+            systemKeys: systemKeys,
             dataKeys: rewrapped)
         return version
     }

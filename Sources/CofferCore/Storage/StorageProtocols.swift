@@ -22,6 +22,10 @@ public protocol KeyringStore: Sendable {
     func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey]) async throws
     /// Every tenant's data keys.
     func allDataKeys() async throws -> [WrappedDataKey]
+    /// Stores a wrapped system key unless one with that name exists (several instances may race).
+    func insertSystemKeyIfAbsent(name: String, rootVersion: Int, wrapped: [UInt8]) async throws
+    /// Names of all system keys.
+    func systemKeyNames() async throws -> [String]
     /// A wrapped system key by name.
     func systemKey(named name: String) async throws -> (rootVersion: Int, wrapped: [UInt8])?
     /// All data keys of a tenant.
@@ -86,6 +90,8 @@ public protocol CofferStorage: Sendable {
     var tokens: any TokenStore { get }
     /// KV secrets.
     var secrets: any SecretStore { get }
+    /// Audit chains.
+    var audit: any AuditStore { get }
     /// Closes connections.
     func shutdown() async throws
 }

@@ -13,11 +13,13 @@ public enum CofferApplication {
     public static func router(runtime: CofferRuntime, logger: Logger) -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
         router.add(middleware: HygieneMiddleware(tlsEnabled: runtime.configuration.tlsEnabled, logger: logger))
+        router.add(middleware: AuditMiddleware(runtime: runtime, logger: logger))
         SysController(runtime: runtime).addRoutes(to: router)
         TokenController(runtime: runtime).addRoutes(to: router)
         TenantController(runtime: runtime).addRoutes(to: router)
         KeyringController(runtime: runtime).addRoutes(to: router)
         KVController(runtime: runtime).addRoutes(to: router)
+        AuditController(runtime: runtime).addRoutes(to: router)
         return router
     }
 

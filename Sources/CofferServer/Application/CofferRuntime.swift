@@ -23,19 +23,23 @@ public final class CofferRuntime: Sendable {
     public let clock: any CofferClock
     /// `sqlite` or `postgresql`, for seal-status.
     public let storageType: String
+    /// The audit log.
+    public let audit: AuditService
+    /// Copies of committed audit entries (stdout, file, HTTP).
+    public let auditSinks: AuditSinks
 
     /// Opens storage from the configuration, migrates it and unlocks the keyring with `rootKey`.
     public static func start(
         configuration: ServerConfiguration, rootKey: RootKeySource, environment: [String: String] = ProcessInfo.processInfo.environment,
-        clock: any CofferClock = SystemClock(), logger: Logger
+        clock: any CofferClock = SystemClock(), auditTransport: (any AuditHTTPTransport)? = nil, logger: Logger
     ) async throws -> CofferRuntime {
         try configuration.validate()
-        let storage = try await SQLStorage.open(url: configuration.storageURL, logger: logger)
+        let storage = try await SQLStorage.open(url: configuration.storageURL, clock: clock, logger: logger)
         do {
             let keyring = try await Keyring.open(storage: storage, source: rootKey, clock: clock)
-            return CofferRuntime(
+            return try CofferRuntime(
                 configuration: configuration, storage: storage, keyring: keyring, environment: environment, clock: clock,
-                storageType: configuration.storageURL.hasPrefix("postgres") ? "postgresql" : "sqlite")
+                storageType: configuration.storageURL.hasPrefix("postgres") ? "postgresql" : "sqlite", auditTransport: auditTransport, logger: logger)
         } catch {
             try? await storage.shutdown()
             throw error
@@ -45,8 +49,8 @@ public final class CofferRuntime: Sendable {
     /// Builds a runtime over already-open storage and keyring.
     public init(
         configuration: ServerConfiguration, storage: any CofferStorage, keyring: Keyring, environment: [String: String],
-        clock: any CofferClock, storageType: String
-    ) {
+        clock: any CofferClock, storageType: String, auditTransport: (any AuditHTTPTransport)? = nil, logger: Logger = Logger(label: "coffer")
+    ) throws {
         self.configuration = configuration
         self.storage = storage
         self.keyring = keyring
@@ -59,7 +63,19 @@ public final class CofferRuntime: Sendable {
             references: EnvReferencePolicy(patterns: configuration.envReferencePatterns, environment: environment),
             defaultMaxVersions: configuration.defaultMaxVersions)
         self.tenants = TenantService(tenants: storage.tenants, keyring: keyring, tokens: tokens, clock: clock)
-        self.authenticator = Authenticator(tokens: tokens, tenants: storage.tenants)
+        let audit = AuditService(store: storage.audit, keyring: keyring, clock: clock)
+        self.audit = audit
+        self.auditSinks = try AuditSinks(configuration: configuration, transport: auditTransport, logger: logger)
+        self.authenticator = Authenticator(tokens: tokens, tenants: storage.tenants, audit: audit)
+    }
+
+    /// Signs a checkpoint for every tenant whose chain grew since its last one.
+    public func checkpointAll() async throws {
+        for tenant in try await storage.tenants.listTenants() {
+            let head = try await audit.store.head(tenantID: tenant.id)
+            let last = try await audit.store.checkpoints(tenantID: tenant.id).last?.sequence ?? 0
+            if head.sequence > last { try await audit.checkpoint(tenantID: tenant.id) }
+        }
     }
 
     /// Closes storage.

@@ -11,11 +11,13 @@ import Hummingbird
 public struct Authenticator: Sendable {
     let tokens: TokenService
     let tenants: any TenantStore
+    let audit: AuditService
 
     /// Creates an authenticator.
-    public init(tokens: TokenService, tenants: any TenantStore) {
+    public init(tokens: TokenService, tenants: any TenantStore, audit: AuditService) {
         self.tokens = tokens
         self.tenants = tenants
+        self.audit = audit
     }
 
     /// The presented credential, if any.
@@ -38,17 +40,37 @@ public struct Authenticator: Sendable {
 
     /// Authenticates and returns the caller, or throws `UNAUTHENTICATED` / `TENANT_MISMATCH`.
     public func authenticate(_ request: Request) async throws -> Caller {
-        guard let credential = Self.credential(request) else {
-            throw CofferError(.unauthenticated, "permission denied: missing client token")
+        do {
+            guard let credential = Self.credential(request) else {
+                throw CofferError(.unauthenticated, "permission denied: missing client token")
+            }
+            let token = try await tokens.authenticate(credential)
+            guard let tenant = try await tenants.tenant(id: token.tenantID) else {
+                throw CofferError(.unauthenticated, "permission denied")
+            }
+            let actor = AuditActor(kind: "token", id: token.accessor, role: token.role.rawValue, displayName: token.displayName)
+            if let requested = Self.requestedTenant(request), requested != tenant.name {
+                // Recorded in the token's own tenant: the attempt says something about that credential.
+                identify(tenant, actor, operation: "auth.tenant_mismatch")
+                throw CofferError(.tenantMismatch, "permission denied: this token belongs to another tenant")
+            }
+            identify(tenant, actor, operation: nil)
+            return Caller(token: token, tenant: tenant)
+        } catch let error as CofferError where error.code == .unauthenticated {
+            // A failed authentication goes to the requested tenant's chain, else the system tenant's.
+            var tenant: Tenant?
+            if let requested = Self.requestedTenant(request) { tenant = try await tenants.tenant(named: requested) }
+            if tenant == nil { tenant = try await tenants.listTenants().first(where: \.isSystem) }
+            if let tenant { identify(tenant, .anonymous, operation: "auth.failed") }
+            throw error
         }
-        let token = try await tokens.authenticate(credential)
-        guard let tenant = try await tenants.tenant(id: token.tenantID) else {
-            throw CofferError(.unauthenticated, "permission denied")
-        }
-        if let requested = Self.requestedTenant(request), requested != tenant.name {
-            throw CofferError(.tenantMismatch, "permission denied: this token belongs to another tenant")
-        }
-        return Caller(token: token, tenant: tenant)
+    }
+
+    func identify(_ tenant: Tenant, _ actor: AuditActor, operation: String?) {
+        guard let scope = AuditScope.current else { return }
+        let redactor = audit.redactor(tenantID: tenant.id)
+        scope.identify(tenantID: tenant.id, actor: actor) { redactor.redact($0) }
+        if let operation { scope.describe(operation: operation, resourceType: "auth", resourceID: "") }
     }
 
     /// Authenticates and checks the role allows `action`.

@@ -22,6 +22,16 @@ public struct ServerConfiguration: Sendable {
     public var defaultMaxVersions: Int = 10
     /// Whether this server runs in `coffer dev` mode (reported by health).
     public var devMode: Bool = false
+    /// Whether requests are audited. On by default; off only for benchmarks' baseline.
+    public var auditEnabled: Bool = true
+    /// JSON-lines audit sink file (mode 0600), besides the database.
+    public var auditFile: String?
+    /// Also write audit entries as JSON lines to standard output.
+    public var auditStdout: Bool = false
+    /// URL of an HTTP audit sink (a SIEM collector): entries are POSTed as JSON lines, with retries.
+    public var auditHTTPURL: String?
+    /// Seconds between automatic signed checkpoints of every tenant's chain (0 = only on demand).
+    public var auditCheckpointSeconds: Int = 3600
 
     /// Default configuration.
     public init() {}

@@ -57,6 +57,7 @@ public struct KVController: Sendable {
 
     func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .readSecrets)
+        Audited.describe("kv.read", "kv", "\(mount)/\(Self.path(context))", ["algorithm": "aes-256-gcm"])
         var version: Int?
         if let text = request.uri.queryParameters.get("version") {
             guard let number = Int(text), number >= 0 else { throw CofferError(.invalidRequest, "version must be a non-negative integer") }
@@ -75,6 +76,7 @@ public struct KVController: Sendable {
 
     func write(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
+        Audited.describe("kv.write", "kv", "\(mount)/\(Self.path(context))", ["algorithm": "aes-256-gcm"])
         let object = try await body.object(request)
         guard let data = object["data"]?.objectValue else {
             throw CofferError(.invalidRequest, "no data provided: the body must be {\"data\": {...}}")
@@ -87,6 +89,7 @@ public struct KVController: Sendable {
 
     func patch(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
+        Audited.describe("kv.patch", "kv", "\(mount)/\(Self.path(context))", ["algorithm": "aes-256-gcm"])
         let object = try await body.object(request)
         guard let changes = object["data"]?.objectValue else {
             throw CofferError(.invalidRequest, "no data provided: the body must be {\"data\": {...}}")
@@ -104,12 +107,14 @@ public struct KVController: Sendable {
 
     func deleteLatest(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
+        Audited.describe("kv.delete", "kv", "\(mount)/\(Self.path(context))")
         try await secrets.deleteLatest(tenant: caller.tenant, mount: mount, path: Self.path(context))
         return VaultResponse.noContent()
     }
 
     func versions(_ verb: String, _ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
+        Audited.describe("kv.\(verb)", "kv", "\(mount)/\(Self.path(context))")
         let versions = try await body.object(request).intList("versions")
         guard !versions.isEmpty else { throw CofferError(.invalidRequest, "no versions provided") }
         let path = Self.path(context)
@@ -122,12 +127,14 @@ public struct KVController: Sendable {
 
     func list(_ request: Request, _ context: CofferRequestContext, folder: String) async throws -> Response {
         let caller = try await auth.authorize(request, .readSecrets)
+        Audited.describe("kv.list", "kv", "\(mount)/\(folder)")
         let keys = try await secrets.list(tenant: caller.tenant, mount: mount, folder: folder)
         return VaultResponse.data(["keys": .strings(keys)], context: context)
     }
 
     func readMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .readSecrets)
+        Audited.describe("kv.metadata.read", "kv", "\(mount)/\(Self.path(context))")
         let (metadata, versions) = try await secrets.metadata(tenant: caller.tenant, mount: mount, path: Self.path(context))
         var versionMap: [String: JSONValue] = [:]
         for version in versions {
@@ -150,6 +157,7 @@ public struct KVController: Sendable {
 
     func writeMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
+        Audited.describe("kv.metadata.write", "kv", "\(mount)/\(Self.path(context))")
         let object = try await body.object(request)
         var custom: [String: String]?
         if let value = object["custom_metadata"], value != .null {
@@ -170,6 +178,7 @@ public struct KVController: Sendable {
 
     func deleteMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
+        Audited.describe("kv.metadata.delete", "kv", "\(mount)/\(Self.path(context))")
         try await secrets.deleteAll(tenant: caller.tenant, mount: mount, path: Self.path(context))
         return VaultResponse.noContent()
     }

@@ -18,6 +18,7 @@ public struct KeyringController: Sendable {
         router.get("/v1/sys/keyring") { request, context in try await status(request, context) }
         router.post("/v1/sys/keyring/rotate") { request, context in
             let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
+            Audited.describe("keyring.rotate", "keyring", caller.tenant.id, ["algorithm": "aes-256-gcm"])
             let version = try await runtime.keyring.rotateDataKey(tenantID: caller.tenant.id)
             return VaultResponse.data(["active_version": .int(version)], context: context)
         }
@@ -27,6 +28,7 @@ public struct KeyringController: Sendable {
 
     func status(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
+        Audited.describe("keyring.read", "keyring", caller.tenant.id)
         var versions: [JSONValue] = []
         for key in try await runtime.storage.keyring.dataKeys(tenantID: caller.tenant.id) {
             let count = try await runtime.storage.secrets.countVersions(tenantID: caller.tenant.id, keyVersion: key.version)
@@ -45,6 +47,7 @@ public struct KeyringController: Sendable {
 
     func reencrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
+        Audited.describe("keyring.reencrypt", "keyring", caller.tenant.id)
         let object = try await body.object(request)
         let batchSize = try object.int("batch_size") ?? 100
         let maxBatches = try object.int("max_batches") ?? Int.max
@@ -73,6 +76,7 @@ public struct KeyringController: Sendable {
 
     func rollback(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
+        Audited.describe("keyring.rollback", "keyring", caller.tenant.id)
         let object = try await body.object(request)
         guard let version = try object.int("to_version"), version > 0 else { throw CofferError(.invalidRequest, "missing to_version") }
         guard let reason = try object.string("reason"), !reason.isEmpty else {

@@ -30,6 +30,7 @@ public struct TenantController: Sendable {
 
     func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         _ = try await systemAdmin(request)
+        Audited.describe("tenant.create", "tenant", "")
         let object = try await body.object(request)
         guard let name = try object.string("name") else { throw CofferError(.invalidRequest, "missing name") }
         let environmentName = try object.string("environment") ?? "development"
@@ -45,6 +46,7 @@ public struct TenantController: Sendable {
 
     func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         _ = try await systemAdmin(request)
+        Audited.describe("tenant.list", "tenant", "")
         let tenants = try await runtime.storage.tenants.listTenants()
         return VaultResponse.data(["keys": .strings(tenants.map(\.name)), "tenants": .array(tenants.map(Self.describe))], context: context)
     }

@@ -22,6 +22,7 @@ public struct TokenController: Sendable {
         router.post("/v1/auth/token/lookup-accessor") { request, context in try await lookupAccessor(request, context) }
         router.post("/v1/auth/token/revoke-self") { request, context in
             let caller = try await auth.authenticate(request)
+            Audited.describe("token.revoke", "token", caller.token.accessor)
             _ = try await runtime.tokens.revoke(accessor: caller.token.accessor, tenantID: caller.tenant.id)
             return VaultResponse.noContent()
         }
@@ -30,6 +31,7 @@ public struct TokenController: Sendable {
 
     func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .createTokens)
+        Audited.describe("token.create", "token", "")
         let object = try await body.object(request)
         var role = caller.token.role
         if let name = try object.string("role") {
@@ -44,6 +46,7 @@ public struct TokenController: Sendable {
         guard displayName.utf8.count <= 128 else { throw CofferError(.invalidRequest, "display_name is at most 128 bytes") }
         let (token, record) = try await runtime.tokens.create(
             tenantID: caller.tenant.id, role: role, displayName: displayName, ttlSeconds: ttl, parent: caller.token)
+        AuditScope.current?.addDetails(["created_accessor": record.accessor, "created_role": role.rawValue])
         return VaultResponse.envelope(
             data: nil,
             auth: [
@@ -56,11 +59,13 @@ public struct TokenController: Sendable {
 
     func lookupSelf(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authenticate(request)
+        Audited.describe("token.lookup", "token", caller.token.accessor)
         return VaultResponse.data(Self.describe(caller.token, tenant: caller.tenant, now: runtime.clock.nowMillis), context: context)
     }
 
     func lookupAccessor(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .createTokens)
+        Audited.describe("token.lookup", "token", "")
         guard let accessor = try await body.object(request).string("accessor") else {
             throw CofferError(.invalidRequest, "missing accessor")
         }
@@ -74,6 +79,7 @@ public struct TokenController: Sendable {
 
     func revokeAccessor(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authenticate(request)
+        Audited.describe("token.revoke", "token", "")
         guard let accessor = try await body.object(request).string("accessor") else {
             throw CofferError(.invalidRequest, "missing accessor")
         }

@@ -14,7 +14,7 @@ public enum ErrorStatus {
         case .methodNotAllowed: return .methodNotAllowed
         case .tenantExists: return .conflict
         case .referenceUnresolved: return .unprocessableContent
-        case .storageUnavailable, .rootKeyInvalid, .keyVersionUnknown: return .serviceUnavailable
+        case .storageUnavailable, .rootKeyInvalid, .keyVersionUnknown, .auditUnavailable: return .serviceUnavailable
         default: return .internalServerError
         }
     }

@@ -11,11 +11,14 @@ public struct CofferRequestContext: RequestContext {
     public var requestID: String
     /// The authenticated caller, if any.
     public var caller: Caller?
+    /// The peer's IP address, when the transport knows it.
+    public var clientIP: String
 
     /// Creates a context for a new request.
     public init(source: Source) {
         coreContext = .init(source: source)
         requestID = UUID().uuidString.lowercased()
+        clientIP = source.channel.remoteAddress?.ipAddress ?? ""
     }
 }
 

@@ -35,6 +35,7 @@ public struct BodyReader: Sendable {
         guard let object = value.objectValue else {
             throw CofferError(.malformedJSON, "request body must be a JSON object")
         }
+        AuditScope.current?.recordBody(value)
         return object
     }
 }

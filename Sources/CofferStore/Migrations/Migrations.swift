@@ -79,7 +79,8 @@ public enum Migrations {
                 """,
                 "CREATE INDEX kv_versions_key_version ON kv_versions (tenant_id, key_version)",
             ]
-        )
+        ),
+        AuditSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

@@ -4,7 +4,7 @@ import Logging
 
 /// Coffer's storage on a SQL database: SQLite or PostgreSQL, same queries, per-engine migrations.
 public final class SQLStorage: CofferStorage {
-    /// The database.
+    /// The database, without audit hooks (for maintenance and tests).
     public let database: any SQLDatabase
     /// Tenants.
     public let tenants: any TenantStore
@@ -14,18 +14,24 @@ public final class SQLStorage: CofferStorage {
     public let tokens: any TokenStore
     /// KV secrets.
     public let secrets: any SecretStore
+    /// Audit chains.
+    public let audit: any AuditStore
 
-    /// Wraps a migrated database.
-    public init(database: any SQLDatabase) {
+    /// Wraps a migrated database. Writes made while an ``AuditScope`` is current carry its entry.
+    public init(database: any SQLDatabase, clock: any CofferClock = SystemClock()) {
         self.database = database
-        self.tenants = SQLTenantStore(db: database)
-        self.keyring = SQLKeyringStore(db: database)
-        self.tokens = SQLTokenStore(db: database)
-        self.secrets = SQLSecretStore(db: database)
+        let audited = AuditingDatabase(inner: database, clock: clock)
+        self.tenants = SQLTenantStore(db: audited)
+        self.keyring = SQLKeyringStore(db: audited)
+        self.tokens = SQLTokenStore(db: audited)
+        self.secrets = SQLSecretStore(db: audited)
+        self.audit = SQLAuditStore(db: database)
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.
-    public static func open(url: String, logger: Logger = Logger(label: "coffer.storage")) async throws -> SQLStorage {
+    public static func open(
+        url: String, clock: any CofferClock = SystemClock(), logger: Logger = Logger(label: "coffer.storage")
+    ) async throws -> SQLStorage {
         let database: any SQLDatabase
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             database = try await CofferPostgresDatabase.connect(url: url, logger: logger)
@@ -37,7 +43,7 @@ public final class SQLStorage: CofferStorage {
             throw CofferError(.configInvalid, "storage URL must start with sqlite:// or postgres://")
         }
         try await Migrations.migrate(database)
-        return SQLStorage(database: database)
+        return SQLStorage(database: database, clock: clock)
     }
 
     /// Closes the database.
@@ -159,6 +165,16 @@ struct SQLKeyringStore: KeyringStore {
         WrappedDataKey(
             tenantID: try row.text("tenant_id"), version: Int(try row.int("version")), rootVersion: Int(try row.int("root_version")),
             wrapped: try row.blob("wrapped"), createdAt: try row.int("created_at"))
+    }
+
+    func insertSystemKeyIfAbsent(name: String, rootVersion: Int, wrapped: [UInt8]) async throws {
+        try await db.query(
+            "INSERT INTO system_keys (name, root_version, wrapped) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+            [.text(name), .int(Int64(rootVersion)), .blob(wrapped)])
+    }
+
+    func systemKeyNames() async throws -> [String] {
+        try await db.query("SELECT name FROM system_keys ORDER BY name", []).map { try $0.text("name") }
     }
 
     func systemKey(named name: String) async throws -> (rootVersion: Int, wrapped: [UInt8])? {

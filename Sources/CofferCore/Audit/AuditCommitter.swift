@@ -1,0 +1,36 @@
+/// Group commit for audit entries that are not part of a write transaction (reads, failures):
+/// concurrent requests' entries are appended together in one transaction, each caller resumed
+/// only once its entry is durable.
+public actor AuditCommitter {
+    private let store: any AuditStore
+    private var queue: [(String, AuditRecord, CheckedContinuation<AuditEntry, any Error>)] = []
+    private var flushing = false
+
+    /// Creates a committer over a store.
+    public init(store: any AuditStore) { self.store = store }
+
+    /// Appends one record and returns its stored entry once committed.
+    public func append(tenantID: String, record: AuditRecord) async throws -> AuditEntry {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.append((tenantID, record, continuation))
+            if !flushing {
+                flushing = true
+                Task.detached { await self.flush() }
+            }
+        }
+    }
+
+    private func flush() async {
+        while !queue.isEmpty {
+            let batch = queue
+            queue = []
+            do {
+                let entries = try await store.append(batch.map { ($0.0, $0.1) })
+                for (item, entry) in zip(batch, entries) { item.2.resume(returning: entry) }
+            } catch {
+                for item in batch { item.2.resume(throwing: error) }
+            }
+        }
+        flushing = false
+    }
+}

@@ -1,0 +1,105 @@
+import Synchronization
+
+/// The audit state of one request, carried as a task-local so the storage layer can append the
+/// request's entry inside the same transaction as the change it records (fail-closed).
+///
+/// The HTTP layer creates a scope per request and fills in who, what and the redacted body; the
+/// first write transaction in the request claims the entry and appends it before commit; if that
+/// transaction rolls back, the claim is released and the request's failure is recorded instead.
+public final class AuditScope: Sendable {
+    /// The scope of the running request, if any.
+    @TaskLocal public static var current: AuditScope?
+
+    struct State {
+        var tenantID: String?
+        var record: AuditRecord
+        var claimed = false
+        var committed: AuditEntry?
+        var enabled = true
+        var redact: (@Sendable (JSONValue) -> JSONValue)?
+    }
+
+    private let state: Mutex<State>
+
+    /// Starts a scope for a request.
+    public init(record: AuditRecord) {
+        state = Mutex(State(record: record))
+    }
+
+    /// Sets the tenant whose chain records this request, the caller, and how to redact bodies.
+    public func identify(tenantID: String, actor: AuditActor, redact: @escaping @Sendable (JSONValue) -> JSONValue) {
+        state.withLock {
+            $0.tenantID = tenantID
+            $0.record.actor = actor
+            $0.redact = redact
+        }
+    }
+
+    /// Describes the operation.
+    public func describe(operation: String, resourceType: String, resourceID: String, details: [String: String] = [:]) {
+        state.withLock {
+            $0.record.operation = operation
+            $0.record.resourceType = resourceType
+            $0.record.resourceID = resourceID
+            $0.record.details.merge(details) { $1 }
+        }
+    }
+
+    /// Records the request body, redacted with the tenant's audit key; ignored before ``identify``.
+    public func recordBody(_ body: JSONValue) {
+        state.withLock { state in
+            guard let redact = state.redact else { return }
+            state.record.request = redact(body)
+        }
+    }
+
+    /// Adds facts to the entry.
+    public func addDetails(_ details: [String: String]) {
+        state.withLock { $0.record.details.merge(details) { $1 } }
+    }
+
+    /// Turns auditing off for this request (requests the operator has excluded).
+    public func disable() { state.withLock { $0.enabled = false } }
+
+    /// Called by a write transaction: the entry to append before commit, once per request.
+    public func claimForTransaction(time: Int64) -> (tenantID: String, record: AuditRecord)? {
+        state.withLock { state in
+            guard state.enabled, !state.claimed, state.committed == nil, let tenant = state.tenantID, !state.record.operation.isEmpty else {
+                return nil
+            }
+            state.claimed = true
+            var record = state.record
+            record.time = time
+            record.status = 200
+            return (tenant, record)
+        }
+    }
+
+    /// The transaction that claimed the entry committed it.
+    public func transactionCommitted(_ entry: AuditEntry) {
+        state.withLock {
+            $0.claimed = false
+            $0.committed = entry
+        }
+    }
+
+    /// The transaction that claimed the entry rolled back.
+    public func transactionRolledBack() { state.withLock { $0.claimed = false } }
+
+    /// The entry committed with the request's change, if any.
+    public var committedEntry: AuditEntry? { state.withLock { $0.committed } }
+
+    /// The entry to append after the request when no transaction did: tenant and final record.
+    /// Failures are recorded even after a committed change (`force`), so a partial effect shows both.
+    public func finalRecord(status: Int, errorCode: String, time: Int64, force: Bool = false) -> (tenantID: String, record: AuditRecord)? {
+        state.withLock { state in
+            guard state.enabled, force || state.committed == nil, let tenant = state.tenantID else { return nil }
+            var record = state.record
+            record.time = time
+            record.status = status
+            record.errorCode = errorCode
+            if record.operation.isEmpty { record.operation = "request" }
+            return (tenant, record)
+        }
+    }
+}

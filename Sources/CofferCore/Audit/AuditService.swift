@@ -1,0 +1,97 @@
+import Crypto
+import Foundation
+
+/// Audit operations over an ``AuditStore``: redaction keys, durable appends, verification,
+/// signed checkpoints, retention and reports. No HTTP, no SQL.
+public struct AuditService: Sendable {
+    /// Storage.
+    public let store: any AuditStore
+    /// Group commit for entries outside write transactions.
+    public let committer: AuditCommitter
+    private let keyring: Keyring
+    private let clock: any CofferClock
+
+    /// Creates the service.
+    public init(store: any AuditStore, keyring: Keyring, clock: any CofferClock) {
+        self.store = store
+        self.committer = AuditCommitter(store: store)
+        self.keyring = keyring
+        self.clock = clock
+    }
+
+    /// The redactor for a tenant (HMAC-SHA256 under the tenant's audit key).
+    public func redactor(tenantID: String) -> AuditRedactor {
+        AuditRedactor(key: AuditRedactor.tenantKey(auditKey: keyring.auditKey, tenantID: tenantID))
+    }
+
+    /// Appends one record durably (group-committed).
+    public func record(tenantID: String, _ record: AuditRecord) async throws -> AuditEntry {
+        try await committer.append(tenantID: tenantID, record: record)
+    }
+
+    /// Walks a tenant's chain from its anchor and checks it against `checkpoints` (signatures included).
+    public func verify(
+        tenantID: String, checkpoints: [AuditCheckpoint] = [], trustedKey: [UInt8]? = nil, pageSize: Int = 5000
+    ) async throws
+        -> AuditVerifier.Result
+    {
+        let anchor = try await store.anchor(tenantID: tenantID)
+        var verifier = AuditVerifier(tenantID: tenantID, anchor: anchor)
+        var after = anchor?.sequence ?? 0
+        while true {
+            let page = try await store.entries(tenantID: tenantID, after: after, limit: pageSize)
+            for entry in page { verifier.feed(entry) }
+            guard let last = page.last, verifier.current.ok else { break }
+            after = last.sequence
+        }
+        // Rows removed from the end (or the head moved) show as a chain shorter or longer than its head.
+        let head = try await store.head(tenantID: tenantID)
+        if verifier.current.ok, head.sequence != verifier.current.lastSequence {
+            var result = verifier.current
+            result.failure = AuditVerifier.Failure(
+                sequence: min(head.sequence, verifier.current.lastSequence) + 1,
+                reason: "the chain ends at \(verifier.current.lastSequence) but its head records \(head.sequence)")
+            return result
+        }
+        for checkpoint in checkpoints where checkpoint.tenantID == tenantID {
+            guard checkpoint.verifySignature(trustedKey: trustedKey) else {
+                var result = verifier.current
+                result.failure = AuditVerifier.Failure(sequence: checkpoint.sequence, reason: "checkpoint signature is invalid")
+                return result
+            }
+        }
+        var hashes: [Int64: [UInt8]] = [:]
+        for checkpoint in checkpoints where checkpoint.tenantID == tenantID && checkpoint.sequence > (anchor?.sequence ?? 0) {
+            hashes[checkpoint.sequence] = try await store.entryHash(tenantID: tenantID, sequence: checkpoint.sequence)
+        }
+        return verifier.finish(checkpoints: checkpoints.filter { $0.sequence > (anchor?.sequence ?? 0) }) { hashes[$0] }
+    }
+
+    /// Signs and stores a checkpoint of the tenant's current head. `nil` for an empty chain.
+    @discardableResult
+    public func checkpoint(tenantID: String) async throws -> AuditCheckpoint? {
+        let head = try await store.head(tenantID: tenantID)
+        guard head.sequence > 0 else { return nil }
+        let checkpoint = try AuditCheckpoint.sign(
+            tenantID: tenantID, sequence: head.sequence, headHash: head.hash, time: clock.nowMillis, key: keyring.auditSigningKey)
+        try await store.addCheckpoint(checkpoint)
+        return checkpoint
+    }
+
+    /// The public key that signs checkpoints.
+    public var signingPublicKey: [UInt8] { Array(keyring.auditSigningKey.publicKey.rawRepresentation) }
+
+    /// Deletes entries older than `before`; the deletion is itself recorded (range, count, head hash at the cut).
+    public func retain(tenantID: String, before: Int64, by actor: AuditActor, requestID: String) async throws -> AuditRetentionResult {
+        let now = clock.nowMillis
+        return try await store.deleteBefore(tenantID: tenantID, before: before) { result in
+            AuditRecord(
+                time: now, actor: actor, operation: "audit.retention.cut", resourceType: "audit", resourceID: tenantID, clientIP: "", userAgent: "",
+                requestID: requestID, status: 200, errorCode: "", request: .null,
+                details: [
+                    "deleted": String(result.deleted), "cut_sequence": String(result.cutSequence), "hash_at_cut": result.hashAtCut.hexString,
+                    "before": Timestamp.rfc3339(before),
+                ])
+        }
+    }
+}
