@@ -93,3 +93,46 @@ struct TokenAndRoleTests {
         #expect(Timestamp.parseDuration("abc") == nil)
     }
 }
+
+@Suite("Audit chain (pure)")
+struct AuditChainTests {
+    static func record(_ operation: String) -> AuditRecord {
+        AuditRecord(
+            time: 1, actor: .anonymous, operation: operation, resourceType: "kv", resourceID: "p", clientIP: "", userAgent: "", requestID: "r",
+            status: 200, errorCode: "", request: ["data": ["k": "hmac-sha256:00"]])
+    }
+
+    @Test func canonicalFormEndsWithItsPosition() {
+        let canonical = AuditChain.canonical(tenantID: "T1", sequence: 42, record: Self.record("kv.write"))
+        #expect(String(decoding: canonical, as: UTF8.self).hasSuffix(",\"sequence\":42,\"tenant\":\"T1\"}"))
+        #expect(String(decoding: canonical, as: UTF8.self).hasPrefix("{\"record\":{"))
+    }
+
+    @Test func verifierFollowsTheChainAndCatchesAnEntryFromElsewhere() {
+        let first = AuditChain.append(tenantID: "T1", after: 0, previousHash: AuditChain.genesis, record: Self.record("a"))
+        let second = AuditChain.append(tenantID: "T1", after: 1, previousHash: first.entryHash, record: Self.record("b"))
+        var verifier = AuditVerifier(tenantID: "T1")
+        verifier.feed(first)
+        verifier.feed(second)
+        #expect(verifier.current.ok && verifier.current.lastSequence == 2 && verifier.current.headHash == second.entryHash)
+
+        // Same bytes and a correct hash, but written for another tenant's chain.
+        let foreign = AuditChain.append(tenantID: "T2", after: 0, previousHash: AuditChain.genesis, record: Self.record("a"))
+        var relabelled = foreign
+        relabelled.tenantID = "T1"
+        var other = AuditVerifier(tenantID: "T1")
+        other.feed(relabelled)
+        #expect(other.current.failure?.reason == "entry content names another position")
+    }
+}
+
+@Suite("Canonical JSON")
+struct CanonicalJSONTests {
+    @Test func sortedKeysEscapesAndNumbers() {
+        let value: JSONValue = ["b": 1, "a": ["z": nil, "y": [true, 1.5, -3]], "request_id": "r", "request": "q\"\\\n\u{1}é/"]
+        let text = String(decoding: value.canonicalBytes(), as: UTF8.self)
+        #expect(text == #"{"a":{"y":[true,1.5,-3],"z":null},"b":1,"request":"q\"\\\n\u0001é/","request_id":"r"}"#)
+        #expect(JSONValue.parse(value.canonicalBytes()) == value, "Foundation parses it back to the same value")
+        #expect(String(decoding: JSONValue.int(1_795_503_440_123).canonicalBytes(), as: UTF8.self) == "1795503440123")
+    }
+}

@@ -3,11 +3,16 @@
 /// only once its entry is durable.
 public actor AuditCommitter {
     private let store: any AuditStore
+    private let gatherNanoseconds: UInt64
     private var queue: [(String, AuditRecord, CheckedContinuation<AuditEntry, any Error>)] = []
     private var flushing = false
 
-    /// Creates a committer over a store.
-    public init(store: any AuditStore) { self.store = store }
+    /// Creates a committer over a store. A flush first waits `gather` for more entries to join it:
+    /// under load this trades a little latency for far fewer transactions per entry.
+    public init(store: any AuditStore, gather: Duration = .milliseconds(1)) {
+        self.store = store
+        self.gatherNanoseconds = UInt64(gather.components.seconds) * 1_000_000_000 + UInt64(gather.components.attoseconds / 1_000_000_000)
+    }
 
     /// Appends one record and returns its stored entry once committed.
     public func append(tenantID: String, record: AuditRecord) async throws -> AuditEntry {
@@ -21,6 +26,7 @@ public actor AuditCommitter {
     }
 
     private func flush() async {
+        if gatherNanoseconds > 0 { try? await Task.sleep(nanoseconds: gatherNanoseconds) }
         while !queue.isEmpty {
             let batch = queue
             queue = []

@@ -1,15 +1,17 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// Audit operations over an ``AuditStore``: redaction keys, durable appends, verification,
 /// signed checkpoints, retention and reports. No HTTP, no SQL.
-public struct AuditService: Sendable {
+public final class AuditService: Sendable {
     /// Storage.
     public let store: any AuditStore
     /// Group commit for entries outside write transactions.
     public let committer: AuditCommitter
     private let keyring: Keyring
     private let clock: any CofferClock
+    private let redactors = Mutex<[String: AuditRedactor]>([:])
 
     /// Creates the service.
     public init(store: any AuditStore, keyring: Keyring, clock: any CofferClock) {
@@ -21,7 +23,10 @@ public struct AuditService: Sendable {
 
     /// The redactor for a tenant (HMAC-SHA256 under the tenant's audit key).
     public func redactor(tenantID: String) -> AuditRedactor {
-        AuditRedactor(key: AuditRedactor.tenantKey(auditKey: keyring.auditKey, tenantID: tenantID))
+        if let cached = redactors.withLock({ $0[tenantID] }) { return cached }
+        let redactor = AuditRedactor(key: AuditRedactor.tenantKey(auditKey: keyring.auditKey, tenantID: tenantID))
+        redactors.withLock { $0[tenantID] = redactor }
+        return redactor
     }
 
     /// Appends one record durably (group-committed).

@@ -26,18 +26,29 @@ struct SQLAuditStore: AuditStore {
                 head = try await lockHead(tenantID, in: tx, dialect: dialect)
             }
             let entry = AuditChain.append(tenantID: tenantID, after: head.0, previousHash: head.1, record: record)
-            try await tx.query(
-                """
-                INSERT INTO audit_entries (tenant_id, sequence, created_at, actor_id, operation, status, request_id, canonical, previous_hash, entry_hash)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                """,
-                [
-                    .text(tenantID), .int(entry.sequence), .int(record.time), .text(record.actor.id), .text(record.operation),
-                    .int(Int64(record.status)), .text(record.requestID), .blob(entry.canonical), .blob(entry.previousHash), .blob(entry.entryHash),
-                ])
             head = (entry.sequence, entry.entryHash)
             heads[tenantID] = head
             entries.append(entry)
+        }
+        // Multi-row inserts: one statement (one thread-pool hop, one prepare) per 50 entries.
+        for start in stride(from: 0, to: entries.count, by: 50) {
+            let chunk = zip(entries[start..<min(start + 50, entries.count)], records[start..<min(start + 50, records.count)])
+            var binds: [SQLValue] = []
+            var rows: [String] = []
+            for (entry, item) in chunk {
+                let base = binds.count
+                rows.append("(" + (1...10).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+                binds += [
+                    .text(entry.tenantID), .int(entry.sequence), .int(item.record.time), .text(item.record.actor.id), .text(item.record.operation),
+                    .int(Int64(item.record.status)), .text(item.record.requestID), .blob(entry.canonical), .blob(entry.previousHash),
+                    .blob(entry.entryHash),
+                ]
+            }
+            try await tx.query(
+                """
+                INSERT INTO audit_entries (tenant_id, sequence, created_at, actor_id, operation, status, request_id, canonical, previous_hash, entry_hash)
+                VALUES \(rows.joined(separator: ", "))
+                """, binds)
         }
         for (tenantID, head) in heads {
             try await tx.query(
