@@ -1,0 +1,47 @@
+/// A permission in the grammar `resource:action[:pattern]`: `kv:read:payments/*`, `kv:write:app/db`,
+/// `transit:encrypt:orders-key`, `keys:verify`, `audit:read`. `*` as the action allows every action
+/// of the resource; a pattern ending in `*` matches by prefix; no pattern matches every target.
+public struct Scope: Sendable, Hashable, CustomStringConvertible {
+    /// Resource family (`kv`, `transit`, `keys`, `audit`, …).
+    public let resource: String
+    /// Action (`read`, `write`, `encrypt`, `verify`, … or `*`).
+    public let action: String
+    /// Target pattern, if any.
+    public let pattern: String?
+
+    /// Parses a scope; `nil` if it does not follow the grammar.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2, parts.count <= 3, text.utf8.count <= 256 else { return nil }
+        let word: (String) -> Bool = { !$0.isEmpty && $0.utf8.allSatisfy { (97...122).contains($0) || $0 == 45 || $0 == 95 } }
+        guard word(parts[0]), parts[1] == "*" || word(parts[1]) else { return nil }
+        if parts.count == 3 {
+            let target = parts[2]
+            guard !target.isEmpty, !target.dropLast().contains("*"), !target.contains(" "),
+                target.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7f })
+            else { return nil }
+            pattern = target
+        } else {
+            pattern = nil
+        }
+        resource = parts[0]
+        action = parts[1]
+    }
+
+    /// The scope as text.
+    public var description: String { [resource, action, pattern].compactMap { $0 }.joined(separator: ":") }
+
+    /// Whether this granted scope allows `action` on `target` of `resource`.
+    public func allows(resource: String, action: String, target: String?) -> Bool {
+        guard self.resource == resource, self.action == "*" || self.action == action else { return false }
+        guard let pattern else { return true }
+        guard let target else { return false }
+        if pattern.hasSuffix("*") { return target.hasPrefix(pattern.dropLast()) }
+        return target == pattern
+    }
+
+    /// Whether any of `scopes` allows the request.
+    public static func any(_ scopes: [Scope], allow resource: String, _ action: String, target: String? = nil) -> Bool {
+        scopes.contains { $0.allows(resource: resource, action: action, target: target) }
+    }
+}
