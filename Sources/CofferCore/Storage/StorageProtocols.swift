@@ -92,6 +92,8 @@ public protocol CofferStorage: Sendable {
     var secrets: any SecretStore { get }
     /// Audit chains.
     var audit: any AuditStore { get }
+    /// API keys.
+    var apiKeys: any APIKeyStore { get }
     /// Closes connections.
     func shutdown() async throws
 }

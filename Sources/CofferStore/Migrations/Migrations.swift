@@ -81,6 +81,7 @@ public enum Migrations {
             ]
         ),
         AuditSchema.migration,
+        APIKeySchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

@@ -16,6 +16,8 @@ public final class SQLStorage: CofferStorage {
     public let secrets: any SecretStore
     /// Audit chains.
     public let audit: any AuditStore
+    /// API keys.
+    public let apiKeys: any APIKeyStore
 
     /// Wraps a migrated database. Writes made while an ``AuditScope`` is current carry its entry.
     public init(database: any SQLDatabase, clock: any CofferClock = SystemClock()) {
@@ -26,6 +28,7 @@ public final class SQLStorage: CofferStorage {
         self.tokens = SQLTokenStore(db: audited)
         self.secrets = SQLSecretStore(db: audited)
         self.audit = SQLAuditStore(db: database)
+        self.apiKeys = SQLAPIKeyStore(db: audited)
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.

@@ -1,0 +1,117 @@
+import CofferCore
+import Foundation
+
+struct SQLAPIKeyStore: APIKeyStore {
+    let db: any SQLDatabase
+
+    static let columns =
+        "id, tenant_id, hash, display_prefix, kind, name, scopes_json, created_at, expires_at, last_used_at, revoked_at, revoked_reason, "
+        + "revoked_by, cidrs_json, rate_limit, rate_period_ms, quota_limit, quota_window_ms, metadata_json, rotated_from, rotated_to"
+
+    static func json<T: Encodable>(_ value: T) -> SQLValue {
+        .text((try? String(decoding: JSONEncoder().encode(value), as: UTF8.self)) ?? "null")
+    }
+
+    static func binds(_ key: APIKeyRecord) -> [SQLValue] {
+        [
+            .text(key.id), .text(key.tenantID), .blob(key.hash), .text(key.displayPrefix), .text(key.kind.rawValue), .text(key.name),
+            json(key.scopes), .int(key.createdAt), .optional(key.expiresAt), .optional(key.lastUsedAt), .optional(key.revokedAt),
+            .optional(key.revokedReason), .optional(key.revokedBy), json(key.allowedCIDRs), .int(Int64(key.rateLimit)), .int(key.ratePeriodMillis),
+            .int(Int64(key.quotaLimit)), .int(key.quotaWindowMillis), json(key.metadata), .optional(key.rotatedFrom), .optional(key.rotatedTo),
+        ]
+    }
+
+    static func insert(_ key: APIKeyRecord, in executor: any SQLExecutor) async throws {
+        let placeholders = (1...21).map { "$\($0)" }.joined(separator: ", ")
+        try await executor.query("INSERT INTO api_keys (\(columns)) VALUES (\(placeholders))", binds(key))
+    }
+
+    func insert(_ key: APIKeyRecord) async throws {
+        try await Self.insert(key, in: db)
+    }
+
+    func key(hash: [UInt8]) async throws -> APIKeyRecord? {
+        try await db.query("SELECT \(Self.columns) FROM api_keys WHERE hash = $1", [.blob(hash)]).first.map(Self.decode)
+    }
+
+    func key(id: String, tenantID: String) async throws -> APIKeyRecord? {
+        try await db.query("SELECT \(Self.columns) FROM api_keys WHERE id = $1 AND tenant_id = $2", [.text(id), .text(tenantID)]).first.map(
+            Self.decode)
+    }
+
+    func list(tenantID: String, afterID: String, limit: Int) async throws -> [APIKeyRecord] {
+        try await db.query(
+            "SELECT \(Self.columns) FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            [.text(tenantID), .text(afterID), .int(Int64(max(1, min(limit, 1000))))]
+        ).map(Self.decode)
+    }
+
+    func update(_ key: APIKeyRecord) async throws -> Bool {
+        !(try await db.query(
+            """
+            UPDATE api_keys SET name = $3, scopes_json = $4, expires_at = $5, cidrs_json = $6, rate_limit = $7, rate_period_ms = $8,
+              quota_limit = $9, quota_window_ms = $10, metadata_json = $11 WHERE id = $1 AND tenant_id = $2 RETURNING id
+            """,
+            [
+                .text(key.id), .text(key.tenantID), .text(key.name), Self.json(key.scopes), .optional(key.expiresAt), Self.json(key.allowedCIDRs),
+                .int(Int64(key.rateLimit)), .int(key.ratePeriodMillis), .int(Int64(key.quotaLimit)), .int(key.quotaWindowMillis),
+                Self.json(key.metadata),
+            ])).isEmpty
+    }
+
+    func revoke(id: String, tenantID: String, at time: Int64, reason: String, by actor: String) async throws -> Bool {
+        !(try await db.query(
+            "UPDATE api_keys SET revoked_at = $3, revoked_reason = $4, revoked_by = $5 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id",
+            [.text(id), .text(tenantID), .int(time), .text(reason), .text(actor)])).isEmpty
+    }
+
+    func rotate(id: String, tenantID: String, replacement: APIKeyRecord, oldExpiresAt: Int64) async throws -> Bool {
+        let lock = db.forUpdate
+        return try await db.transaction { tx in
+            guard
+                let old = try await tx.query(
+                    "SELECT \(Self.columns) FROM api_keys WHERE id = $1 AND tenant_id = $2" + lock, [.text(id), .text(tenantID)]
+                ).first.map(Self.decode),
+                old.revokedAt == nil, old.rotatedTo == nil
+            else { return false }
+            var linked = replacement
+            linked.rotatedFrom = id
+            try await Self.insert(linked, in: tx)
+            let expiry = min(oldExpiresAt, old.expiresAt ?? oldExpiresAt)
+            try await tx.query(
+                "UPDATE api_keys SET rotated_to = $3, expires_at = $4 WHERE id = $1 AND tenant_id = $2",
+                [.text(id), .text(tenantID), .text(replacement.id), .int(expiry)])
+            return true
+        }
+    }
+
+    func touch(_ uses: [(id: String, time: Int64)]) async throws {
+        guard !uses.isEmpty else { return }
+        try await db.transaction { tx in
+            for (id, time) in uses {
+                try await tx.query(
+                    "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)", [.text(id), .int(time)])
+            }
+        }
+    }
+
+    static func decodeJSON<T: Decodable>(_ row: SQLRow, _ column: String, as type: T.Type, default value: T) -> T {
+        guard let text = try? row.text(column), let decoded = try? JSONDecoder().decode(T.self, from: Data(text.utf8)) else { return value }
+        return decoded
+    }
+
+    static func decode(_ row: SQLRow) throws -> APIKeyRecord {
+        APIKeyRecord(
+            id: try row.text("id"), tenantID: try row.text("tenant_id"), hash: try row.blob("hash"), displayPrefix: try row.text("display_prefix"),
+            kind: APIKeyFormat.Kind(rawValue: try row.text("kind")) ?? .test, name: try row.text("name"),
+            scopes: decodeJSON(row, "scopes_json", as: [String].self, default: []), createdAt: try row.int("created_at"),
+            expiresAt: try row.optionalInt("expires_at"), lastUsedAt: try row.optionalInt("last_used_at"),
+            revokedAt: try row.optionalInt("revoked_at"),
+            revokedReason: try row.optionalText("revoked_reason"), revokedBy: try row.optionalText("revoked_by"),
+            allowedCIDRs: decodeJSON(row, "cidrs_json", as: [String].self, default: []), rateLimit: Int(try row.int("rate_limit")),
+            ratePeriodMillis: try row.int("rate_period_ms"), quotaLimit: Int(try row.int("quota_limit")),
+            quotaWindowMillis: try row.int("quota_window_ms"),
+            metadata: decodeJSON(row, "metadata_json", as: [String: String].self, default: [:]), rotatedFrom: try row.optionalText("rotated_from"),
+            rotatedTo: try row.optionalText("rotated_to"))
+    }
+}
