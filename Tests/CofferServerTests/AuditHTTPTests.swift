@@ -135,6 +135,28 @@ struct AuditHTTPTests {
         }
     }
 
+    /// The periodic pass signs a checkpoint only for chains that grew since their last one.
+    @Test func periodicCheckpointsCoverGrownChainsOnly() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            let other = try await client.call(.post, "/v1/sys/tenants", token: root, json: ["name": "quiet"])
+            _ = try #require(other.body["auth"]?["client_token"]?.stringValue)
+            try await client.call(.post, "/v1/secret/data/a", token: root, json: ["data": ["v": "x"]])
+            try await fixture.runtime.checkpointAll()
+            let rootID = try #require(try await fixture.storage.tenants.tenant(named: "root")?.id)
+            let quietID = try #require(try await fixture.storage.tenants.tenant(named: "quiet")?.id)
+            let first = try await fixture.runtime.audit.store.checkpoints(tenantID: rootID)
+            #expect(first.count == 1 && first[0].sequence == 2 && first[0].verifySignature())
+            #expect(try await fixture.runtime.audit.store.checkpoints(tenantID: quietID).isEmpty, "an empty chain gets no checkpoint")
+            try await fixture.runtime.checkpointAll()
+            #expect(try await fixture.runtime.audit.store.checkpoints(tenantID: rootID).count == 1, "nothing new, nothing signed")
+            try await client.call(.post, "/v1/secret/data/b", token: root, json: ["data": ["v": "y"]])
+            try await fixture.runtime.checkpointAll()
+            #expect(try await fixture.runtime.audit.store.checkpoints(tenantID: rootID).map(\.sequence) == [2, 3])
+        }
+    }
+
     final class FlakyCollector: AuditHTTPTransport {
         let received = Mutex<[String]>([])
         let failures = Mutex(2)
