@@ -1,0 +1,103 @@
+/// The outcome codes of `POST /v1/keys/verify`.
+public enum APIKeyVerifyCode: String, Sendable, Codable, CaseIterable {
+    /// The key is good for this request.
+    case valid = "VALID"
+    /// No such key in the caller's tenant (also for other tenants' keys: no existence leak).
+    case notFound = "NOT_FOUND"
+    /// Not a well-formed key (bad prefix, shape or checksum): rejected without a lookup.
+    case malformed = "MALFORMED"
+    /// Past its expiry (including the end of a rotation grace period).
+    case expired = "EXPIRED"
+    /// Revoked.
+    case revoked = "REVOKED"
+    /// The client address is not in the key's allow-list.
+    case forbiddenIP = "FORBIDDEN_IP"
+    /// The key lacks a required scope.
+    case insufficientScope = "INSUFFICIENT_SCOPE"
+    /// Over the short-term rate limit.
+    case rateLimited = "RATE_LIMITED"
+    /// Over the long-term quota.
+    case quotaExceeded = "QUOTA_EXCEEDED"
+}
+
+/// Decides a verification, as a pure function of the presented key, its stored record, the time and
+/// the limiter states. Checks run in a fixed order, and limits are only consumed by a request that
+/// passed every other check; the quota only by one the rate limit allowed.
+public enum APIKeyVerifier {
+    /// A required permission: resource, action and target.
+    public struct Requirement: Sendable, Hashable {
+        /// Resource family.
+        public var resource: String
+        /// Action.
+        public var action: String
+        /// Target, if any.
+        public var target: String?
+
+        /// Creates a requirement.
+        public init(resource: String, action: String, target: String? = nil) {
+            self.resource = resource
+            self.action = action
+            self.target = target
+        }
+
+        /// Parses `resource:action[:target]`.
+        public init?(_ text: String) {
+            let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+            self.init(resource: parts[0], action: parts[1], target: parts.count == 3 ? parts[2] : nil)
+        }
+    }
+
+    /// What the check found.
+    public struct Outcome: Sendable {
+        /// The code.
+        public var code: APIKeyVerifyCode
+        /// The key's record, when the key is known in the caller's tenant.
+        public var record: APIKeyRecord?
+        /// Rate-limit state, when a limit was checked.
+        public var rateLimit: GCRA.Decision?
+        /// Quota state (remaining, reset in ms), when a quota was checked.
+        public var quota: (remaining: Int, resetMillis: Int64)?
+    }
+
+    /// Evaluates one verification.
+    /// - Parameters:
+    ///   - presented: the key as sent.
+    ///   - record: the stored record found by the key's keyed hash, if any.
+    ///   - tenantID: the caller's tenant; a key of another tenant is `NOT_FOUND`.
+    ///   - clientIP: the address to check against the allow-list (`nil` when the caller did not say).
+    public static func evaluate(
+        presented: String, record: APIKeyRecord?, tenantID: String, now: Int64, clientIP: String?, required: [Requirement], cost: Int = 1,
+        limiter: inout GCRA?, quota: inout QuotaWindow?
+    ) -> Outcome {
+        if case .failure = APIKeyFormat.check(presented) { return Outcome(code: .malformed) }
+        guard let record, record.tenantID == tenantID else { return Outcome(code: .notFound) }
+        if record.revokedAt.map({ $0 <= now }) ?? false { return Outcome(code: .revoked, record: record) }
+        if record.expiresAt.map({ $0 <= now }) ?? false { return Outcome(code: .expired, record: record) }
+        if !record.allowedCIDRs.isEmpty {
+            let networks = record.allowedCIDRs.compactMap(CIDR.init)
+            guard let clientIP, networks.contains(where: { $0.contains(clientIP) }) else { return Outcome(code: .forbiddenIP, record: record) }
+        }
+        let granted = record.scopes.compactMap(Scope.init)
+        for need in required where !Scope.any(granted, allow: need.resource, need.action, target: need.target) {
+            return Outcome(code: .insufficientScope, record: record)
+        }
+        var outcome = Outcome(code: .valid, record: record)
+        if var state = limiter {
+            let decision = state.check(now: now, cost: cost)
+            limiter = state
+            outcome.rateLimit = decision
+            if !decision.allowed {
+                outcome.code = .rateLimited
+                return outcome
+            }
+        }
+        if var window = quota {
+            let result = window.consume(now: now, cost: cost)
+            quota = window
+            outcome.quota = (result.remaining, result.resetMillis)
+            if !result.allowed { outcome.code = .quotaExceeded }
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,66 @@
+import Testing
+
+@testable import CofferCore
+
+@Suite("API key verification decisions")
+struct APIKeyVerifierTests {
+    static let key = APIKeyFormat.generate(.live)
+
+    static func record(
+        tenant: String = "t1", expiresAt: Int64? = nil, revokedAt: Int64? = nil, cidrs: [String] = [],
+        scopes: [String] = ["kv:read:payments/*", "keys:verify"]
+    ) -> APIKeyRecord {
+        APIKeyRecord(
+            id: "key_1", tenantID: tenant, hash: [1], displayPrefix: APIKeyFormat.displayPrefix(key), kind: .live, name: "n", scopes: scopes,
+            createdAt: 0, expiresAt: expiresAt, revokedAt: revokedAt, allowedCIDRs: cidrs)
+    }
+
+    static func run(
+        _ record: APIKeyRecord?, presented: String = key, now: Int64 = 1_000, ip: String? = "10.1.2.3",
+        required: [String] = ["kv:read:payments/card"],
+        limiter: GCRA? = nil, quota: QuotaWindow? = nil
+    ) -> APIKeyVerifier.Outcome {
+        var limiter = limiter
+        var quota = quota
+        return APIKeyVerifier.evaluate(
+            presented: presented, record: record, tenantID: "t1", now: now, clientIP: ip,
+            required: required.compactMap(APIKeyVerifier.Requirement.init),
+            limiter: &limiter, quota: &quota)
+    }
+
+    @Test func eachCodeInItsPlace() {
+        #expect(Self.run(Self.record()).code == .valid)
+        let mistyped = String(Self.key.dropLast()) + (Self.key.hasSuffix("0") ? "1" : "0")
+        #expect(Self.run(Self.record(), presented: mistyped).code == .malformed, "checked before any lookup")
+        #expect(Self.run(nil).code == .notFound)
+        #expect(Self.run(Self.record(tenant: "t2")).code == .notFound, "another tenant's key does not exist for this caller")
+        #expect(Self.run(Self.record(revokedAt: 1_000)).code == .revoked, "revocation holds from its instant")
+        #expect(Self.run(Self.record(revokedAt: 1_001)).code == .valid)
+        #expect(Self.run(Self.record(expiresAt: 1_000)).code == .expired)
+        #expect(Self.run(Self.record(expiresAt: 1_001)).code == .valid)
+        #expect(Self.run(Self.record(cidrs: ["10.0.0.0/8"])).code == .valid)
+        #expect(Self.run(Self.record(cidrs: ["192.168.0.0/16"])).code == .forbiddenIP)
+        #expect(Self.run(Self.record(cidrs: ["10.0.0.0/8"]), ip: nil).code == .forbiddenIP, "an allow-list needs an address")
+        #expect(Self.run(Self.record(), required: ["kv:write:payments/card"]).code == .insufficientScope)
+        #expect(Self.run(Self.record(), required: ["kv:read:hr/salaries"]).code == .insufficientScope)
+        #expect(Self.run(Self.record(revokedAt: 1, cidrs: ["192.168.0.0/16"])).code == .revoked, "revocation wins over later checks")
+    }
+
+    @Test func limitsAreConsumedOnlyByOtherwiseValidRequests() {
+        var limiter: GCRA? = GCRA(limit: 2, periodMillis: 60_000)
+        var quota: QuotaWindow? = QuotaWindow(limit: 3, windowMillis: 86_400_000)
+        func verify(_ record: APIKeyRecord, now: Int64 = 1_000) -> APIKeyVerifyCode {
+            APIKeyVerifier.evaluate(
+                presented: Self.key, record: record, tenantID: "t1", now: now, clientIP: "10.0.0.1", required: [], limiter: &limiter, quota: &quota
+            ).code
+        }
+        #expect(verify(Self.record(revokedAt: 1)) == .revoked)
+        #expect(limiter?.tat == 0, "a refused request does not use the rate limit")
+        #expect(verify(Self.record()) == .valid)
+        #expect(verify(Self.record()) == .valid)
+        #expect(verify(Self.record()) == .rateLimited)
+        #expect(quota?.used == 2, "a rate-limited request does not use the quota")
+        #expect(verify(Self.record(), now: 61_000) == .valid)
+        #expect(verify(Self.record(), now: 121_000) == .quotaExceeded)
+    }
+}
