@@ -136,3 +136,27 @@ struct CanonicalJSONTests {
         #expect(String(decoding: JSONValue.int(1_795_503_440_123).canonicalBytes(), as: UTF8.self) == "1795503440123")
     }
 }
+
+@Suite("Audit redaction")
+struct AuditRedactionTests {
+    let redactor = AuditRedactor(key: .init(size: .bits256))
+
+    @Test func secretsUnderParameterLikeNamesAreStillHashed() {
+        let body: JSONValue = [
+            "data": ["name": "secret-1", "version": "secret-2", "reason": "secret-3", "nested": ["type": "secret-4"], "list": ["secret-5"]],
+            "custom_metadata": ["owner": "secret-6"], "options": ["cas": 3], "versions": [1, 2], "role": "viewer", "name": "team-a",
+            "input": "secret-7",
+        ]
+        let redacted = redactor.redact(body)
+        let text = String(decoding: redacted.canonicalBytes(), as: UTF8.self)
+        for index in 1...7 { #expect(!text.contains("secret-\(index)"), "secret-\(index) must not appear") }
+        #expect(redacted["data"]?["name"]?.stringValue == redactor.hash("secret-1"))
+        #expect(redacted["options"]?["cas"] == 3 && redacted["versions"] == [1, 2])
+        #expect(redacted["role"] == "viewer" && redacted["name"] == "team-a", "Coffer's own top-level parameters stay readable")
+    }
+
+    @Test func aClearKeyHoldingAnObjectIsHashedInside() {
+        let redacted = redactor.redact(["name": ["inner": "secret"], "scopes": [["x": "secret"]]])
+        #expect(!String(decoding: redacted.canonicalBytes(), as: UTF8.self).contains("secret\""))
+    }
+}

@@ -28,18 +28,37 @@ public struct AuditRedactor: Sendable {
         "hmac-sha256:" + Array(HMAC<SHA256>.authenticationCode(for: Array(value.utf8), using: key)).hexString
     }
 
-    /// The value with sensitive leaves hashed.
-    public func redact(_ value: JSONValue, key name: String? = nil) -> JSONValue {
+    /// The request body with sensitive leaves hashed. Only Coffer's own parameters — top-level members
+    /// and members of `options` — may stay readable, and only under ``clearKeys``; everything inside any
+    /// other member (a KV `data` payload, `custom_metadata`, …) is hashed whatever its keys are called,
+    /// so a secret stored under a field named `name` or `version` is hashed too.
+    public func redact(_ value: JSONValue) -> JSONValue {
+        guard case .object(let members) = value else { return hashAll(value) }
+        return .object(
+            Dictionary(
+                uniqueKeysWithValues: members.map { key, member in
+                    if key == "options", case .object = member { return (key, redact(member)) }
+                    return (key, Self.clearKeys.contains(key) && Self.isParameter(member) ? member : hashAll(member))
+                }))
+    }
+
+    /// Every string inside `value` hashed; structure, numbers, booleans and nulls kept.
+    public func hashAll(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .string(let text):
-            if let name, Self.clearKeys.contains(name) { return value }
-            return .string(hash(text))
-        case .object(let members):
-            return .object(Dictionary(uniqueKeysWithValues: members.map { ($0.key, redact($0.value, key: $0.key)) }))
+        case .string(let text): return .string(hash(text))
+        case .object(let members): return .object(members.mapValues(hashAll))
+        case .array(let items): return .array(items.map(hashAll))
+        default: return value
+        }
+    }
+
+    /// A scalar, or an array of scalars (e.g. `versions`, `scopes`).
+    static func isParameter(_ value: JSONValue) -> Bool {
+        switch value {
+        case .object: return false
         case .array(let items):
-            return .array(items.map { redact($0, key: name) })
-        default:
-            return value
+            return items.allSatisfy { if case .object = $0 { return false } else if case .array = $0 { return false } else { return true } }
+        default: return true
         }
     }
 }
