@@ -20,7 +20,7 @@ struct AuditHTTPTests {
             let root = fixture.rootToken
             let canary = "canary-\(UUID().uuidString)"
             let write = try await client.call(
-                .post, "/v1/secret/data/app/db", token: root, json: ["data": ["password": .string(canary)], "options": ["cas": 0]])
+                .post, "/v1/secret/data/app/db", token: root, json: ["data": ["password": .string(canary), "name": .string(canary + "-under-a-parameter-name")], "options": ["cas": 0]])
             let writeID = try #require(write.headers[.requestID])
             _ = try await client.call(.get, "/v1/secret/data/app/db", token: root)
             _ = try await client.call(.get, "/v1/secret/data/app/db", token: "cft_" + String(repeating: "x", count: 43))
@@ -195,6 +195,28 @@ struct AuditHTTPTests {
         let first = try #require(JSONValue.parse(Array(lines[0].utf8)))
         #expect(first["sequence"] == 1 && first["entry"]?["operation"] == "kv.write")
         #expect(collector.received.withLock { $0.count } == 6, "the HTTP sink retried through two failures")
+        #expect(fixture.runtime.auditSinks.droppedHTTP == 0)
+    }
+
+    final class DeadCollector: AuditHTTPTransport {
+        let attempts = Mutex(0)
+        func post(url: String, body: [UInt8]) async -> Bool {
+            attempts.withLock { $0 += 1 }
+            return false
+        }
+    }
+
+    /// A collector that never answers costs nothing but a count: requests still succeed (the database is the record).
+    @Test func anUnreachableCollectorDropsAndCountsAfterRetries() async throws {
+        let collector = DeadCollector()
+        let fixture = try await Fixture.make(auditTransport: collector) { $0.auditHTTPURL = "http://collector.invalid/ingest" }
+        try await fixture.test { client in
+            #expect(try await client.call(.post, "/v1/secret/data/x", token: fixture.rootToken, json: ["data": ["v": "1"]]).status == .ok)
+            let deadline = Date().addingTimeInterval(10)
+            while fixture.runtime.auditSinks.droppedHTTP == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(fixture.runtime.auditSinks.droppedHTTP == 1)
+        #expect(collector.attempts.withLock { $0 } == 4, "four attempts before giving up")
     }
 
     @Test func reportSummarisesTheLog() async throws {

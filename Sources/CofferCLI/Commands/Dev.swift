@@ -53,6 +53,7 @@ struct Dev: AsyncParsableCommand {
                 lines.append("Ready.")
                 ServerRunner.say(lines.joined(separator: "\n"))
             }
+            await runtime.shutdown()
         } catch {
             StartupFailure.report(error)
         }

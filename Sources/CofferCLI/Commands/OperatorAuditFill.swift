@@ -15,12 +15,9 @@ struct OperatorAuditFill: AsyncParsableCommand {
     @Option(help: "Entries per transaction.") var batch: Int = 10_000
 
     func run() async throws {
-        let logger = ServerRunner.logger(label: "coffer")
-        do {
-            let configuration = try ServeConfiguration.load(config: nil, host: nil, port: nil, storage: storage)
-            let runtime = try await CofferRuntime.start(
-                configuration: configuration, rootKey: try RootKeySource.fromEnvironment(ProcessInfo.processInfo.environment), logger: logger)
-            guard let target = try await runtime.storage.tenants.tenant(named: tenant) else { throw CLIError("no tenant \(tenant)") }
+        let (tenantName, count, batch) = (tenant, count, batch)
+        await ServerRunner.withRuntime(config: nil, storage: storage) { _, runtime, _ in
+            guard let target = try await runtime.storage.tenants.tenant(named: tenantName) else { throw CLIError("no tenant \(tenantName)") }
             let redactor = runtime.audit.redactor(tenantID: target.id)
             let started = Date()
             var written = 0
@@ -41,10 +38,7 @@ struct OperatorAuditFill: AsyncParsableCommand {
                 _ = try await runtime.audit.store.append(records)
                 written += size
             }
-            await runtime.shutdown()
             ServerRunner.say("appended \(written) entries in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
-        } catch {
-            StartupFailure.report(error)
         }
     }
 }

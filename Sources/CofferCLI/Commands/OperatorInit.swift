@@ -13,23 +13,16 @@ struct OperatorInit: AsyncParsableCommand {
     @Option(help: "Environment of the system tenant: development, staging or production.") var environment: String = "production"
 
     func run() async throws {
-        ServerRunner.restrictFileModes()
-        let logger = ServerRunner.logger(label: "coffer")
-        do {
-            guard let environment = TenantEnvironment(rawValue: environment) else {
+        let tenantName = tenant
+        let environmentName = environment
+        await ServerRunner.withRuntime(config: config, storage: storage) { _, runtime, _ in
+            guard let environment = TenantEnvironment(rawValue: environmentName) else {
                 throw CofferError(.invalidRequest, "environment must be development, staging or production")
             }
-            let configuration = try ServeConfiguration.load(config: config, host: nil, port: nil, storage: storage)
-            let source = try RootKeySource.fromEnvironment(ProcessInfo.processInfo.environment)
-            let runtime = try await CofferRuntime.start(configuration: configuration, rootKey: source, logger: logger)
-            let result = try await runtime.tenants.initialise(name: tenant, environment: environment)
-            await runtime.shutdown()
-            guard let (created, token) = result else {
+            guard let (created, token) = try await runtime.tenants.initialise(name: tenantName, environment: environment) else {
                 throw CofferError(.tenantExists, "Coffer is already initialised")
             }
             ServerRunner.say("Initialised tenant \(created.name) (\(created.environment.rawValue)).\nRoot token (shown once): \(token)")
-        } catch {
-            StartupFailure.report(error)
         }
     }
 }

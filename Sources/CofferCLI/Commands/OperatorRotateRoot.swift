@@ -15,36 +15,25 @@ struct OperatorRotateRoot: AsyncParsableCommand {
     @Option(help: "Storage URL (overrides the config file).") var storage: String?
 
     func run() async throws {
-        ServerRunner.restrictFileModes()
-        let logger = ServerRunner.logger(label: "coffer")
+        await ServerRunner.withRuntime(config: config, storage: storage) { _, runtime, _ in
+            let version = try await runtime.keyring.rotateRoot(to: try Self.newRootKey(ProcessInfo.processInfo.environment))
+            ServerRunner.say("Root key rotated to version \(version); restart servers with the new root key.")
+        }
+    }
+
+    /// The new root key from `COFFER_NEW_ROOT_*`, read by the same rules as the current one.
+    static func newRootKey(_ environment: [String: String]) throws(CofferError) -> RootKeySource {
+        var renamed: [String: String] = [:]
+        for name in ["ROOT_KEY", "ROOT_KEY_FILE", "ROOT_PASSPHRASE", "ROOT_KDF"] {
+            if let value = environment["COFFER_NEW_" + name] { renamed["COFFER_" + name] = value }
+        }
+        guard !renamed.isEmpty else {
+            throw CofferError(.rootKeyInvalid, "set COFFER_NEW_ROOT_KEY, COFFER_NEW_ROOT_KEY_FILE or COFFER_NEW_ROOT_PASSPHRASE")
+        }
         do {
-            let environment = ProcessInfo.processInfo.environment
-            let configuration = try ServeConfiguration.load(config: config, host: nil, port: nil, storage: storage)
-            let current = try RootKeySource.fromEnvironment(environment)
-            var renamed: [String: String] = [:]
-            for name in ["ROOT_KEY", "ROOT_KEY_FILE", "ROOT_PASSPHRASE", "ROOT_KDF"] {
-                if let value = environment["COFFER_NEW_" + name] { renamed["COFFER_" + name] = value }
-            }
-            guard !renamed.isEmpty else {
-                throw CofferError(.rootKeyInvalid, "set COFFER_NEW_ROOT_KEY, COFFER_NEW_ROOT_KEY_FILE or COFFER_NEW_ROOT_PASSPHRASE")
-            }
-            let next: RootKeySource
-            do {
-                next = try RootKeySource.fromEnvironment(renamed)
-            } catch {
-                throw CofferError(error.code, error.message.replacingOccurrences(of: "COFFER_ROOT", with: "COFFER_NEW_ROOT"))
-            }
-            let runtime = try await CofferRuntime.start(configuration: configuration, rootKey: current, logger: logger)
-            do {
-                let version = try await runtime.keyring.rotateRoot(to: next)
-                await runtime.shutdown()
-                ServerRunner.say("Root key rotated to version \(version); restart servers with the new root key.")
-            } catch {
-                await runtime.shutdown()
-                throw error
-            }
+            return try RootKeySource.fromEnvironment(renamed)
         } catch {
-            StartupFailure.report(error)
+            throw CofferError(error.code, error.message.replacingOccurrences(of: "COFFER_ROOT", with: "COFFER_NEW_ROOT"))
         }
     }
 }

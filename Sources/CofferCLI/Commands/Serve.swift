@@ -13,14 +13,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Storage URL: sqlite:///path/coffer.db or postgres://user:pass@host/db.") var storage: String?
 
     func run() async throws {
-        ServerRunner.restrictFileModes()
-        let logger = ServerRunner.logger(label: "coffer")
-        do {
-            let configuration = try ServeConfiguration.load(config: config, host: host, port: port, storage: storage)
-            let source = try RootKeySource.fromEnvironment(ProcessInfo.processInfo.environment)
-            let runtime = try await CofferRuntime.start(
-                configuration: configuration, rootKey: source, auditTransport: HTTPAuditTransport(), logger: logger)
-            if try await runtime.storage.tenants.listTenants().isEmpty {
+        await ServerRunner.withRuntime(config: config, host: host, port: port, storage: storage, auditTransport: HTTPAuditTransport()) {
+            configuration, runtime, logger in
+            if try await runtime.storage.tenants.systemTenant() == nil {
                 logger.warning("Coffer is not initialised: run `coffer operator init` against this storage to create the root token")
             }
             try await ServerRunner.serve(runtime: runtime, logger: logger) { boundPort in
@@ -28,8 +23,6 @@ struct Serve: AsyncParsableCommand {
                     "listening",
                     metadata: ["address": .string("\(configuration.tlsEnabled ? "https" : "http")://\(configuration.host):\(boundPort)")])
             }
-        } catch {
-            StartupFailure.report(error)
         }
     }
 }

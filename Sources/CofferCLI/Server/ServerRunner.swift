@@ -13,7 +13,33 @@ enum ServerRunner {
         return logger
     }
 
-    /// Serves `runtime`; `ready` is called with the bound port once listening.
+    /// Opens a runtime from the config file, `COFFER_*` variables and flags, with the root key from the
+    /// environment, runs `body`, and always closes storage. Failures end the process with a clear message
+    /// and exit status 1 (never a crash, never the key).
+    static func withRuntime(
+        config: String?, host: String? = nil, port: Int? = nil, storage: String?, auditTransport: (any AuditHTTPTransport)? = nil,
+        _ body: (ServerConfiguration, CofferRuntime, Logger) async throws -> Void
+    ) async {
+        restrictFileModes()
+        let logger = logger(label: "coffer")
+        do {
+            let configuration = try ServeConfiguration.load(config: config, host: host, port: port, storage: storage)
+            let source = try RootKeySource.fromEnvironment(ProcessInfo.processInfo.environment)
+            let runtime = try await CofferRuntime.start(configuration: configuration, rootKey: source, auditTransport: auditTransport, logger: logger)
+            do {
+                try await body(configuration, runtime, logger)
+            } catch {
+                await runtime.shutdown()
+                throw error
+            }
+            await runtime.shutdown()
+        } catch {
+            StartupFailure.report(error)
+        }
+    }
+
+    /// Serves `runtime` until SIGINT/SIGTERM; `ready` is called with the bound port once listening.
+    /// The caller owns the runtime and closes it afterwards.
     static func serve(runtime: CofferRuntime, logger: Logger, ready: @escaping @Sendable (Int) async -> Void) async throws {
         let app = try CofferApplication.make(runtime: runtime, logger: logger, onServerRunning: ready)
         let interval = runtime.configuration.auditCheckpointSeconds
@@ -25,13 +51,7 @@ enum ServerRunner {
             }
         }
         defer { checkpoints.cancel() }
-        do {
-            try await app.runService()
-        } catch {
-            await runtime.shutdown()
-            throw error
-        }
-        await runtime.shutdown()
+        try await app.runService()
     }
 
     /// Makes every file the server creates (database, WAL, keys) owner-only.

@@ -15,7 +15,6 @@ public final class AuditScope: Sendable {
         var record: AuditRecord
         var claimed = false
         var committed: AuditEntry?
-        var enabled = true
         var redact: (@Sendable (JSONValue) -> JSONValue)?
     }
 
@@ -58,13 +57,10 @@ public final class AuditScope: Sendable {
         state.withLock { $0.record.details.merge(details) { $1 } }
     }
 
-    /// Turns auditing off for this request (requests the operator has excluded).
-    public func disable() { state.withLock { $0.enabled = false } }
-
     /// Called by a write transaction: the entry to append before commit, once per request.
     public func claimForTransaction(time: Int64) -> (tenantID: String, record: AuditRecord)? {
         state.withLock { state in
-            guard state.enabled, !state.claimed, state.committed == nil, let tenant = state.tenantID, !state.record.operation.isEmpty else {
+            guard !state.claimed, state.committed == nil, let tenant = state.tenantID, !state.record.operation.isEmpty else {
                 return nil
             }
             state.claimed = true
@@ -93,7 +89,7 @@ public final class AuditScope: Sendable {
     /// Failures are recorded even after a committed change (`force`), so a partial effect shows both.
     public func finalRecord(status: Int, errorCode: String, time: Int64, force: Bool = false) -> (tenantID: String, record: AuditRecord)? {
         state.withLock { state in
-            guard state.enabled, force || state.committed == nil, let tenant = state.tenantID else { return nil }
+            guard force || state.committed == nil, let tenant = state.tenantID else { return nil }
             var record = state.record
             record.time = time
             record.status = status

@@ -76,12 +76,15 @@ public final class Keyring: Sendable {
     {
         var loaded: [String: [UInt8]] = [:]
         for name in [auditHMACKeyName, auditSigningKeyName] {
-            if try await storage.keyring.systemKey(named: name) == nil {
+            var stored = try await storage.keyring.systemKey(named: name)
+            if stored == nil {
+                // Another instance may insert first; re-read so every instance uses the same key.
                 let fresh = name == auditSigningKeyName ? Array(Curve25519.Signing.PrivateKey().rawRepresentation) : SecureRandom.bytes(32)
                 try await storage.keyring.insertSystemKeyIfAbsent(
                     name: name, rootVersion: rootKey.version, wrapped: try rootKey.wrapSystemKey(fresh, name: name))
+                stored = try await storage.keyring.systemKey(named: name)
             }
-            guard let stored = try await storage.keyring.systemKey(named: name), stored.rootVersion == rootKey.version else {
+            guard let stored, stored.rootVersion == rootKey.version else {
                 throw CofferError(.rootKeyInvalid, "the keyring is incomplete: system key \(name) is missing")
             }
             loaded[name] = try rootKey.unwrapSystemKey(stored.wrapped, name: name)

@@ -27,7 +27,7 @@ public struct TenantService: Sendable {
 
     /// Initialises an empty Coffer: the system tenant and its root (admin) token. `nil` if already initialised.
     public func initialise(name: String, environment: TenantEnvironment) async throws -> (Tenant, String)? {
-        guard try await tenants.listTenants().isEmpty else { return nil }
+        guard try await tenants.systemTenant() == nil else { return nil }
         return try await create(name: name, environment: environment, isSystem: true)
     }
 }

@@ -9,6 +9,8 @@ public protocol TenantStore: Sendable {
     func tenant(named name: String) async throws -> Tenant?
     /// All tenants by name.
     func listTenants() async throws -> [Tenant]
+    /// The system tenant created at initialisation; `nil` while Coffer is not initialised.
+    func systemTenant() async throws -> Tenant?
 }
 
 /// Persistence of the keyring: root-key records, system keys and tenant data keys.

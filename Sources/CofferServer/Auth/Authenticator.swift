@@ -56,11 +56,11 @@ public struct Authenticator: Sendable {
             }
             identify(tenant, actor, operation: nil)
             return Caller(token: token, tenant: tenant)
-        } catch let error as CofferError where error.code == .unauthenticated {
+        } catch let error as CofferError where error.code == .unauthenticated && AuditScope.current != nil {
             // A failed authentication goes to the requested tenant's chain, else the system tenant's.
             var tenant: Tenant?
             if let requested = Self.requestedTenant(request) { tenant = try await tenants.tenant(named: requested) }
-            if tenant == nil { tenant = try await tenants.listTenants().first(where: \.isSystem) }
+            if tenant == nil { tenant = try await tenants.systemTenant() }
             if let tenant { identify(tenant, .anonymous, operation: "auth.failed") }
             throw error
         }

@@ -57,44 +57,44 @@ public struct KVController: Sendable {
 
     func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .readSecrets)
-        Audited.describe("kv.read", "kv", "\(mount)/\(Self.path(context))", ["algorithm": "aes-256-gcm"])
+        let path = Self.path(context)
+        Audited.describe("kv.read", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
         var version: Int?
         if let text = request.uri.queryParameters.get("version") {
             guard let number = Int(text), number >= 0 else { throw CofferError(.invalidRequest, "version must be a non-negative integer") }
             version = number
         }
-        let result = try await secrets.read(tenant: caller.tenant, mount: mount, path: Self.path(context), version: version)
+        let result = try await secrets.read(tenant: caller.tenant, mount: mount, path: path, version: version)
         let metadata = Self.versionMetadata(result.version, custom: result.metadata.customMetadata)
         guard let data = result.data else {
             // Vault answers a deleted or destroyed version with 404 and its metadata.
             return VaultResponse.data(["data": nil, "metadata": metadata], context: context, status: .notFound)
         }
-        var response = VaultResponse.data(["data": .object(data), "metadata": metadata], context: context)
-        response.headers[.cacheControl] = "no-store"
-        return response
+        return VaultResponse.data(["data": .object(data), "metadata": metadata], context: context)
     }
 
     func write(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
-        Audited.describe("kv.write", "kv", "\(mount)/\(Self.path(context))", ["algorithm": "aes-256-gcm"])
+        let path = Self.path(context)
+        Audited.describe("kv.write", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
         let object = try await body.object(request)
         guard let data = object["data"]?.objectValue else {
             throw CofferError(.invalidRequest, "no data provided: the body must be {\"data\": {...}}")
         }
         let options = object["options"]?.objectValue ?? [:]
         let cas = try options.int("cas")
-        let (_, version) = try await secrets.write(tenant: caller.tenant, mount: mount, path: Self.path(context), data: data, cas: cas)
+        let (_, version) = try await secrets.write(tenant: caller.tenant, mount: mount, path: path, data: data, cas: cas)
         return VaultResponse.data(Self.versionMetadata(version, custom: nil), context: context)
     }
 
     func patch(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
-        Audited.describe("kv.patch", "kv", "\(mount)/\(Self.path(context))", ["algorithm": "aes-256-gcm"])
+        let path = Self.path(context)
+        Audited.describe("kv.patch", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
         let object = try await body.object(request)
         guard let changes = object["data"]?.objectValue else {
             throw CofferError(.invalidRequest, "no data provided: the body must be {\"data\": {...}}")
         }
-        let path = Self.path(context)
         let current = try await secrets.read(tenant: caller.tenant, mount: mount, path: path, version: nil)
         guard var merged = current.data else { throw CofferError(.notFound, "the latest version is deleted or destroyed") }
         for (key, value) in changes {
@@ -107,17 +107,18 @@ public struct KVController: Sendable {
 
     func deleteLatest(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
-        Audited.describe("kv.delete", "kv", "\(mount)/\(Self.path(context))")
-        try await secrets.deleteLatest(tenant: caller.tenant, mount: mount, path: Self.path(context))
+        let path = Self.path(context)
+        Audited.describe("kv.delete", "kv", "\(mount)/\(path)")
+        try await secrets.deleteLatest(tenant: caller.tenant, mount: mount, path: path)
         return VaultResponse.noContent()
     }
 
     func versions(_ verb: String, _ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
-        Audited.describe("kv.\(verb)", "kv", "\(mount)/\(Self.path(context))")
+        let path = Self.path(context)
+        Audited.describe("kv.\(verb)", "kv", "\(mount)/\(path)")
         let versions = try await body.object(request).intList("versions")
         guard !versions.isEmpty else { throw CofferError(.invalidRequest, "no versions provided") }
-        let path = Self.path(context)
         switch verb {
         case "destroy": try await secrets.destroy(tenant: caller.tenant, mount: mount, path: path, versions: versions)
         default: try await secrets.setDeleted(tenant: caller.tenant, mount: mount, path: path, versions: versions, undelete: verb == "undelete")
@@ -134,8 +135,9 @@ public struct KVController: Sendable {
 
     func readMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .readSecrets)
-        Audited.describe("kv.metadata.read", "kv", "\(mount)/\(Self.path(context))")
-        let (metadata, versions) = try await secrets.metadata(tenant: caller.tenant, mount: mount, path: Self.path(context))
+        let path = Self.path(context)
+        Audited.describe("kv.metadata.read", "kv", "\(mount)/\(path)")
+        let (metadata, versions) = try await secrets.metadata(tenant: caller.tenant, mount: mount, path: path)
         var versionMap: [String: JSONValue] = [:]
         for version in versions {
             versionMap[String(version.version)] = [
@@ -157,7 +159,8 @@ public struct KVController: Sendable {
 
     func writeMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
-        Audited.describe("kv.metadata.write", "kv", "\(mount)/\(Self.path(context))")
+        let path = Self.path(context)
+        Audited.describe("kv.metadata.write", "kv", "\(mount)/\(path)")
         let object = try await body.object(request)
         var custom: [String: String]?
         if let value = object["custom_metadata"], value != .null {
@@ -172,14 +175,15 @@ public struct KVController: Sendable {
         let update = SecretMetadataUpdate(
             maxVersions: try object.int("max_versions"), casRequired: try object.bool("cas_required"),
             deleteVersionAfterSeconds: try object.duration("delete_version_after"), customMetadata: custom)
-        _ = try await secrets.updateMetadata(tenant: caller.tenant, mount: mount, path: Self.path(context), update)
+        _ = try await secrets.updateMetadata(tenant: caller.tenant, mount: mount, path: path, update)
         return VaultResponse.noContent()
     }
 
     func deleteMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .writeSecrets)
-        Audited.describe("kv.metadata.delete", "kv", "\(mount)/\(Self.path(context))")
-        try await secrets.deleteAll(tenant: caller.tenant, mount: mount, path: Self.path(context))
+        let path = Self.path(context)
+        Audited.describe("kv.metadata.delete", "kv", "\(mount)/\(path)")
+        try await secrets.deleteAll(tenant: caller.tenant, mount: mount, path: path)
         return VaultResponse.noContent()
     }
 

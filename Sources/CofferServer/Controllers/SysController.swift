@@ -30,7 +30,7 @@ public struct SysController: Sendable {
     }
 
     func isInitialized() async throws -> Bool {
-        !(try await runtime.storage.tenants.listTenants().isEmpty)
+        try await runtime.storage.tenants.systemTenant() != nil
     }
 
     func health(_ context: CofferRequestContext, head: Bool) async throws -> Response {

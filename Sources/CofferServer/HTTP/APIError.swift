@@ -19,6 +19,26 @@ public enum ErrorStatus {
         }
     }
 
+    /// Any thrown error as the `CofferError` the client sees: Coffer's own unchanged, the framework's
+    /// (unknown route, body too large, …) mapped by status, anything else an opaque `INTERNAL_ERROR`.
+    /// Messages of foreign errors are never passed through, so nothing of the input is echoed.
+    public static func normalize(_ error: any Error) -> CofferError {
+        switch error {
+        case let error as CofferError:
+            return error
+        case let error as HTTPError:
+            let code = code(for: error.status)
+            switch code {
+            case .routeNotFound: return CofferError(code, "unsupported path")
+            case .methodNotAllowed: return CofferError(code, "unsupported operation")
+            case .payloadTooLarge: return CofferError(code, "request body too large")
+            default: return CofferError(code, error.status.reasonPhrase)
+            }
+        default:
+            return CofferError(.internalError, "internal error")
+        }
+    }
+
     /// The code for an HTTP status raised by the framework (unknown route, body too large, …).
     public static func code(for status: HTTPResponse.Status) -> ErrorCode {
         switch status.code {

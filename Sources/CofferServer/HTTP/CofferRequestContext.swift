@@ -9,8 +9,6 @@ public struct CofferRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The id returned in `X-Request-Id` and in bodies as `request_id`.
     public var requestID: String
-    /// The authenticated caller, if any.
-    public var caller: Caller?
     /// The peer's IP address, when the transport knows it.
     public var clientIP: String
 

@@ -30,8 +30,8 @@ public struct AuditMiddleware: RouterMiddleware {
         do {
             response = try await AuditScope.$current.withValue(scope) { try await next(request, context) }
         } catch {
-            let (status, code) = Self.outcome(of: error)
-            try await persist(scope, status: status, code: code, force: true)
+            let failure = ErrorStatus.normalize(error)
+            try await persist(scope, status: Int(ErrorStatus.status(for: failure.code).code), code: failure.code.rawValue, force: true)
             throw error
         }
         try await persist(scope, status: Int(response.status.code), code: "", force: false)
@@ -49,11 +49,5 @@ public struct AuditMiddleware: RouterMiddleware {
             logger.error("audit write failed; refusing the request", metadata: ["request_id": .string(record.requestID)])
             throw CofferError(.auditUnavailable, "the audit log is unavailable; the request was not carried out")
         }
-    }
-
-    static func outcome(of error: any Error) -> (Int, String) {
-        if let error = error as? CofferError { return (Int(ErrorStatus.status(for: error.code).code), error.code.rawValue) }
-        if let error = error as? HTTPError { return (Int(error.status.code), ErrorStatus.code(for: error.status).rawValue) }
-        return (500, ErrorCode.internalError.rawValue)
     }
 }

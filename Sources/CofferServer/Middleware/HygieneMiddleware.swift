@@ -24,17 +24,11 @@ public struct HygieneMiddleware: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
-        } catch let error as CofferError {
-            response = VaultResponse.error(error, requestID: context.requestID)
-        } catch let error as HTTPError {
-            let code = ErrorStatus.code(for: error.status)
-            let message =
-                code == .routeNotFound ? "unsupported path" : (code == .methodNotAllowed ? "unsupported operation" : error.status.reasonPhrase)
-            response = VaultResponse.json(
-                ["errors": [.string(message)], "code": .string(code.rawValue), "request_id": .string(context.requestID)], status: error.status)
         } catch {
-            logger.error("unhandled error", metadata: ["request_id": .string(context.requestID), "error_type": .string("\(type(of: error))")])
-            response = VaultResponse.error(CofferError(.internalError, "internal error"), requestID: context.requestID)
+            if !(error is CofferError || error is HTTPError) {
+                logger.error("unhandled error", metadata: ["request_id": .string(context.requestID), "error_type": .string("\(type(of: error))")])
+            }
+            response = VaultResponse.error(ErrorStatus.normalize(error), requestID: context.requestID)
         }
         response.headers[.requestID] = context.requestID
         response.headers[.contentTypeOptions] = "nosniff"

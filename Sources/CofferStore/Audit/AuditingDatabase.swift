@@ -15,7 +15,7 @@ final class AuditingDatabase: SQLDatabase {
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         // A single write statement in an audited request becomes a transaction so its entry can join it.
-        if AuditScope.current != nil, sql.prefix(6).uppercased() != "SELECT" {
+        if AuditScope.current != nil, !SQLStatement.isRead(sql) {
             return try await transaction { try await $0.query(sql, binds) }
         }
         return try await inner.query(sql, binds)

@@ -100,6 +100,10 @@ struct SQLTenantStore: TenantStore {
         try await db.query("SELECT * FROM tenants ORDER BY name", []).map(Self.decode)
     }
 
+    func systemTenant() async throws -> Tenant? {
+        try await db.query("SELECT * FROM tenants WHERE is_system = 1 LIMIT 1", []).first.map(Self.decode)
+    }
+
     static func decode(_ row: SQLRow) throws -> Tenant {
         Tenant(
             id: try row.text("id"), name: try row.text("name"),

@@ -89,6 +89,14 @@ public protocol SQLExecutor: Sendable {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
 }
 
+/// Classifies statements.
+public enum SQLStatement {
+    /// Whether `sql` is a plain read (`SELECT …`), which needs neither the writer nor a transaction.
+    public static func isRead(_ sql: String) -> Bool {
+        sql.utf8.prefix(6).map { $0 & 0xDF } == Array("SELECT".utf8)
+    }
+}
+
 /// Which SQL engine a database is.
 public enum SQLDialect: Sendable {
     /// Embedded SQLite.

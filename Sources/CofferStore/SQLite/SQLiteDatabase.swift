@@ -51,8 +51,7 @@ public final class CofferSQLiteDatabase: SQLDatabase {
     /// Runs a statement. Writes go through the writer lock; plain `SELECT`s use the reader connection.
     @discardableResult
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        let isRead = sql.prefix(6).uppercased() == "SELECT"
-        if isRead {
+        if SQLStatement.isRead(sql) {
             return try await readLock.withLock { try await Self.run(self.reader, sql, binds) }
         }
         return try await writeLock.withLock { try await Self.run(self.writer, sql, binds) }
