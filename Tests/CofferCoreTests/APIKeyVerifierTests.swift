@@ -17,15 +17,11 @@ struct APIKeyVerifierTests {
 
     static func run(
         _ record: APIKeyRecord?, presented: String = key, now: Int64 = 1_000, ip: String? = "10.1.2.3",
-        required: [String] = ["kv:read:payments/card"],
-        limiter: GCRA? = nil, quota: QuotaWindow? = nil
+        required: [String] = ["kv:read:payments/card"]
     ) -> APIKeyVerifier.Outcome {
-        var limiter = limiter
-        var quota = quota
-        return APIKeyVerifier.evaluate(
+        APIKeyVerifier.evaluate(
             presented: presented, record: record, tenantID: "t1", now: now, clientIP: ip,
-            required: required.compactMap(APIKeyVerifier.Requirement.init),
-            limiter: &limiter, quota: &quota)
+            required: required.compactMap(APIKeyVerifier.Requirement.init))
     }
 
     @Test func eachCodeInItsPlace() {
@@ -44,23 +40,5 @@ struct APIKeyVerifierTests {
         #expect(Self.run(Self.record(), required: ["kv:write:payments/card"]).code == .insufficientScope)
         #expect(Self.run(Self.record(), required: ["kv:read:hr/salaries"]).code == .insufficientScope)
         #expect(Self.run(Self.record(revokedAt: 1, cidrs: ["192.168.0.0/16"])).code == .revoked, "revocation wins over later checks")
-    }
-
-    @Test func limitsAreConsumedOnlyByOtherwiseValidRequests() {
-        var limiter: GCRA? = GCRA(limit: 2, periodMillis: 60_000)
-        var quota: QuotaWindow? = QuotaWindow(limit: 3, windowMillis: 86_400_000)
-        func verify(_ record: APIKeyRecord, now: Int64 = 1_000) -> APIKeyVerifyCode {
-            APIKeyVerifier.evaluate(
-                presented: Self.key, record: record, tenantID: "t1", now: now, clientIP: "10.0.0.1", required: [], limiter: &limiter, quota: &quota
-            ).code
-        }
-        #expect(verify(Self.record(revokedAt: 1)) == .revoked)
-        #expect(limiter?.tat == 0, "a refused request does not use the rate limit")
-        #expect(verify(Self.record()) == .valid)
-        #expect(verify(Self.record()) == .valid)
-        #expect(verify(Self.record()) == .rateLimited)
-        #expect(quota?.used == 2, "a rate-limited request does not use the quota")
-        #expect(verify(Self.record(), now: 61_000) == .valid)
-        #expect(verify(Self.record(), now: 121_000) == .quotaExceeded)
     }
 }

@@ -20,7 +20,8 @@ struct AuditHTTPTests {
             let root = fixture.rootToken
             let canary = "canary-\(UUID().uuidString)"
             let write = try await client.call(
-                .post, "/v1/secret/data/app/db", token: root, json: ["data": ["password": .string(canary), "name": .string(canary + "-under-a-parameter-name")], "options": ["cas": 0]])
+                .post, "/v1/secret/data/app/db", token: root,
+                json: ["data": ["password": .string(canary), "name": .string(canary + "-under-a-parameter-name")], "options": ["cas": 0]])
             let writeID = try #require(write.headers[.requestID])
             _ = try await client.call(.get, "/v1/secret/data/app/db", token: root)
             _ = try await client.call(.get, "/v1/secret/data/app/db", token: "cft_" + String(repeating: "x", count: 43))

@@ -65,6 +65,12 @@ public enum ConfigFile {
                 configuration.auditStdout = flag
             case "audit.http_url": configuration.auditHTTPURL = try string(key, value)
             case "audit.checkpoint_interval_seconds": configuration.auditCheckpointSeconds = try int(key, value)
+            case "rate_limits.anonymous": configuration.rateLimits.anonymousPerMinute = try int(key, value)
+            case "rate_limits.authenticated": configuration.rateLimits.authenticatedPerMinute = try int(key, value)
+            case "rate_limits.service": configuration.rateLimits.servicePerMinute = try int(key, value)
+            case "rate_limits.tenant": configuration.rateLimits.tenantPerMinute = try int(key, value)
+            case "api_keys.usage_flush_seconds": configuration.apiKeyUsageFlushSeconds = try int(key, value)
+            case "api_keys.verify_summary_seconds": configuration.apiKeyVerifySummarySeconds = try int(key, value)
             default:
                 throw CofferError(.configInvalid, "unknown configuration key \(key)")
             }
@@ -82,7 +88,8 @@ public enum ConfigFile {
     }
 
     /// Environment overrides: `COFFER_LISTEN`, `COFFER_PORT`, `COFFER_STORAGE_URL`, `COFFER_KV_MOUNT`,
-    /// `COFFER_TLS_CERT_FILE`, `COFFER_TLS_KEY_FILE`, `COFFER_ENV_REFERENCES` (comma-separated).
+    /// `COFFER_TLS_CERT_FILE`, `COFFER_TLS_KEY_FILE`, `COFFER_ENV_REFERENCES` (comma-separated),
+    /// `COFFER_RATE_LIMIT_ANONYMOUS|AUTHENTICATED|SERVICE|TENANT` (per minute, 0 = off).
     public static func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws(CofferError) {
         if let value = environment["COFFER_LISTEN"] { configuration.host = value }
         if let value = environment["COFFER_PORT"] {
@@ -95,6 +102,15 @@ public enum ConfigFile {
         if let value = environment["COFFER_TLS_KEY_FILE"] { configuration.tlsKeyPath = value }
         if let value = environment["COFFER_AUDIT_FILE"] { configuration.auditFile = value }
         if let value = environment["COFFER_AUDIT_HTTP_URL"] { configuration.auditHTTPURL = value }
+        let tiers: [(String, WritableKeyPath<RateLimitTiers, Int>)] = [
+            ("ANONYMOUS", \.anonymousPerMinute), ("AUTHENTICATED", \.authenticatedPerMinute), ("SERVICE", \.servicePerMinute),
+            ("TENANT", \.tenantPerMinute),
+        ]
+        for (name, path) in tiers {
+            guard let value = environment["COFFER_RATE_LIMIT_\(name)"] else { continue }
+            guard let number = Int(value) else { throw CofferError(.configInvalid, "COFFER_RATE_LIMIT_\(name) must be an integer") }
+            configuration.rateLimits[keyPath: path] = number
+        }
         if let value = environment["COFFER_ENV_REFERENCES"] {
             configuration.envReferencePatterns = value.split(separator: ",").map { String($0) }
         }

@@ -50,7 +50,22 @@ enum ServerRunner {
                 do { try await runtime.checkpointAll() } catch { logger.warning("audit checkpoint failed", metadata: ["error": "\(error)"]) }
             }
         }
-        defer { checkpoints.cancel() }
+        let usage = Task {
+            let configuration = runtime.configuration
+            var sinceSummary = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(configuration.apiKeyUsageFlushSeconds))
+                do { try await runtime.flushKeyUsage() } catch { logger.warning("API key last-use flush failed", metadata: ["error": "\(error)"]) }
+                sinceSummary += configuration.apiKeyUsageFlushSeconds
+                guard configuration.auditEnabled, sinceSummary >= configuration.apiKeyVerifySummarySeconds else { continue }
+                sinceSummary = 0
+                do { try await runtime.writeVerifySummaries() } catch { logger.warning("verify summary failed", metadata: ["error": "\(error)"]) }
+            }
+        }
+        defer {
+            checkpoints.cancel()
+            usage.cancel()
+        }
         try await app.runService()
     }
 

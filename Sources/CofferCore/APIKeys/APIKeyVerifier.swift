@@ -20,9 +20,9 @@ public enum APIKeyVerifyCode: String, Sendable, Codable, CaseIterable {
     case quotaExceeded = "QUOTA_EXCEEDED"
 }
 
-/// Decides a verification, as a pure function of the presented key, its stored record, the time and
-/// the limiter states. Checks run in a fixed order, and limits are only consumed by a request that
-/// passed every other check; the quota only by one the rate limit allowed.
+/// Decides a verification's fixed checks, as a pure function of the presented key, its stored record,
+/// the time and the client address. Checks run in a fixed order; limits come afterwards (see
+/// ``APIKeyService``), so they are only consumed by a request that passed every check here.
 public enum APIKeyVerifier {
     /// A required permission: resource, action and target.
     public struct Requirement: Sendable, Hashable {
@@ -46,6 +46,9 @@ public enum APIKeyVerifier {
             guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
             self.init(resource: parts[0], action: parts[1], target: parts.count == 3 ? parts[2] : nil)
         }
+
+        /// `resource:action[:target]`.
+        public var description: String { [resource, action, target].compactMap { $0 }.joined(separator: ":") }
     }
 
     /// What the check found.
@@ -54,21 +57,36 @@ public enum APIKeyVerifier {
         public var code: APIKeyVerifyCode
         /// The key's record, when the key is known in the caller's tenant.
         public var record: APIKeyRecord?
-        /// Rate-limit state, when a limit was checked.
-        public var rateLimit: GCRA.Decision?
-        /// Quota state (remaining, reset in ms), when a quota was checked.
-        public var quota: (remaining: Int, resetMillis: Int64)?
+        /// Rate-limit state, when the key has a rate limit and it was checked.
+        public var rateLimit: RateLimitStatus?
+        /// Quota state, when the key has a quota and it was checked.
+        public var quota: QuotaStatus?
+
+        /// Creates an outcome.
+        public init(code: APIKeyVerifyCode, record: APIKeyRecord? = nil) {
+            self.code = code
+            self.record = record
+        }
     }
 
-    /// Evaluates one verification.
+    /// A quota's state as reported by verify.
+    public struct QuotaStatus: Sendable, Hashable {
+        /// Units per window.
+        public var limit: Int
+        /// Units left.
+        public var remaining: Int
+        /// Seconds until the window ends.
+        public var resetSeconds: Int64
+    }
+
+    /// Evaluates the fixed checks of one verification: format, tenant, revocation, expiry, IP allow-list, scopes.
     /// - Parameters:
     ///   - presented: the key as sent.
     ///   - record: the stored record found by the key's keyed hash, if any.
     ///   - tenantID: the caller's tenant; a key of another tenant is `NOT_FOUND`.
     ///   - clientIP: the address to check against the allow-list (`nil` when the caller did not say).
     public static func evaluate(
-        presented: String, record: APIKeyRecord?, tenantID: String, now: Int64, clientIP: String?, required: [Requirement], cost: Int = 1,
-        limiter: inout GCRA?, quota: inout QuotaWindow?
+        presented: String, record: APIKeyRecord?, tenantID: String, now: Int64, clientIP: String?, required: [Requirement]
     ) -> Outcome {
         if case .failure = APIKeyFormat.check(presented) { return Outcome(code: .malformed) }
         guard let record, record.tenantID == tenantID else { return Outcome(code: .notFound) }
@@ -82,22 +100,6 @@ public enum APIKeyVerifier {
         for need in required where !Scope.any(granted, allow: need.resource, need.action, target: need.target) {
             return Outcome(code: .insufficientScope, record: record)
         }
-        var outcome = Outcome(code: .valid, record: record)
-        if var state = limiter {
-            let decision = state.check(now: now, cost: cost)
-            limiter = state
-            outcome.rateLimit = decision
-            if !decision.allowed {
-                outcome.code = .rateLimited
-                return outcome
-            }
-        }
-        if var window = quota {
-            let result = window.consume(now: now, cost: cost)
-            quota = window
-            outcome.quota = (result.remaining, result.resetMillis)
-            if !result.allowed { outcome.code = .quotaExceeded }
-        }
-        return outcome
+        return Outcome(code: .valid, record: record)
     }
 }

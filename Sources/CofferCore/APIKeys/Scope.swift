@@ -45,3 +45,19 @@ public struct Scope: Sendable, Hashable, CustomStringConvertible {
         scopes.contains { $0.allows(resource: resource, action: action, target: target) }
     }
 }
+
+extension Scope {
+    /// Whether holding this scope implies holding `other` (used so a key can only grant what it has).
+    public func covers(_ other: Scope) -> Bool {
+        guard resource == other.resource, action == "*" || action == other.action else { return false }
+        guard let pattern else { return true }
+        guard let otherPattern = other.pattern else { return false }
+        if pattern.hasSuffix("*") { return otherPattern.hasPrefix(pattern.dropLast()) }
+        return otherPattern == pattern
+    }
+
+    /// Scopes only admin keys may hold: they reach beyond the tenant's data (tenants, keyring, tokens, audit retention).
+    public var isAdminOnly: Bool {
+        ["tenants", "keyring", "tokens"].contains(resource) || (resource == "audit" && (action == "*" || action == "manage"))
+    }
+}

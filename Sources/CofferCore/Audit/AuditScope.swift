@@ -16,6 +16,7 @@ public final class AuditScope: Sendable {
         var claimed = false
         var committed: AuditEntry?
         var redact: (@Sendable (JSONValue) -> JSONValue)?
+        var summarised = false
     }
 
     private let state: Mutex<State>
@@ -51,6 +52,10 @@ public final class AuditScope: Sendable {
             state.record.request = redact(body)
         }
     }
+
+    /// Marks a high-volume data-plane request (API-key verification) whose successful outcomes are
+    /// counted into periodic summary entries instead of one entry each; failures are still recorded.
+    public func summariseOnSuccess() { state.withLock { $0.summarised = true } }
 
     /// Adds facts to the entry.
     public func addDetails(_ details: [String: String]) {
@@ -89,7 +94,7 @@ public final class AuditScope: Sendable {
     /// Failures are recorded even after a committed change (`force`), so a partial effect shows both.
     public func finalRecord(status: Int, errorCode: String, time: Int64, force: Bool = false) -> (tenantID: String, record: AuditRecord)? {
         state.withLock { state in
-            guard force || state.committed == nil, let tenant = state.tenantID else { return nil }
+            guard force || (state.committed == nil && !state.summarised), let tenant = state.tenantID else { return nil }
             var record = state.record
             record.time = time
             record.status = status

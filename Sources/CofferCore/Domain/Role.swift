@@ -25,6 +25,10 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case manageKeyring
         /// Create and list tenants (admins of the system tenant only).
         case manageTenants
+        /// Create, list, change, revoke and rotate API keys.
+        case manageKeys
+        /// Verify API keys (`POST /v1/keys/verify`).
+        case verifyKeys
     }
 
     /// Whether this role may perform `action`.
@@ -35,6 +39,7 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case (.auditor, _): return false
         case (.viewer, .readSecrets), (.modifier, .readSecrets), (.modifier, .writeSecrets): return true
         case (.viewer, .createTokens), (.modifier, .createTokens): return true
+        case (.viewer, .verifyKeys), (.modifier, .verifyKeys): return true
         default: return false
         }
     }
@@ -60,4 +65,22 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
 
     /// Orders roles by privilege.
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+}
+
+extension Role.Action {
+    /// The scope an API key needs for this action on `target` (`kv:read:<path>`, `keys:verify`, …);
+    /// `nil` when API keys may not do it at all (minting tokens).
+    public func requirement(target: String? = nil) -> APIKeyVerifier.Requirement? {
+        switch self {
+        case .readSecrets: APIKeyVerifier.Requirement(resource: "kv", action: "read", target: target)
+        case .writeSecrets: APIKeyVerifier.Requirement(resource: "kv", action: "write", target: target)
+        case .readAudit: APIKeyVerifier.Requirement(resource: "audit", action: "read")
+        case .manageAudit: APIKeyVerifier.Requirement(resource: "audit", action: "manage")
+        case .createTokens: nil
+        case .manageKeyring: APIKeyVerifier.Requirement(resource: "keyring", action: "manage")
+        case .manageTenants: APIKeyVerifier.Requirement(resource: "tenants", action: "manage")
+        case .manageKeys: APIKeyVerifier.Requirement(resource: "keys", action: "manage")
+        case .verifyKeys: APIKeyVerifier.Requirement(resource: "keys", action: "verify")
+        }
+    }
 }

@@ -49,6 +49,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let internalError = ErrorCode(rawValue: "INTERNAL_ERROR")
     /// Configuration is invalid.
     public static let configInvalid = ErrorCode(rawValue: "CONFIG_INVALID")
+    /// Over a rate limit (HTTP 429 with `Retry-After`).
+    public static let rateLimited = ErrorCode(rawValue: "RATE_LIMITED")
+    /// Over a long-term quota (HTTP 429 with `Retry-After`).
+    public static let quotaExceeded = ErrorCode(rawValue: "QUOTA_EXCEEDED")
 }
 
 /// Coffer's error: a stable code plus a human message that never contains secret material.
@@ -57,11 +61,14 @@ public struct CofferError: Error, Sendable, CustomStringConvertible, Equatable {
     public let code: ErrorCode
     /// A message safe to show to the caller and to log.
     public let message: String
+    /// The limit that refused the request, for `RATE_LIMITED` and `QUOTA_EXCEEDED`.
+    public var rateLimit: RateLimitStatus?
 
     /// Creates an error. `message` must never include a secret, key, token or payload.
-    public init(_ code: ErrorCode, _ message: String) {
+    public init(_ code: ErrorCode, _ message: String, rateLimit: RateLimitStatus? = nil) {
         self.code = code
         self.message = message
+        self.rateLimit = rateLimit
     }
 
     /// `CODE: message`.

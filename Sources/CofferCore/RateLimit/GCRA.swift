@@ -15,6 +15,17 @@ public struct GCRA: Sendable, Hashable {
         self.periodMillis = periodMillis
     }
 
+    /// A limiter resumed from stored state (a shared counter kept in a database).
+    public init(limit: Int, periodMillis: Int64, tat: Double) {
+        self.init(limit: limit, periodMillis: periodMillis)
+        self.tat = tat
+    }
+
+    /// The state at `now` of a request this limiter just admitted (remaining burst, reset).
+    public func admitted(now: Int64) -> Decision {
+        Decision(allowed: true, remaining: remaining(tat: tat, now: Double(now)), resetMillis: millis(tat - Double(now)), retryAfterMillis: 0)
+    }
+
     /// The outcome of one check.
     public struct Decision: Sendable, Hashable {
         /// Whether the request may proceed (and was counted).
@@ -25,6 +36,14 @@ public struct GCRA: Sendable, Hashable {
         public let resetMillis: Int64
         /// Milliseconds to wait before retrying (0 when allowed).
         public let retryAfterMillis: Int64
+
+        /// Creates a decision.
+        public init(allowed: Bool, remaining: Int, resetMillis: Int64, retryAfterMillis: Int64) {
+            self.allowed = allowed
+            self.remaining = remaining
+            self.resetMillis = resetMillis
+            self.retryAfterMillis = retryAfterMillis
+        }
     }
 
     /// Emission interval: the time one request "costs".
@@ -73,16 +92,43 @@ public struct QuotaWindow: Sendable, Hashable {
         self.windowMillis = windowMillis
     }
 
-    /// Consumes `cost` units at `now` if the quota allows; returns (allowed, remaining, reset in ms).
-    public mutating func consume(now: Int64, cost: Int = 1) -> (allowed: Bool, remaining: Int, resetMillis: Int64) {
-        let start = now - now % windowMillis
+    /// A quota resumed from stored state.
+    public init(limit: Int, windowMillis: Int64, windowStart: Int64, used: Int) {
+        self.init(limit: limit, windowMillis: windowMillis)
+        self.windowStart = windowStart
+        self.used = used
+    }
+
+    /// The outcome of consuming from a quota.
+    public struct Decision: Sendable, Hashable {
+        /// Whether the units were granted (and counted).
+        public let allowed: Bool
+        /// Units left in this window.
+        public let remaining: Int
+        /// Milliseconds until the window ends.
+        public let resetMillis: Int64
+
+        /// Creates a decision.
+        public init(allowed: Bool, remaining: Int, resetMillis: Int64) {
+            self.allowed = allowed
+            self.remaining = remaining
+            self.resetMillis = resetMillis
+        }
+    }
+
+    /// The start of the window holding `now`.
+    public func windowStart(at now: Int64) -> Int64 { now - now % windowMillis }
+
+    /// Consumes `cost` units at `now` if the quota allows.
+    public mutating func consume(now: Int64, cost: Int = 1) -> Decision {
+        let start = windowStart(at: now)
         if start != windowStart {
             windowStart = start
             used = 0
         }
         let reset = windowStart + windowMillis - now
-        guard used + cost <= limit else { return (false, max(0, limit - used), reset) }
+        guard used + cost <= limit else { return Decision(allowed: false, remaining: max(0, limit - used), resetMillis: reset) }
         used += cost
-        return (true, limit - used, reset)
+        return Decision(allowed: true, remaining: limit - used, resetMillis: reset)
     }
 }

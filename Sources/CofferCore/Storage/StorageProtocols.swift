@@ -96,6 +96,10 @@ public protocol CofferStorage: Sendable {
     var audit: any AuditStore { get }
     /// API keys.
     var apiKeys: any APIKeyStore { get }
+    /// Rate-limit and quota counters (shared between instances when the storage is).
+    var rateLimits: any RateLimiterBackend { get }
+    /// Whether several server instances may share this storage.
+    var isShared: Bool { get }
     /// Closes connections.
     func shutdown() async throws
 }

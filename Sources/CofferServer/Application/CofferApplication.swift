@@ -20,6 +20,7 @@ public enum CofferApplication {
         KeyringController(runtime: runtime).addRoutes(to: router)
         KVController(runtime: runtime).addRoutes(to: router)
         AuditController(runtime: runtime).addRoutes(to: router)
+        APIKeyController(runtime: runtime).addRoutes(to: router)
         return router
     }
 

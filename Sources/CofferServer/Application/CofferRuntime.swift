@@ -27,6 +27,8 @@ public final class CofferRuntime: Sendable {
     public let audit: AuditService
     /// Copies of committed audit entries (stdout, file, HTTP).
     public let auditSinks: AuditSinks
+    /// API keys.
+    public let apiKeys: APIKeyService
 
     /// Opens storage from the configuration, migrates it and unlocks the keyring with `rootKey`.
     public static func start(
@@ -66,7 +68,30 @@ public final class CofferRuntime: Sendable {
         let audit = AuditService(store: storage.audit, keyring: keyring, clock: clock)
         self.audit = audit
         self.auditSinks = try AuditSinks(configuration: configuration, transport: auditTransport, logger: logger)
-        self.authenticator = Authenticator(tokens: tokens, tenants: storage.tenants, audit: audit)
+        let apiKeys = APIKeyService(store: storage.apiKeys, hasher: keyring.hasher, clock: clock, limiter: storage.rateLimits)
+        self.apiKeys = apiKeys
+        self.authenticator = Authenticator(
+            tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock)
+    }
+
+    /// Writes pending API-key last-use times (called every `apiKeyUsageFlushSeconds` and at shutdown).
+    public func flushKeyUsage() async throws {
+        try await apiKeys.flushLastUsed()
+    }
+
+    /// Appends one `keys.verify.summary` audit entry per tenant with the verification outcomes counted
+    /// since the last summary (verifications are data-plane calls: counted, not logged one by one).
+    public func writeVerifySummaries() async throws {
+        for (tenantID, counts) in apiKeys.usage.drainTallies() {
+            var details: [String: String] = [:]
+            for (code, count) in counts { details["count_\(code.lowercased())"] = String(count) }
+            details["total"] = String(counts.values.reduce(0, +))
+            let record = AuditRecord(
+                time: clock.nowMillis, actor: AuditActor(kind: "system", id: "coffer", role: "", displayName: "verify summary"),
+                operation: "keys.verify.summary", resourceType: "api_key", resourceID: "", clientIP: "", userAgent: "", requestID: "",
+                status: 200, errorCode: "", request: .null, details: details)
+            auditSinks.emit(try await audit.record(tenantID: tenantID, record))
+        }
     }
 
     /// Signs a checkpoint for every tenant whose chain grew since its last one.
@@ -78,8 +103,10 @@ public final class CofferRuntime: Sendable {
         }
     }
 
-    /// Closes storage.
+    /// Flushes pending API-key usage and closes storage.
     public func shutdown() async {
+        try? await flushKeyUsage()
+        if configuration.auditEnabled { try? await writeVerifySummaries() }
         try? await storage.shutdown()
     }
 }

@@ -3,21 +3,31 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Authenticates requests by `X-Vault-Token` or `Authorization: Bearer`, and binds them to a tenant.
+/// Authenticates requests by `X-Vault-Token` or `Authorization: Bearer` (a `cft_` token or an `sk_`
+/// API key), binds them to a tenant and applies the request limits.
 ///
-/// The tenant is the one named by `X-Vault-Namespace` (alias `X-Coffer-Tenant`), or the token's own
-/// when neither header is sent. A token used for another tenant is refused with `TENANT_MISMATCH`,
-/// whatever its role, and without revealing whether that tenant exists.
+/// The tenant is the one named by `X-Vault-Namespace` (alias `X-Coffer-Tenant`), or the credential's
+/// own when neither header is sent. A credential used for another tenant is refused with
+/// `TENANT_MISMATCH`, whatever its role, and without revealing whether that tenant exists.
 public struct Authenticator: Sendable {
     let tokens: TokenService
+    let apiKeys: APIKeyService
     let tenants: any TenantStore
     let audit: AuditService
+    let limiter: RequestLimiter
+    let clock: any CofferClock
 
     /// Creates an authenticator.
-    public init(tokens: TokenService, tenants: any TenantStore, audit: AuditService) {
+    public init(
+        tokens: TokenService, apiKeys: APIKeyService, tenants: any TenantStore, audit: AuditService, tiers: RateLimitTiers,
+        clock: any CofferClock
+    ) {
         self.tokens = tokens
+        self.apiKeys = apiKeys
         self.tenants = tenants
         self.audit = audit
+        self.limiter = RequestLimiter(backend: apiKeys.limiter, tiers: tiers, clock: clock)
+        self.clock = clock
     }
 
     /// The presented credential, if any.
@@ -38,32 +48,56 @@ public struct Authenticator: Sendable {
         return name.isEmpty ? nil : name
     }
 
-    /// Authenticates and returns the caller, or throws `UNAUTHENTICATED` / `TENANT_MISMATCH`.
+    /// Authenticates and returns the caller, or throws `UNAUTHENTICATED` / `TENANT_MISMATCH`, or
+    /// `RATE_LIMITED` / `QUOTA_EXCEEDED` when a request limit refuses the request.
     public func authenticate(_ request: Request) async throws -> Caller {
+        let caller: Caller
         do {
-            guard let credential = Self.credential(request) else {
-                throw CofferError(.unauthenticated, "permission denied: missing client token")
+            caller = try await resolve(request)
+        } catch let error as CofferError where error.code == .unauthenticated {
+            if AuditScope.current != nil {
+                // A failed authentication goes to the requested tenant's chain, else the system tenant's.
+                var tenant: Tenant?
+                if let requested = Self.requestedTenant(request) { tenant = try await tenants.tenant(named: requested) }
+                if tenant == nil { tenant = try await tenants.systemTenant() }
+                if let tenant { identify(tenant, .anonymous, operation: "auth.failed") }
             }
-            let token = try await tokens.authenticate(credential)
-            guard let tenant = try await tenants.tenant(id: token.tenantID) else {
-                throw CofferError(.unauthenticated, "permission denied")
-            }
-            let actor = AuditActor(kind: "token", id: token.accessor, role: token.role.rawValue, displayName: token.displayName)
-            if let requested = Self.requestedTenant(request), requested != tenant.name {
-                // Recorded in the token's own tenant: the attempt says something about that credential.
-                identify(tenant, actor, operation: "auth.tenant_mismatch")
-                throw CofferError(.tenantMismatch, "permission denied: this token belongs to another tenant")
-            }
-            identify(tenant, actor, operation: nil)
-            return Caller(token: token, tenant: tenant)
-        } catch let error as CofferError where error.code == .unauthenticated && AuditScope.current != nil {
-            // A failed authentication goes to the requested tenant's chain, else the system tenant's.
-            var tenant: Tenant?
-            if let requested = Self.requestedTenant(request) { tenant = try await tenants.tenant(named: requested) }
-            if tenant == nil { tenant = try await tenants.systemTenant() }
-            if let tenant { identify(tenant, .anonymous, operation: "auth.failed") }
+            try await limiter.admitAnonymous(clientIP: RequestNotes.current?.clientIP ?? "")
             throw error
         }
+        try await limiter.admit(caller)
+        return caller
+    }
+
+    /// The caller behind the request's credential, bound to its tenant.
+    func resolve(_ request: Request) async throws -> Caller {
+        guard let presented = Self.credential(request) else {
+            throw CofferError(.unauthenticated, "permission denied: missing client token")
+        }
+        let credential: Caller.Credential
+        let tenantID: String
+        if presented.hasPrefix("sk_") {
+            guard let key = try await apiKeys.lookup(presented), key.revokedAt.map({ $0 > clock.nowMillis }) ?? true,
+                key.expiresAt.map({ $0 > clock.nowMillis }) ?? true
+            else {
+                throw CofferError(.unauthenticated, "permission denied: invalid API key")
+            }
+            credential = .apiKey(key)
+            tenantID = key.tenantID
+        } else {
+            let token = try await tokens.authenticate(presented)
+            credential = .token(token)
+            tenantID = token.tenantID
+        }
+        guard let tenant = try await tenants.tenant(id: tenantID) else { throw CofferError(.unauthenticated, "permission denied") }
+        let caller = Caller(credential: credential, tenant: tenant)
+        if let requested = Self.requestedTenant(request), requested != tenant.name {
+            // Recorded in the credential's own tenant: the attempt says something about that credential.
+            identify(tenant, caller.actor, operation: "auth.tenant_mismatch")
+            throw CofferError(.tenantMismatch, "permission denied: this credential belongs to another tenant")
+        }
+        identify(tenant, caller.actor, operation: nil)
+        return caller
     }
 
     func identify(_ tenant: Tenant, _ actor: AuditActor, operation: String?) {
@@ -73,11 +107,17 @@ public struct Authenticator: Sendable {
         if let operation { scope.describe(operation: operation, resourceType: "auth", resourceID: "") }
     }
 
-    /// Authenticates and checks the role allows `action`.
-    public func authorize(_ request: Request, _ action: Role.Action) async throws -> Caller {
+    /// Authenticates and checks the caller may do `action` (on `target`): by role for tokens, by scope for API keys.
+    public func authorize(_ request: Request, _ action: Role.Action, target: String? = nil) async throws -> Caller {
         let caller = try await authenticate(request)
-        guard caller.token.role.allows(action) else {
-            throw CofferError(.permissionDenied, "permission denied: role \(caller.token.role.rawValue) may not do this")
+        guard caller.may(action, target: target) else {
+            switch caller.credential {
+            case .token(let token):
+                throw CofferError(.permissionDenied, "permission denied: role \(token.role.rawValue) may not do this")
+            case .apiKey:
+                let needed = action.requirement(target: nil).map { "\($0.resource):\($0.action)" } ?? "a token"
+                throw CofferError(.permissionDenied, "permission denied: this API key lacks the scope for this request (\(needed))")
+            }
         }
         return caller
     }

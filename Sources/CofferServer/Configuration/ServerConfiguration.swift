@@ -33,6 +33,13 @@ public struct ServerConfiguration: Sendable {
     /// Seconds between automatic signed checkpoints of every tenant's chain (0 = only on demand).
     public var auditCheckpointSeconds: Int = 3600
 
+    /// Request limits of Coffer's own API per kind of caller (`[rate_limits]`).
+    public var rateLimits = RateLimitTiers()
+    /// Seconds between writes of API-key last-use times (they are accurate within this interval).
+    public var apiKeyUsageFlushSeconds: Int = 1
+    /// Seconds between audit summaries of verification outcomes per tenant.
+    public var apiKeyVerifySummarySeconds: Int = 60
+
     /// Default configuration.
     public init() {}
 
@@ -46,6 +53,10 @@ public struct ServerConfiguration: Sendable {
             throw CofferError(.configInvalid, "kv_mount must be a simple name other than sys and auth")
         }
         guard maxBodyBytes >= 1024 else { throw CofferError(.configInvalid, "max_body_bytes must be at least 1024") }
+        guard rateLimits.isValid else { throw CofferError(.configInvalid, "rate limits must be 0 (off) to 1000000000 per minute") }
+        guard (1...3600).contains(apiKeyUsageFlushSeconds), (1...86400).contains(apiKeyVerifySummarySeconds) else {
+            throw CofferError(.configInvalid, "api_keys.usage_flush_seconds must be 1-3600 and api_keys.verify_summary_seconds 1-86400")
+        }
         guard (tlsCertificatePath == nil) == (tlsKeyPath == nil) else {
             throw CofferError(.configInvalid, "tls_cert_file and tls_key_file must be given together")
         }

@@ -128,8 +128,7 @@ public struct AuditController: Sendable {
             throw CofferError(.invalidRequest, "before must be an RFC 3339 date or an age like 90d")
         }
         guard before <= runtime.clock.nowMillis else { throw CofferError(.invalidRequest, "before must not be in the future") }
-        let actor = AuditActor(kind: "token", id: caller.token.accessor, role: caller.token.role.rawValue, displayName: caller.token.displayName)
-        let result = try await runtime.audit.retain(tenantID: caller.tenant.id, before: before, by: actor, requestID: context.requestID)
+        let result = try await runtime.audit.retain(tenantID: caller.tenant.id, before: before, by: caller.actor, requestID: context.requestID)
         return VaultResponse.data(
             ["deleted": .int(result.deleted), "cut_sequence": .int(result.cutSequence), "hash_at_cut": .string(result.hashAtCut.hexString)],
             context: context)

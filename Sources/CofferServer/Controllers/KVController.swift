@@ -50,14 +50,20 @@ public struct KVController: Sendable {
         }
     }
 
+    /// The path an API key's `kv:` scope is matched against: normalised, so `a//b/` and `a/b` are the same target.
+    static func target(_ path: String) -> String? {
+        if path.isEmpty { return "" }
+        return (try? SecretService.normalize(path)) ?? path
+    }
+
     static func path(_ context: CofferRequestContext) -> String {
         let raw = context.parameters.getCatchAll().joined(separator: "/")
         return raw.removingPercentEncoding ?? raw
     }
 
     func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .readSecrets)
         let path = Self.path(context)
+        let caller = try await auth.authorize(request, .readSecrets, target: Self.target(path))
         Audited.describe("kv.read", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
         var version: Int?
         if let text = request.uri.queryParameters.get("version") {
@@ -74,8 +80,8 @@ public struct KVController: Sendable {
     }
 
     func write(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .writeSecrets)
         let path = Self.path(context)
+        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
         Audited.describe("kv.write", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
         let object = try await body.object(request)
         guard let data = object["data"]?.objectValue else {
@@ -88,8 +94,8 @@ public struct KVController: Sendable {
     }
 
     func patch(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .writeSecrets)
         let path = Self.path(context)
+        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
         Audited.describe("kv.patch", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
         let object = try await body.object(request)
         guard let changes = object["data"]?.objectValue else {
@@ -106,16 +112,16 @@ public struct KVController: Sendable {
     }
 
     func deleteLatest(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .writeSecrets)
         let path = Self.path(context)
+        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
         Audited.describe("kv.delete", "kv", "\(mount)/\(path)")
         try await secrets.deleteLatest(tenant: caller.tenant, mount: mount, path: path)
         return VaultResponse.noContent()
     }
 
     func versions(_ verb: String, _ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .writeSecrets)
         let path = Self.path(context)
+        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
         Audited.describe("kv.\(verb)", "kv", "\(mount)/\(path)")
         let versions = try await body.object(request).intList("versions")
         guard !versions.isEmpty else { throw CofferError(.invalidRequest, "no versions provided") }
@@ -127,15 +133,15 @@ public struct KVController: Sendable {
     }
 
     func list(_ request: Request, _ context: CofferRequestContext, folder: String) async throws -> Response {
-        let caller = try await auth.authorize(request, .readSecrets)
+        let caller = try await auth.authorize(request, .readSecrets, target: Self.target(folder).map { $0.isEmpty ? "" : $0 + "/" })
         Audited.describe("kv.list", "kv", "\(mount)/\(folder)")
         let keys = try await secrets.list(tenant: caller.tenant, mount: mount, folder: folder)
         return VaultResponse.data(["keys": .strings(keys)], context: context)
     }
 
     func readMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .readSecrets)
         let path = Self.path(context)
+        let caller = try await auth.authorize(request, .readSecrets, target: Self.target(path))
         Audited.describe("kv.metadata.read", "kv", "\(mount)/\(path)")
         let (metadata, versions) = try await secrets.metadata(tenant: caller.tenant, mount: mount, path: path)
         var versionMap: [String: JSONValue] = [:]
@@ -158,8 +164,8 @@ public struct KVController: Sendable {
     }
 
     func writeMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .writeSecrets)
         let path = Self.path(context)
+        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
         Audited.describe("kv.metadata.write", "kv", "\(mount)/\(path)")
         let object = try await body.object(request)
         var custom: [String: String]?
@@ -180,8 +186,8 @@ public struct KVController: Sendable {
     }
 
     func deleteMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .writeSecrets)
         let path = Self.path(context)
+        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
         Audited.describe("kv.metadata.delete", "kv", "\(mount)/\(path)")
         try await secrets.deleteAll(tenant: caller.tenant, mount: mount, path: path)
         return VaultResponse.noContent()

@@ -22,8 +22,9 @@ public struct TokenController: Sendable {
         router.post("/v1/auth/token/lookup-accessor") { request, context in try await lookupAccessor(request, context) }
         router.post("/v1/auth/token/revoke-self") { request, context in
             let caller = try await auth.authenticate(request)
-            Audited.describe("token.revoke", "token", caller.token.accessor)
-            _ = try await runtime.tokens.revoke(accessor: caller.token.accessor, tenantID: caller.tenant.id)
+            let token = try caller.requireToken()
+            Audited.describe("token.revoke", "token", token.accessor)
+            _ = try await runtime.tokens.revoke(accessor: token.accessor, tenantID: caller.tenant.id)
             return VaultResponse.noContent()
         }
         router.post("/v1/auth/token/revoke-accessor") { request, context in try await revokeAccessor(request, context) }
@@ -31,9 +32,10 @@ public struct TokenController: Sendable {
 
     func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .createTokens)
+        let parent = try caller.requireToken()
         Audited.describe("token.create", "token", "")
         let object = try await body.object(request)
-        var role = caller.token.role
+        var role = parent.role
         if let name = try object.string("role") {
             guard let parsed = Role(rawValue: name) else { throw CofferError(.invalidRequest, "role must be viewer, modifier, auditor or admin") }
             role = parsed
@@ -45,7 +47,7 @@ public struct TokenController: Sendable {
         let displayName = try object.string("display_name") ?? "token"
         guard displayName.utf8.count <= 128 else { throw CofferError(.invalidRequest, "display_name is at most 128 bytes") }
         let (token, record) = try await runtime.tokens.create(
-            tenantID: caller.tenant.id, role: role, displayName: displayName, ttlSeconds: ttl, parent: caller.token)
+            tenantID: caller.tenant.id, role: role, displayName: displayName, ttlSeconds: ttl, parent: parent)
         AuditScope.current?.addDetails(["created_accessor": record.accessor, "created_role": role.rawValue])
         return VaultResponse.envelope(
             data: nil,
@@ -59,18 +61,20 @@ public struct TokenController: Sendable {
 
     func lookupSelf(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authenticate(request)
-        Audited.describe("token.lookup", "token", caller.token.accessor)
-        return VaultResponse.data(Self.describe(caller.token, tenant: caller.tenant, now: runtime.clock.nowMillis), context: context)
+        let token = try caller.requireToken()
+        Audited.describe("token.lookup", "token", token.accessor)
+        return VaultResponse.data(Self.describe(token, tenant: caller.tenant, now: runtime.clock.nowMillis), context: context)
     }
 
     func lookupAccessor(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, .createTokens)
+        let token = try caller.requireToken()
         Audited.describe("token.lookup", "token", "")
         guard let accessor = try await body.object(request).string("accessor") else {
             throw CofferError(.invalidRequest, "missing accessor")
         }
         guard let record = try await runtime.tokens.lookup(accessor: accessor, tenantID: caller.tenant.id),
-            caller.token.role == .admin || record.parentAccessor == caller.token.accessor || record.accessor == caller.token.accessor
+            token.role == .admin || record.parentAccessor == token.accessor || record.accessor == token.accessor
         else {
             throw CofferError(.notFound, "no token with this accessor")
         }
@@ -79,6 +83,7 @@ public struct TokenController: Sendable {
 
     func revokeAccessor(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authenticate(request)
+        let token = try caller.requireToken()
         Audited.describe("token.revoke", "token", "")
         guard let accessor = try await body.object(request).string("accessor") else {
             throw CofferError(.invalidRequest, "missing accessor")
@@ -86,7 +91,7 @@ public struct TokenController: Sendable {
         guard let record = try await runtime.tokens.lookup(accessor: accessor, tenantID: caller.tenant.id) else {
             throw CofferError(.notFound, "no token with this accessor")
         }
-        guard caller.token.role == .admin || record.parentAccessor == caller.token.accessor || record.accessor == caller.token.accessor else {
+        guard token.role == .admin || record.parentAccessor == token.accessor || record.accessor == token.accessor else {
             throw CofferError(.permissionDenied, "only admins, the creating token or the token itself may revoke it")
         }
         _ = try await runtime.tokens.revoke(accessor: accessor, tenantID: caller.tenant.id)

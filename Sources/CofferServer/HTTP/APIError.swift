@@ -15,6 +15,7 @@ public enum ErrorStatus {
         case .tenantExists: return .conflict
         case .referenceUnresolved: return .unprocessableContent
         case .storageUnavailable, .rootKeyInvalid, .keyVersionUnknown, .auditUnavailable: return .serviceUnavailable
+        case .rateLimited, .quotaExceeded: return .tooManyRequests
         default: return .internalServerError
         }
     }

@@ -19,11 +19,3 @@ public struct CofferRequestContext: RequestContext {
         clientIP = source.channel.remoteAddress?.ipAddress ?? ""
     }
 }
-
-/// An authenticated caller: token and the tenant it acts in.
-public struct Caller: Sendable {
-    /// The token record.
-    public var token: TokenRecord
-    /// The tenant.
-    public var tenant: Tenant
-}

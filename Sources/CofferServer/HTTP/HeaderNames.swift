@@ -22,4 +22,10 @@ extension HTTPField.Name {
     public static let frameOptions = constant("X-Frame-Options")
     /// `Referrer-Policy`.
     public static let referrerPolicy = constant("Referrer-Policy")
+    /// `RateLimit-Limit` (IETF draft RateLimit header fields).
+    public static let rateLimitLimit = constant("RateLimit-Limit")
+    /// `RateLimit-Remaining`.
+    public static let rateLimitRemaining = constant("RateLimit-Remaining")
+    /// `RateLimit-Reset`, seconds.
+    public static let rateLimitReset = constant("RateLimit-Reset")
 }

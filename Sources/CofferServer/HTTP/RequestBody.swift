@@ -62,6 +62,37 @@ extension Dictionary where Key == String, Value == JSONValue {
         return text
     }
 
+    /// An optional list of strings; `INVALID_REQUEST` if present but not an array of strings.
+    public func stringList(_ key: String) throws(CofferError) -> [String]? {
+        guard let value = self[key], value != .null else { return nil }
+        guard case .array(let items) = value else { throw CofferError(.invalidRequest, "'\(key)' must be an array of strings") }
+        var out: [String] = []
+        for item in items {
+            guard let text = item.stringValue else { throw CofferError(.invalidRequest, "'\(key)' must be an array of strings") }
+            out.append(text)
+        }
+        return out
+    }
+
+    /// An optional object of string values.
+    public func stringMap(_ key: String) throws(CofferError) -> [String: String]? {
+        guard let value = self[key], value != .null else { return nil }
+        guard let members = value.objectValue else { throw CofferError(.invalidRequest, "'\(key)' must be an object of strings") }
+        var out: [String: String] = [:]
+        for (name, member) in members {
+            guard let text = member.stringValue else { throw CofferError(.invalidRequest, "'\(key)' must be an object of strings") }
+            out[name] = text
+        }
+        return out
+    }
+
+    /// An optional nested object.
+    public func object(_ key: String) throws(CofferError) -> [String: JSONValue]? {
+        guard let value = self[key], value != .null else { return nil }
+        guard let members = value.objectValue else { throw CofferError(.invalidRequest, "'\(key)' must be an object") }
+        return members
+    }
+
     /// A list of integers (`versions`), accepting a JSON array or a comma-separated string.
     public func intList(_ key: String) throws(CofferError) -> [Int] {
         guard let value = self[key], value != .null else { return [] }

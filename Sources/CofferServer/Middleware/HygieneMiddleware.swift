@@ -21,14 +21,25 @@ public struct HygieneMiddleware: RouterMiddleware {
     /// Handles a request.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
+        let notes = RequestNotes(clientIP: context.clientIP)
         var response: Response
         do {
-            response = try await next(request, context)
+            response = try await RequestNotes.$current.withValue(notes) { try await next(request, context) }
         } catch {
             if !(error is CofferError || error is HTTPError) {
                 logger.error("unhandled error", metadata: ["request_id": .string(context.requestID), "error_type": .string("\(type(of: error))")])
             }
-            response = VaultResponse.error(ErrorStatus.normalize(error), requestID: context.requestID)
+            let failure = ErrorStatus.normalize(error)
+            response = VaultResponse.error(failure, requestID: context.requestID)
+            if let limit = failure.rateLimit {
+                notes.rateLimit = limit
+                response.headers[.retryAfter] = String(limit.retryAfterSeconds ?? limit.resetSeconds)
+            }
+        }
+        if let limit = notes.rateLimit {
+            response.headers[.rateLimitLimit] = String(limit.limit)
+            response.headers[.rateLimitRemaining] = String(limit.remaining)
+            response.headers[.rateLimitReset] = String(limit.resetSeconds)
         }
         response.headers[.requestID] = context.requestID
         response.headers[.contentTypeOptions] = "nosniff"

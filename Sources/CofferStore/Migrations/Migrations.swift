@@ -82,6 +82,7 @@ public enum Migrations {
         ),
         AuditSchema.migration,
         APIKeySchema.migration,
+        RateLimitSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

@@ -3,6 +3,8 @@ import Foundation
 
 struct SQLAPIKeyStore: APIKeyStore {
     let db: any SQLDatabase
+    /// Records by keyed hash (single-instance storage only); invalidated after every change but `touch`.
+    let cache: RecordCache<[UInt8], APIKeyRecord>?
 
     static let columns =
         "id, tenant_id, hash, display_prefix, kind, name, scopes_json, created_at, expires_at, last_used_at, revoked_at, revoked_reason, "
@@ -31,7 +33,9 @@ struct SQLAPIKeyStore: APIKeyStore {
     }
 
     func key(hash: [UInt8]) async throws -> APIKeyRecord? {
-        try await db.query("SELECT \(Self.columns) FROM api_keys WHERE hash = $1", [.blob(hash)]).first.map(Self.decode)
+        let load = { try await db.query("SELECT \(Self.columns) FROM api_keys WHERE hash = $1", [.blob(hash)]).first.map(Self.decode) }
+        guard let cache else { return try await load() }
+        return try await cache.load(hash, load)
     }
 
     func key(id: String, tenantID: String) async throws -> APIKeyRecord? {
@@ -47,25 +51,30 @@ struct SQLAPIKeyStore: APIKeyStore {
     }
 
     func update(_ key: APIKeyRecord) async throws -> Bool {
-        !(try await db.query(
-            """
-            UPDATE api_keys SET name = $3, scopes_json = $4, expires_at = $5, cidrs_json = $6, rate_limit = $7, rate_period_ms = $8,
-              quota_limit = $9, quota_window_ms = $10, metadata_json = $11 WHERE id = $1 AND tenant_id = $2 RETURNING id
-            """,
-            [
-                .text(key.id), .text(key.tenantID), .text(key.name), Self.json(key.scopes), .optional(key.expiresAt), Self.json(key.allowedCIDRs),
-                .int(Int64(key.rateLimit)), .int(key.ratePeriodMillis), .int(Int64(key.quotaLimit)), .int(key.quotaWindowMillis),
-                Self.json(key.metadata),
-            ])).isEmpty
+        defer { cache?.invalidateAll() }
+        return
+            !(try await db.query(
+                """
+                UPDATE api_keys SET name = $3, scopes_json = $4, expires_at = $5, cidrs_json = $6, rate_limit = $7, rate_period_ms = $8,
+                  quota_limit = $9, quota_window_ms = $10, metadata_json = $11 WHERE id = $1 AND tenant_id = $2 RETURNING id
+                """,
+                [
+                    .text(key.id), .text(key.tenantID), .text(key.name), Self.json(key.scopes), .optional(key.expiresAt), Self.json(key.allowedCIDRs),
+                    .int(Int64(key.rateLimit)), .int(key.ratePeriodMillis), .int(Int64(key.quotaLimit)), .int(key.quotaWindowMillis),
+                    Self.json(key.metadata),
+                ])).isEmpty
     }
 
     func revoke(id: String, tenantID: String, at time: Int64, reason: String, by actor: String) async throws -> Bool {
-        !(try await db.query(
-            "UPDATE api_keys SET revoked_at = $3, revoked_reason = $4, revoked_by = $5 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id",
-            [.text(id), .text(tenantID), .int(time), .text(reason), .text(actor)])).isEmpty
+        defer { cache?.invalidateAll() }
+        return
+            !(try await db.query(
+                "UPDATE api_keys SET revoked_at = $3, revoked_reason = $4, revoked_by = $5 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id",
+                [.text(id), .text(tenantID), .int(time), .text(reason), .text(actor)])).isEmpty
     }
 
     func rotate(id: String, tenantID: String, replacement: APIKeyRecord, oldExpiresAt: Int64) async throws -> Bool {
+        defer { cache?.invalidateAll() }
         let lock = db.forUpdate
         return try await db.transaction { tx in
             guard

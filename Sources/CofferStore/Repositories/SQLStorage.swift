@@ -18,17 +18,25 @@ public final class SQLStorage: CofferStorage {
     public let audit: any AuditStore
     /// API keys.
     public let apiKeys: any APIKeyStore
+    /// Rate-limit counters: in memory for SQLite (one instance), a shared table on PostgreSQL.
+    public let rateLimits: any RateLimiterBackend
+    /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
+    public let isShared: Bool
 
     /// Wraps a migrated database. Writes made while an ``AuditScope`` is current carry its entry.
-    public init(database: any SQLDatabase, clock: any CofferClock = SystemClock()) {
+    /// Single-instance (SQLite) storage caches credentials and tenants, up to `apiKeyCacheEntries` API keys.
+    public init(database: any SQLDatabase, clock: any CofferClock = SystemClock(), apiKeyCacheEntries: Int = 50_000) {
         self.database = database
         let audited = AuditingDatabase(inner: database, clock: clock)
-        self.tenants = SQLTenantStore(db: audited)
-        self.keyring = SQLKeyringStore(db: audited)
-        self.tokens = SQLTokenStore(db: audited)
+        isShared = database.dialect == .postgres
+        let caches = isShared ? nil : StorageCaches(apiKeyCapacity: apiKeyCacheEntries)
+        self.tenants = SQLTenantStore(db: audited, cache: caches?.tenants)
+        self.keyring = SQLKeyringStore(db: audited, tenantCache: caches?.tenants)
+        self.tokens = SQLTokenStore(db: audited, cache: caches?.tokens)
         self.secrets = SQLSecretStore(db: audited)
         self.audit = SQLAuditStore(db: database)
-        self.apiKeys = SQLAPIKeyStore(db: audited)
+        self.apiKeys = SQLAPIKeyStore(db: audited, cache: caches?.apiKeys)
+        self.rateLimits = isShared ? SQLRateLimiter(db: database) : MemoryRateLimiter()
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.
@@ -65,6 +73,8 @@ enum RootVersionGuard {
 
 struct SQLTenantStore: TenantStore {
     let db: any SQLDatabase
+    let cache: RecordCache<String, Tenant>?
+    static let systemKey = "\u{0}system"
 
     func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey) async throws {
         do {
@@ -89,7 +99,8 @@ struct SQLTenantStore: TenantStore {
     }
 
     func tenant(id: String) async throws -> Tenant? {
-        try await db.query("SELECT * FROM tenants WHERE id = $1", [.text(id)]).first.map(Self.decode)
+        guard let cache else { return try await db.query("SELECT * FROM tenants WHERE id = $1", [.text(id)]).first.map(Self.decode) }
+        return try await cache.load(id) { try await db.query("SELECT * FROM tenants WHERE id = $1", [.text(id)]).first.map(Self.decode) }
     }
 
     func tenant(named name: String) async throws -> Tenant? {
@@ -101,7 +112,9 @@ struct SQLTenantStore: TenantStore {
     }
 
     func systemTenant() async throws -> Tenant? {
-        try await db.query("SELECT * FROM tenants WHERE is_system = 1 LIMIT 1", []).first.map(Self.decode)
+        let load = { try await db.query("SELECT * FROM tenants WHERE is_system = 1 LIMIT 1", []).first.map(Self.decode) }
+        guard let cache else { return try await load() }
+        return try await cache.load(Self.systemKey, load)
     }
 
     static func decode(_ row: SQLRow) throws -> Tenant {
@@ -115,6 +128,8 @@ struct SQLTenantStore: TenantStore {
 
 struct SQLKeyringStore: KeyringStore {
     let db: any SQLDatabase
+    /// Invalidated after changes of a tenant's active data key.
+    let tenantCache: RecordCache<String, Tenant>?
 
     func rootKeyRecords() async throws -> [RootKeyRecord] {
         try await db.query("SELECT * FROM root_keys ORDER BY version", []).map { row in
@@ -203,15 +218,18 @@ struct SQLKeyringStore: KeyringStore {
                 [.text(key.tenantID), .int(Int64(key.version)), .int(Int64(key.rootVersion)), .blob(key.wrapped), .int(key.createdAt)])
             try await tx.query("UPDATE tenants SET active_key_version = $1 WHERE id = $2", [.int(Int64(key.version)), .text(key.tenantID)])
         }
+        tenantCache?.invalidateAll()
     }
 
     func setActiveDataKey(tenantID: String, version: Int) async throws {
+        defer { tenantCache?.invalidateAll() }
         try await db.query("UPDATE tenants SET active_key_version = $1 WHERE id = $2", [.int(Int64(version)), .text(tenantID)])
     }
 }
 
 struct SQLTokenStore: TokenStore {
     let db: any SQLDatabase
+    let cache: RecordCache<[UInt8], TokenRecord>?
 
     func insertToken(_ token: TokenRecord) async throws {
         try await db.query(
@@ -227,7 +245,9 @@ struct SQLTokenStore: TokenStore {
     }
 
     func token(hash: [UInt8]) async throws -> TokenRecord? {
-        try await db.query("SELECT * FROM tokens WHERE hash = $1", [.blob(hash)]).first.map(Self.decode)
+        let load = { try await db.query("SELECT * FROM tokens WHERE hash = $1", [.blob(hash)]).first.map(Self.decode) }
+        guard let cache else { return try await load() }
+        return try await cache.load(hash, load)
     }
 
     func token(accessor: String, tenantID: String) async throws -> TokenRecord? {
@@ -235,6 +255,7 @@ struct SQLTokenStore: TokenStore {
     }
 
     func revokeToken(accessor: String, tenantID: String, at time: Int64) async throws -> Bool {
+        defer { cache?.invalidateAll() }
         let rows = try await db.query(
             "UPDATE tokens SET revoked_at = $1 WHERE accessor = $2 AND tenant_id = $3 AND revoked_at IS NULL RETURNING accessor",
             [.int(time), .text(accessor), .text(tenantID)])

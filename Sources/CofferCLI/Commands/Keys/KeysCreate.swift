@@ -1,0 +1,25 @@
+import ArgumentParser
+import CofferCore
+
+/// `coffer keys create --name N [--scope S]… [--ttl 90d] [--allow-ip CIDR]… [--rate-limit 100/1m] [--quota 10000/day] [--admin]`.
+struct KeysCreate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an API key (printed once).")
+
+    @OptionGroup var options: ClientOptions
+    @OptionGroup var settings: KeySettingsOptions
+    @Flag(help: "Create an sk_admin_ key (admins only).") var admin = false
+    @Flag(help: "Print only the key.") var quiet = false
+
+    func run() async throws {
+        guard settings.name != nil else { throw ValidationError("--name is required") }
+        var body = try settings.body()
+        if admin { body["admin"] = true }
+        let reply = try await options.client().send("POST", "/v1/keys", body: .object(body))
+        let data = reply.body["data"] ?? .null
+        let key = data["key"]?.stringValue ?? ""
+        if quiet { return print(key) }
+        print("key            \(key)")
+        KeyPrinter.print(data)
+        print("The key is shown once; store it now.")
+    }
+}

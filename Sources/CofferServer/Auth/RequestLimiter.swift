@@ -1,0 +1,81 @@
+import CofferCore
+import Synchronization
+
+/// Applies the request limits of Coffer's own API: per credential (its tier, or an API key's own limit and
+/// quota), per tenant, and per client address for requests without a valid credential. A refusal is
+/// `RATE_LIMITED` or `QUOTA_EXCEEDED` (HTTP 429) carrying `Retry-After` and the `RateLimit-*` values.
+struct RequestLimiter: Sendable {
+    let backend: any RateLimiterBackend
+    let tiers: RateLimitTiers
+    let clock: any CofferClock
+
+    static let minute: Int64 = 60_000
+
+    /// Counts a request of an authenticated caller; throws when a limit refuses it.
+    func admit(_ caller: Caller) async throws {
+        let now = clock.nowMillis
+        var status: RateLimitStatus?
+        switch caller.credential {
+        case .apiKey(let key) where key.rateLimit > 0:
+            status = try await check("key:\(key.id)", limit: key.rateLimit, period: key.ratePeriodMillis, now: now)
+        case .apiKey(let key):
+            status = try await check("cred:\(key.id)", limit: caller.isAdmin ? tiers.servicePerMinute : tiers.authenticatedPerMinute, now: now)
+        case .token(let token):
+            status = try await check(
+                "cred:\(token.accessor)", limit: caller.isAdmin ? tiers.servicePerMinute : tiers.authenticatedPerMinute, now: now)
+        }
+        if let key = caller.apiKey, key.quotaLimit > 0 {
+            let decision = try await backend.quota(
+                bucket: "quota:\(key.id)", limit: key.quotaLimit, windowMillis: key.quotaWindowMillis, cost: 1, now: now)
+            if !decision.allowed {
+                let reset = RateLimitStatus.seconds(decision.resetMillis)
+                throw CofferError(
+                    .quotaExceeded, "this API key has used its quota; it renews when the window ends",
+                    rateLimit: RateLimitStatus(limit: key.quotaLimit, remaining: 0, resetSeconds: reset, retryAfterSeconds: max(1, reset)))
+            }
+        }
+        if let tenantStatus = try await check("tenant:\(caller.tenant.id)", limit: tiers.tenantPerMinute, now: now),
+            tenantStatus.remaining < (status?.remaining ?? .max)
+        {
+            status = tenantStatus
+        }
+        if let status { RequestNotes.current?.rateLimit = status }
+    }
+
+    /// Counts a request that failed authentication against its client address; throws `RATE_LIMITED`
+    /// once the anonymous tier is used up, so credential guessing is slowed down.
+    func admitAnonymous(clientIP: String) async throws {
+        guard let status = try await check("anon:\(clientIP)", limit: tiers.anonymousPerMinute, now: clock.nowMillis) else { return }
+        RequestNotes.current?.rateLimit = status
+    }
+
+    /// Checks one GCRA bucket; `nil` when the limit is off (0).
+    func check(_ bucket: String, limit: Int, period: Int64 = minute, now: Int64) async throws -> RateLimitStatus? {
+        guard limit > 0 else { return nil }
+        let decision = try await backend.rate(bucket: bucket, limit: limit, periodMillis: period, cost: 1, now: now)
+        let status = RateLimitStatus(limit: limit, decision)
+        guard decision.allowed else { throw CofferError(.rateLimited, "too many requests; retry later", rateLimit: status) }
+        return status
+    }
+}
+
+/// Facts about the current request that end up in response headers (the tightest rate limit seen).
+final class RequestNotes: Sendable {
+    /// The notes of the running request.
+    @TaskLocal static var current: RequestNotes?
+
+    private let state = Mutex<RateLimitStatus?>(nil)
+    /// The peer's address (the anonymous tier's bucket).
+    let clientIP: String
+
+    /// Notes for a request from `clientIP`.
+    init(clientIP: String) {
+        self.clientIP = clientIP
+    }
+
+    /// The rate-limit status to report.
+    var rateLimit: RateLimitStatus? {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+}

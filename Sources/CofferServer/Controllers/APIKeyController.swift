@@ -1,0 +1,209 @@
+import CofferCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// API keys under `/v1/keys`: create, list, read, update, revoke, rotate, and `POST /v1/keys/verify`.
+/// Keys are shown once, at creation or rotation; every other answer shows the display prefix only.
+public struct APIKeyController: Sendable {
+    let runtime: CofferRuntime
+    let body: BodyReader
+    var auth: Authenticator { runtime.authenticator }
+    var keys: APIKeyService { runtime.apiKeys }
+
+    /// Creates the controller.
+    public init(runtime: CofferRuntime) {
+        self.runtime = runtime
+        self.body = BodyReader(limit: runtime.configuration.maxBodyBytes)
+    }
+
+    /// Registers the routes.
+    public func addRoutes(to router: Router<CofferRequestContext>) {
+        router.post("/v1/keys/verify") { request, context in try await verify(request, context) }
+        router.post("/v1/keys") { request, context in try await create(request, context) }
+        router.get("/v1/keys") { request, context in try await list(request, context) }
+        router.get("/v1/keys/:id") { request, context in try await show(request, context) }
+        router.patch("/v1/keys/:id") { request, context in try await update(request, context) }
+        router.post("/v1/keys/:id") { request, context in try await update(request, context) }
+        router.post("/v1/keys/:id/revoke") { request, context in try await revoke(request, context) }
+        router.post("/v1/keys/:id/rotate") { request, context in try await rotate(request, context) }
+    }
+
+    func keyID(_ context: CofferRequestContext) throws -> String {
+        guard let id = context.parameters.get("id"), id.hasPrefix("key_"), id.utf8.count <= 64 else {
+            throw CofferError(.notFound, "no such API key")
+        }
+        return id
+    }
+
+    func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .manageKeys)
+        Audited.describe("keys.create", "api_key", "")
+        let fields = try await body.object(request)
+        let settings = try Self.settings(fields, now: runtime.clock.nowMillis)
+        let (key, record) = try await keys.create(
+            tenant: caller.tenant, settings: settings, admin: try fields.bool("admin") ?? false, grantor: caller.grantor)
+        Audited.describe("keys.create", "api_key", record.id, ["kind": record.kind.rawValue])
+        var data = Self.describe(record, tenant: caller.tenant)
+        data["key"] = .string(key)
+        return VaultResponse.data(.object(data), context: context)
+    }
+
+    func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .manageKeys)
+        Audited.describe("keys.list", "api_key", "")
+        let parameters = request.uri.queryParameters
+        let limit = parameters.get("limit").flatMap(Int.init) ?? 100
+        guard (1...1000).contains(limit) else { throw CofferError(.invalidRequest, "limit must be 1-1000") }
+        let records = try await keys.list(tenantID: caller.tenant.id, afterID: parameters.get("after") ?? "", limit: limit)
+        return VaultResponse.data(
+            [
+                "keys": .array(records.map { .object(Self.describe($0, tenant: caller.tenant)) }),
+                "next_after": records.count == limit ? records.last.map { .string($0.id) } ?? .null : .null,
+            ], context: context)
+    }
+
+    func show(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .manageKeys)
+        let id = try keyID(context)
+        Audited.describe("keys.read", "api_key", id)
+        return VaultResponse.data(
+            .object(Self.describe(try await keys.get(id: id, tenantID: caller.tenant.id), tenant: caller.tenant)), context: context)
+    }
+
+    func update(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .manageKeys)
+        let id = try keyID(context)
+        Audited.describe("keys.update", "api_key", id)
+        let fields = try await body.object(request)
+        if fields["admin"] != nil { throw CofferError(.invalidRequest, "a key's kind cannot change; create a new key") }
+        let settings = try Self.settings(fields, now: runtime.clock.nowMillis)
+        let record = try await keys.update(id: id, tenantID: caller.tenant.id, settings: settings, grantor: caller.grantor)
+        return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant)), context: context)
+    }
+
+    func revoke(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .manageKeys)
+        let id = try keyID(context)
+        Audited.describe("keys.revoke", "api_key", id)
+        let fields = try await body.object(request)
+        let record = try await keys.revoke(
+            id: id, tenantID: caller.tenant.id, reason: try fields.string("reason") ?? "", by: "\(caller.actor.kind):\(caller.actor.id)",
+            grantor: caller.grantor)
+        return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant)), context: context)
+    }
+
+    func rotate(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .manageKeys)
+        let id = try keyID(context)
+        Audited.describe("keys.rotate", "api_key", id)
+        let fields = try await body.object(request)
+        let grace = try fields.duration("grace") ?? 0
+        let (key, record) = try await keys.rotate(id: id, tenantID: caller.tenant.id, graceSeconds: grace, grantor: caller.grantor)
+        Audited.describe("keys.rotate", "api_key", id, ["rotated_to": record.id, "grace_seconds": String(grace)])
+        var data = Self.describe(record, tenant: caller.tenant)
+        data["key"] = .string(key)
+        return VaultResponse.data(.object(data), context: context)
+    }
+
+    func verify(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .verifyKeys)
+        Audited.describe("keys.verify", "api_key", "")
+        AuditScope.current?.summariseOnSuccess()
+        let fields = try await body.object(request)
+        guard let presented = try fields.string("key"), !presented.isEmpty, presented.utf8.count <= 512 else {
+            throw CofferError(.invalidRequest, "'key' is required")
+        }
+        var required: [APIKeyVerifier.Requirement] = []
+        for text in try fields.stringList("scopes") ?? [] {
+            guard Scope(text) != nil, let need = APIKeyVerifier.Requirement(text) else {
+                throw CofferError(.invalidRequest, "scopes must look like resource:action[:target]")
+            }
+            required.append(need)
+        }
+        let ip = try fields.string("ip")
+        if let ip, CIDR(ip).map({ $0.prefixLength != $0.network.count * 8 }) ?? true {
+            throw CofferError(.invalidRequest, "'ip' must be an IPv4 or IPv6 address")
+        }
+        let cost = try fields.int("cost") ?? 1
+        guard (0...1_000_000).contains(cost) else { throw CofferError(.invalidRequest, "'cost' must be 0-1000000") }
+        let outcome = try await keys.verify(presented, tenantID: caller.tenant.id, clientIP: ip, required: required, cost: cost)
+        var answer: [String: JSONValue] = [
+            "valid": .bool(outcome.code == .valid), "code": .string(outcome.code.rawValue), "request_id": .string(context.requestID),
+            "key_id": .null, "tenant": .null, "environment": .null, "name": .null, "scopes": .null, "expires_at": .null, "ratelimit": .null,
+            "quota": .null,
+        ]
+        if let record = outcome.record {
+            answer["key_id"] = .string(record.id)
+            answer["tenant"] = .string(caller.tenant.name)
+            answer["environment"] = .string(caller.tenant.environment.rawValue)
+            answer["name"] = .string(record.name)
+            answer["scopes"] = .array(record.scopes.map(JSONValue.string))
+            answer["expires_at"] = record.expiresAt.map { .string(Timestamp.rfc3339($0)) } ?? .null
+            answer["meta"] = .object(record.metadata.mapValues(JSONValue.string))
+        }
+        if let limit = outcome.rateLimit {
+            answer["ratelimit"] = ["limit": .int(limit.limit), "remaining": .int(limit.remaining), "reset": .int(Int(limit.resetSeconds))]
+        }
+        if let quota = outcome.quota {
+            answer["quota"] = ["limit": .int(quota.limit), "remaining": .int(quota.remaining), "reset": .int(Int(quota.resetSeconds))]
+        }
+        return VaultResponse.json(.object(answer), status: .ok)
+    }
+
+    // MARK: - Representation
+
+    /// Reads key settings from a request body: `name`, `scopes`, `expires_at` (RFC 3339, `null` removes) or
+    /// `ttl`, `allowed_ips`, `rate_limit: {limit, period}`, `quota: {limit, period: day|month|duration}`, `metadata`.
+    static func settings(_ fields: [String: JSONValue], now: Int64) throws(CofferError) -> APIKeyService.Settings {
+        let known: Set<String> = ["name", "scopes", "expires_at", "ttl", "allowed_ips", "rate_limit", "quota", "metadata", "admin"]
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw CofferError(.invalidRequest, "unknown field '\(unknown.prefix(64))'")
+        }
+        var settings = APIKeyService.Settings(
+            name: try fields.string("name"), scopes: try fields.stringList("scopes"), allowedCIDRs: try fields.stringList("allowed_ips"),
+            metadata: try fields.stringMap("metadata"))
+        if let ttl = try fields.duration("ttl") {
+            settings.expiresAt = .some(ttl > 0 ? now + ttl * 1000 : nil)
+        } else if let value = fields["expires_at"] {
+            if value == .null {
+                settings.expiresAt = .some(nil)
+            } else {
+                guard let text = value.stringValue, let millis = Timestamp.parse(text) else {
+                    throw CofferError(.invalidRequest, "'expires_at' must be an RFC 3339 time")
+                }
+                settings.expiresAt = .some(millis)
+            }
+        }
+        if let rate = try fields.object("rate_limit") {
+            settings.rateLimit = try rate.int("limit") ?? 0
+            settings.ratePeriodMillis = (try rate.duration("period") ?? 60) * 1000
+        }
+        if let quota = try fields.object("quota") {
+            settings.quotaLimit = try quota.int("limit") ?? 0
+            switch quota["period"]?.stringValue {
+            case "day": settings.quotaWindowMillis = 86_400_000
+            case "month": settings.quotaWindowMillis = 30 * 86_400_000
+            default: settings.quotaWindowMillis = (try quota.duration("period") ?? 86_400) * 1000
+            }
+        }
+        return settings
+    }
+
+    /// A key as shown to its managers: everything but the key and its hash.
+    static func describe(_ record: APIKeyRecord, tenant: Tenant) -> [String: JSONValue] {
+        let time: (Int64?) -> JSONValue = { $0.map { .string(Timestamp.rfc3339($0)) } ?? .null }
+        return [
+            "id": .string(record.id), "key_id": .string(record.id), "name": .string(record.name), "prefix": .string(record.displayPrefix),
+            "kind": .string(record.kind.rawValue), "tenant": .string(tenant.name), "environment": .string(tenant.environment.rawValue),
+            "scopes": .array(record.scopes.map(JSONValue.string)), "created_at": time(record.createdAt), "expires_at": time(record.expiresAt),
+            "last_used_at": time(record.lastUsedAt), "revoked": .bool(record.revokedAt != nil), "revoked_at": time(record.revokedAt),
+            "revoked_reason": record.revokedReason.map(JSONValue.string) ?? .null, "revoked_by": record.revokedBy.map(JSONValue.string) ?? .null,
+            "allowed_ips": .array(record.allowedCIDRs.map(JSONValue.string)),
+            "rate_limit": record.rateLimit > 0 ? ["limit": .int(record.rateLimit), "period": .int(Int(record.ratePeriodMillis / 1000))] : .null,
+            "quota": record.quotaLimit > 0 ? ["limit": .int(record.quotaLimit), "period": .int(Int(record.quotaWindowMillis / 1000))] : .null,
+            "metadata": .object(record.metadata.mapValues(JSONValue.string)),
+            "rotated_from": record.rotatedFrom.map(JSONValue.string) ?? .null, "rotated_to": record.rotatedTo.map(JSONValue.string) ?? .null,
+        ]
+    }
+}

@@ -1,0 +1,71 @@
+import CofferCore
+import Synchronization
+
+/// A bounded in-process cache of stored records for single-instance storage (SQLite), so hot lookups
+/// (credentials by keyed hash, tenants) skip the database. Every write that could change a cached
+/// record invalidates the whole cache *after* it committed; a lookup only fills the cache if no
+/// invalidation happened while it read, so a record read before a revocation can never be cached after it.
+final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    struct State {
+        var entries: [Key: Value] = [:]
+        var generation: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// The cached value, if any.
+    func value(_ key: Key) -> Value? { state.withLock { $0.entries[key] } }
+
+    /// The current generation, read before a database lookup.
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Caches `value` unless an invalidation happened since `generation` was read. Evicts an arbitrary
+    /// eighth of the entries when full (dictionary order is effectively random).
+    func store(_ key: Key, _ value: Value, ifGeneration generation: UInt64) {
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.entries.count >= capacity {
+                for victim in Array(state.entries.keys.prefix(max(1, capacity / 8))) { state.entries[victim] = nil }
+            }
+            state.entries[key] = value
+        }
+    }
+
+    /// Drops everything and makes in-flight lookups discard what they read.
+    func invalidateAll() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries.removeAll()
+        }
+    }
+
+    /// Number of cached entries.
+    var count: Int { state.withLock { $0.entries.count } }
+
+    /// Looks `key` up in the cache, else loads it and caches a found value.
+    func load(_ key: Key, _ loader: () async throws -> Value?) async rethrows -> Value? {
+        if let hit = value(key) { return hit }
+        let generation = self.generation
+        guard let loaded = try await loader() else { return nil }
+        store(key, loaded, ifGeneration: generation)
+        return loaded
+    }
+}
+
+/// The caches of one single-instance storage; `nil` fields when the storage is shared (PostgreSQL).
+struct StorageCaches: Sendable {
+    let tenants: RecordCache<String, Tenant>
+    let tokens: RecordCache<[UInt8], TokenRecord>
+    let apiKeys: RecordCache<[UInt8], APIKeyRecord>
+
+    init(apiKeyCapacity: Int) {
+        tenants = RecordCache(capacity: 10_000)
+        tokens = RecordCache(capacity: 50_000)
+        apiKeys = RecordCache(capacity: apiKeyCapacity)
+    }
+}
