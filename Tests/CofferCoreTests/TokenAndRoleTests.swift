@@ -160,3 +160,16 @@ struct AuditRedactionTests {
         #expect(!String(decoding: redacted.canonicalBytes(), as: UTF8.self).contains("secret\""))
     }
 }
+
+@Suite("Credential hasher")
+struct CredentialHasherTests {
+    @Test func matchesRFC4231TestCase2AndStaysReusable() {
+        // RFC 4231 §4.3: key "Jefe", data "what do ya want for nothing?".
+        let hasher = CredentialHasher(keyBytes: Array("Jefe".utf8))
+        let expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        for _ in 0..<3 {
+            #expect(hasher.hash("what do ya want for nothing?").map { String(format: "%02x", $0) }.joined() == expected)
+        }
+        #expect(hasher.hash("sk_test_a") != hasher.hash("sk_test_b"))
+    }
+}

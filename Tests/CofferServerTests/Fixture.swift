@@ -101,11 +101,12 @@ struct Fixture: Sendable {
 
         @discardableResult
         func call(
-            _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, namespace: String? = nil, json: JSONValue? = nil,
-            rawBody: [UInt8]? = nil
+            _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, bearer: String? = nil, namespace: String? = nil,
+            json: JSONValue? = nil, rawBody: [UInt8]? = nil
         ) async throws -> Reply {
             var headers = HTTPFields()
             if let token { headers[.vaultToken] = token }
+            if let bearer { headers[.authorization] = "Bearer \(bearer)" }
             if let namespace { headers[.vaultNamespace] = namespace }
             var body: ByteBuffer?
             if let json { body = ByteBuffer(bytes: json.canonicalBytes()) }

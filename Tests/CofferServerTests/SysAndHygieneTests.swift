@@ -1,5 +1,6 @@
 import CofferCore
 import CofferServer
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Testing
@@ -23,13 +24,15 @@ struct SysAndHygieneTests {
     @Test func everyResponseHasRequestIDAndSecurityHeaders() async throws {
         let fixture = try await Fixture.make()
         try await fixture.test { client in
+            var seen: Set<String> = []
             for reply in [
                 try await client.call(.get, "/v1/sys/health"),
                 try await client.call(.get, "/v1/secret/data/x"),
                 try await client.call(.get, "/v1/no/such/route"),
             ] {
                 let id = try #require(reply.headers[.requestID])
-                #expect(id.count == 36)
+                #expect(UUID(uuidString: id) != nil && id == id.lowercased(), "UUID-shaped: \(id)")
+                #expect(seen.insert(id).inserted, "request ids are unique")
                 #expect(reply.headers[.contentTypeOptions] == "nosniff")
                 #expect(reply.headers[.frameOptions] == "DENY")
                 #expect(reply.headers[.cacheControl] == "no-store")

@@ -48,16 +48,36 @@ public enum APIKeyFormat {
         case badChecksum
     }
 
-    /// Checks a key offline: its kind, or the problem.
+    /// Checks a key offline: its kind, or the problem. Works on the UTF-8 bytes (it runs on every verify).
     public static func check(_ key: String) -> Result<Kind, CheckError> {
-        guard let kind = Kind.allCases.first(where: { key.hasPrefix($0.prefix) }) else { return .failure(CheckError(problem: .unknownPrefix)) }
-        let rest = key.dropFirst(kind.prefix.count)
-        guard rest.utf8.count == bodyLength + checksumLength, Base62.isValid(rest) else { return .failure(CheckError(problem: .badShape)) }
-        let head = String(key.dropLast(checksumLength))
-        guard ConstantTime.equals(Array(checksum(of: head).utf8), Array(key.suffix(checksumLength).utf8)) else {
-            return .failure(CheckError(problem: .badChecksum))
+        var key = key
+        return key.withUTF8 { bytes in
+            guard let kind = kind(of: bytes) else { return .failure(CheckError(problem: .unknownPrefix)) }
+            let prefixLength = kind.rawValue.utf8.count + 4
+            guard bytes.count == prefixLength + bodyLength + checksumLength,
+                bytes[prefixLength...].allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
+            else { return .failure(CheckError(problem: .badShape)) }
+            let headLength = bytes.count - checksumLength
+            var expected = UInt64(CRC32.checksum(UnsafeBufferPointer(rebasing: bytes[..<headLength])))
+            var difference: UInt8 = 0
+            for position in stride(from: bytes.count - 1, through: headLength, by: -1) {
+                difference |= Base62.alphabet[Int(expected % 62)] ^ bytes[position]
+                expected /= 62
+            }
+            guard difference == 0, expected == 0 else { return .failure(CheckError(problem: .badChecksum)) }
+            return .success(kind)
         }
-        return .success(kind)
+    }
+
+    /// The kind named by the key's prefix (`sk_live_`, `sk_test_`, `sk_admin_`), if any.
+    static func kind(of bytes: UnsafeBufferPointer<UInt8>) -> Kind? {
+        guard bytes.count >= 8, bytes[0] == UInt8(ascii: "s"), bytes[1] == UInt8(ascii: "k"), bytes[2] == UInt8(ascii: "_") else { return nil }
+        for kind in Kind.allCases {
+            let name = kind.rawValue.utf8
+            let end = 3 + name.count
+            if bytes.count > end, bytes[end] == UInt8(ascii: "_"), bytes[3..<end].elementsEqual(name) { return kind }
+        }
+        return nil
     }
 
     /// A failed offline check.

@@ -13,7 +13,9 @@ public struct APIKeyRecord: Sendable, Hashable {
     /// Human name.
     public var name: String
     /// Granted scopes (grammar of ``Scope``).
-    public var scopes: [String]
+    public var scopes: [String] { didSet { grants = scopes.compactMap(Scope.init) } }
+    /// ``scopes`` parsed once (verification checks them on every request).
+    public private(set) var grants: [Scope]
     /// Creation time, ms.
     public var createdAt: Int64
     /// Expiry, ms; `nil` = never.
@@ -57,6 +59,7 @@ public struct APIKeyRecord: Sendable, Hashable {
         self.kind = kind
         self.name = name
         self.scopes = scopes
+        self.grants = scopes.compactMap(Scope.init)
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.lastUsedAt = lastUsedAt
@@ -78,6 +81,8 @@ public struct APIKeyRecord: Sendable, Hashable {
 public protocol APIKeyStore: Sendable {
     /// Inserts a key.
     func insert(_ key: APIKeyRecord) async throws
+    /// Inserts many keys in one transaction (bulk issuance and benchmarks).
+    func insertMany(_ keys: [APIKeyRecord]) async throws
     /// The key with this keyed hash (any tenant: the hash is the lookup).
     func key(hash: [UInt8]) async throws -> APIKeyRecord?
     /// A key by id within a tenant.

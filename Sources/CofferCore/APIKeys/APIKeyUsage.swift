@@ -6,7 +6,7 @@ import Synchronization
 public final class APIKeyUsage: Sendable {
     struct State {
         var lastUsed: [String: Int64] = [:]
-        var tallies: [String: [String: Int]] = [:]
+        var tallies: [String: [APIKeyVerifyCode: Int]] = [:]
     }
 
     private let state = Mutex(State())
@@ -23,7 +23,7 @@ public final class APIKeyUsage: Sendable {
 
     /// Counts one verification outcome in `tenantID`.
     public func count(tenantID: String, code: APIKeyVerifyCode) {
-        state.withLock { $0.tallies[tenantID, default: [:]][code.rawValue, default: 0] += 1 }
+        state.withLock { $0.tallies[tenantID, default: [:]][code, default: 0] += 1 }
     }
 
     /// Takes the pending last-use times.
@@ -38,7 +38,7 @@ public final class APIKeyUsage: Sendable {
     public func drainTallies() -> [String: [String: Int]] {
         state.withLock { state in
             defer { state.tallies.removeAll() }
-            return state.tallies
+            return state.tallies.mapValues { counts in Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }) }
         }
     }
 

@@ -96,8 +96,7 @@ public enum APIKeyVerifier {
             let networks = record.allowedCIDRs.compactMap(CIDR.init)
             guard let clientIP, networks.contains(where: { $0.contains(clientIP) }) else { return Outcome(code: .forbiddenIP, record: record) }
         }
-        let granted = record.scopes.compactMap(Scope.init)
-        for need in required where !Scope.any(granted, allow: need.resource, need.action, target: need.target) {
+        for need in required where !Scope.any(record.grants, allow: need.resource, need.action, target: need.target) {
             return Outcome(code: .insufficientScope, record: record)
         }
         return Outcome(code: .valid, record: record)

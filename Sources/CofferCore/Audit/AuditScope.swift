@@ -17,6 +17,7 @@ public final class AuditScope: Sendable {
         var committed: AuditEntry?
         var redact: (@Sendable (JSONValue) -> JSONValue)?
         var summarised = false
+        var body: JSONValue?
     }
 
     private let state: Mutex<State>
@@ -45,12 +46,20 @@ public final class AuditScope: Sendable {
         }
     }
 
-    /// Records the request body, redacted with the tenant's audit key; ignored before ``identify``.
+    /// Records the request body; it is redacted with the tenant's audit key only if an entry is written
+    /// (ignored before ``identify``).
     public func recordBody(_ body: JSONValue) {
         state.withLock { state in
-            guard let redact = state.redact else { return }
-            state.record.request = redact(body)
+            guard state.redact != nil else { return }
+            state.body = body
         }
+    }
+
+    /// The record with its body redacted.
+    static func redacted(_ state: State) -> AuditRecord {
+        var record = state.record
+        if let body = state.body, let redact = state.redact { record.request = redact(body) }
+        return record
     }
 
     /// Marks a high-volume data-plane request (API-key verification) whose successful outcomes are
@@ -69,7 +78,7 @@ public final class AuditScope: Sendable {
                 return nil
             }
             state.claimed = true
-            var record = state.record
+            var record = Self.redacted(state)
             record.time = time
             record.status = 200
             return (tenant, record)
@@ -95,7 +104,7 @@ public final class AuditScope: Sendable {
     public func finalRecord(status: Int, errorCode: String, time: Int64, force: Bool = false) -> (tenantID: String, record: AuditRecord)? {
         state.withLock { state in
             guard force || (state.committed == nil && !state.summarised), let tenant = state.tenantID else { return nil }
-            var record = state.record
+            var record = Self.redacted(state)
             record.time = time
             record.status = status
             record.errorCode = errorCode

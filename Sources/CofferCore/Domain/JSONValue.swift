@@ -137,6 +137,29 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Parses bytes as JSON; `nil` if they are not JSON.
     public static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        JSONParser.parse(Array(bytes))
     }
+}
+
+/// Writes one JSON object field by field, in the order given (no dictionary, no sorting): for
+/// hot responses whose shape is fixed.
+public struct JSONObjectWriter {
+    /// The bytes so far.
+    public private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var first = true
+
+    /// Starts an object.
+    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    /// Appends `"name": value`.
+    public mutating func field(_ name: String, _ value: JSONValue) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        JSONValue.writeString(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        value.write(to: &bytes)
+    }
+
+    /// The finished object.
+    public func finish() -> [UInt8] { bytes + [UInt8(ascii: "}")] }
 }

@@ -92,6 +92,9 @@ public struct APIKeyService: Sendable {
         record.id = Self.newID()
         record.hash = hasher.hash(key)
         record.displayPrefix = APIKeyFormat.displayPrefix(key)
+        // Named before the write: the request's audit entry is appended inside the write's transaction.
+        AuditScope.current?.describe(
+            operation: "keys.create", resourceType: "api_key", resourceID: record.id, details: ["kind": record.kind.rawValue])
         try await store.insert(record)
         return (key, record)
     }
@@ -147,6 +150,7 @@ public struct APIKeyService: Sendable {
         replacement.lastUsedAt = nil
         replacement.rotatedFrom = old.id
         replacement.rotatedTo = nil
+        AuditScope.current?.addDetails(["rotated_to": replacement.id, "grace_seconds": String(graceSeconds)])
         guard try await store.rotate(id: id, tenantID: tenantID, replacement: replacement, oldExpiresAt: now + graceSeconds * 1000) else {
             throw CofferError(.invalidRequest, "the key is revoked or was already rotated")
         }

@@ -33,6 +33,8 @@ public struct TokenService: Sendable {
             accessor: AccessToken.generateAccessor(), tenantID: tenantID, hash: hasher.hash(token), role: role,
             displayName: displayName, createdAt: now, expiresAt: expiresAt, parentAccessor: parent?.accessor,
             ttlSeconds: ttlSeconds)
+        // Named before the write: the request's audit entry is appended inside the write's transaction.
+        AuditScope.current?.addDetails(["created_accessor": record.accessor, "created_role": role.rawValue])
         try await store.insertToken(record)
         return (token, record)
     }

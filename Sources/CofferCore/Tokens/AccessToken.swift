@@ -25,14 +25,17 @@ public enum AccessToken {
 
 /// Keyed hashing of credentials for storage and lookup (HMAC-SHA256 under a keyring-held key).
 public struct CredentialHasher: Sendable {
-    private let key: SymmetricKey
+    /// An HMAC already keyed (inner and outer pads absorbed); each hash starts from a copy of it.
+    private let keyed: HMAC<SHA256>
 
     /// Creates a hasher from the 32-byte hashing key.
-    public init(keyBytes: [UInt8]) { key = SymmetricKey(data: keyBytes) }
+    public init(keyBytes: [UInt8]) { keyed = HMAC<SHA256>(key: SymmetricKey(data: keyBytes)) }
 
     /// HMAC-SHA256 of the credential's UTF-8 bytes.
     public func hash(_ credential: String) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: Array(credential.utf8), using: key))
+        var mac = keyed
+        mac.update(data: Array(credential.utf8))
+        return Array(mac.finalize())
     }
 }
 

@@ -33,11 +33,15 @@ public struct Authenticator: Sendable {
     /// The presented credential, if any.
     public static func credential(_ request: Request) -> String? {
         if let token = request.headers[.vaultToken], !token.isEmpty { return token }
-        if let authorization = request.headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]).trimmingCharacters(in: .whitespaces) }
-        }
-        return nil
+        guard let authorization = request.headers[.authorization] else { return nil }
+        // `Bearer <credential>`, scheme case-insensitive, on bytes (this runs on every request).
+        let bytes = Array(authorization.utf8)
+        guard bytes.count > 7, bytes[6] == 32, zip(bytes[..<6], "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        var start = 7
+        var end = bytes.count
+        while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+        while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// The requested tenant name, normalised (`team-a/` → `team-a`), if a header names one.

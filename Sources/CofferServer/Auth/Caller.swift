@@ -45,7 +45,7 @@ public struct Caller: Sendable {
     public var grantor: APIKeyService.Grantor {
         switch credential {
         case .token(let token): .role(token.role)
-        case .apiKey(let key): .apiKey(scopes: key.scopes.compactMap(Scope.init), admin: key.kind == .admin)
+        case .apiKey(let key): .apiKey(scopes: key.grants, admin: key.kind == .admin)
         }
     }
 
@@ -64,7 +64,7 @@ public struct Caller: Sendable {
             return token.role.allows(action)
         case .apiKey(let key):
             guard let need = action.requirement(target: target) else { return false }
-            return Scope.any(key.scopes.compactMap(Scope.init), allow: need.resource, need.action, target: need.target)
+            return Scope.any(key.grants, allow: need.resource, need.action, target: need.target)
         }
     }
 }

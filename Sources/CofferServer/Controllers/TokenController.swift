@@ -48,7 +48,6 @@ public struct TokenController: Sendable {
         guard displayName.utf8.count <= 128 else { throw CofferError(.invalidRequest, "display_name is at most 128 bytes") }
         let (token, record) = try await runtime.tokens.create(
             tenantID: caller.tenant.id, role: role, displayName: displayName, ttlSeconds: ttl, parent: parent)
-        AuditScope.current?.addDetails(["created_accessor": record.accessor, "created_role": role.rawValue])
         return VaultResponse.envelope(
             data: nil,
             auth: [

@@ -2,6 +2,7 @@ import CofferCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// Per-request state: the request id and, once authenticated, the caller.
 public struct CofferRequestContext: RequestContext {
@@ -15,7 +16,31 @@ public struct CofferRequestContext: RequestContext {
     /// Creates a context for a new request.
     public init(source: Source) {
         coreContext = .init(source: source)
-        requestID = UUID().uuidString.lowercased()
+        requestID = Self.makeRequestID()
         clientIP = source.channel.remoteAddress?.ipAddress ?? ""
+    }
+
+    /// Request ids: a random per-process half and a counter, formatted as a lowercase UUID. Unique
+    /// within and across processes without a system call per request; they are not secrets.
+    static let processHalf: UInt64 = {
+        var generator = SystemRandomNumberGenerator()
+        return generator.next()
+    }()
+    static let counter = Atomic<UInt64>(0)
+
+    /// The next request id.
+    static func makeRequestID() -> String {
+        let sequence = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        let hex = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for (index, value) in [processHalf, sequence].enumerated() {
+            for nibble in 0..<16 {
+                let position = index * 16 + nibble
+                if position == 8 || position == 12 || position == 16 || position == 20 { text.append(UInt8(ascii: "-")) }
+                text.append(hex[Int((value >> UInt64(60 - 4 * nibble)) & 0xf)])
+            }
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -35,7 +35,11 @@ public enum VaultResponse {
 
     /// Any JSON value with a status.
     public static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
-        let bytes = value.canonicalBytes()
+        bytes(value.canonicalBytes(), status: status)
+    }
+
+    /// Already-encoded JSON with a status.
+    public static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.contentLength] = String(bytes.count)

@@ -32,6 +32,13 @@ struct SQLAPIKeyStore: APIKeyStore {
         try await Self.insert(key, in: db)
     }
 
+    func insertMany(_ keys: [APIKeyRecord]) async throws {
+        guard !keys.isEmpty else { return }
+        try await db.transaction { tx in
+            for key in keys { try await Self.insert(key, in: tx) }
+        }
+    }
+
     func key(hash: [UInt8]) async throws -> APIKeyRecord? {
         let load = { try await db.query("SELECT \(Self.columns) FROM api_keys WHERE hash = $1", [.blob(hash)]).first.map(Self.decode) }
         guard let cache else { return try await load() }

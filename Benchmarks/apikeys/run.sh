@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# API-key verification speed, measured in one run on this machine against nginx on the same loopback:
+#  - nginx serving a static JSON 200 (the baseline), Coffer's GET /v1/sys/health, and
+#    POST /v1/keys/verify for a valid key, driven alternately by wrk with the same threads,
+#    connections and duration (three rounds); ratios are of sums over the rounds;
+#  - the store holds 1,000,000 keys (`coffer operator keys-fill`); the verify runs present 10,000
+#    of them in random order (`verify-10k`) or one key over and over (`verify-1`);
+#  - server RSS after the runs.
+# Usage: Benchmarks/apikeys/run.sh [path/to/coffer]   (default .build/release/coffer)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=$(realpath "${1:-.build/release/coffer}")
+[ -x "$bin" ] || { echo "build first: swift build -c release --product coffer" >&2; exit 1; }
+command -v wrk >/dev/null && command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
+duration=${DURATION:-10s}; connections=${CONNECTIONS:-64}; threads=${THREADS:-2}; keys=${KEYS:-1000000}; rounds=${ROUNDS:-3}
+nginx_port=18420; coffer_port=18421
+work=$(mktemp -d)
+chmod 755 "$work"
+cleanup() {
+    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+    pkill -f "$work/coffer" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# nginx: a static JSON 200 of the same shape as a verify answer.
+cat >"$work/nginx.conf" <<NGINX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / {
+            default_type application/json;
+            return 200 '{"valid":true,"code":"VALID","key_id":"key_0000000000000000000000","tenant":"root"}';
+        }
+    }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work"
+
+wait_ready() { # file
+    for _ in $(seq 1 600); do grep -q '^Ready\.' "$1" 2>/dev/null && return 0; sleep 0.05; done
+    echo "coffer did not start:" >&2; cat "$work"/coffer/err* >&2; exit 1
+}
+mkdir -p "$work/coffer/home"
+export HOME="$work/coffer/home" COFFER_ADDR="http://127.0.0.1:$coffer_port"
+# Servers are never started inside $(...): they would inherit its pipe and keep it open.
+start_coffer() { # out-file
+    (cd "$work/coffer" && exec "$bin" dev --port "$coffer_port" --data-dir "$work/coffer/data" </dev/null >"$1" 2>"$1.err") &
+    wait_ready "$work/coffer/$1"
+}
+start_coffer out1
+pkill -f "$work/coffer/data" || true; sleep 0.5
+fill_start=$(date +%s%N)
+fill=$(COFFER_ROOT_KEY_FILE="$work/coffer/data/root.key" "$bin" operator keys-fill --storage "sqlite://$work/coffer/data/coffer.db" \
+    --count "$keys" --sample-file "$work/sample.keys" --sample 10000)
+fill_s=$(( ($(date +%s%N) - fill_start) / 1000000000 ))
+start_coffer out2
+pid=$(pgrep -f "$work/coffer/data" | head -1)
+# The caller: an API key holding keys:verify, with a limit high enough not to throttle the benchmark.
+caller=$("$bin" keys create --name bench-caller --scope keys:verify --rate-limit 1000000000/1s --quiet)
+one=$(head -1 "$work/sample.keys")
+
+cat >"$work/health.lua" <<'LUA'
+LUA
+cat >"$work/verify-1.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $caller"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"key":"$one","scopes":["orders:read"]}'
+LUA
+cat >"$work/verify-10k.lua" <<LUA
+local requests = {}
+init = function(args)
+    local headers = { ["Authorization"] = "Bearer $caller", ["Content-Type"] = "application/json" }
+    for line in io.lines("$work/sample.keys") do
+        requests[#requests + 1] = wrk.format("POST", "/v1/keys/verify", headers, '{"key":"' .. line .. '","scopes":["orders:read"]}')
+    end
+end
+request = function() return requests[math.random(#requests)] end
+response = function(status, headers, body)
+    if status ~= 200 or not string.find(body, '"code":"VALID"', 1, true) then error("not VALID: " .. status .. " " .. body) end
+end
+LUA
+
+run() { # name url script -> "rps p50 p99"
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/$3" "$2" >"$work/$1.out" 2>&1
+    if grep -q -E "Non-2xx|error" "$work/$1.out"; then echo "$1: errors:" >&2; cat "$work/$1.out" >&2; exit 1; fi
+    echo "$(awk '/Requests\/sec/ {print $2}' "$work/$1.out") $(awk '$1=="50%" {print $2}' "$work/$1.out") $(awk '$1=="99%" {print $2}' "$work/$1.out")"
+}
+# Sanity: the benchmark's verify really answers VALID, and wrong keys do not.
+curl -sf -X POST "$COFFER_ADDR/v1/keys/verify" -H "Authorization: Bearer $caller" -d "{\"key\":\"$one\"}" | grep -q '"code":"VALID"'
+curl -sf -X POST "$COFFER_ADDR/v1/keys/verify" -H "Authorization: Bearer $caller" -d "{\"key\":\"${one%?????}xxxxx\"}" | grep -q '"code":"MALFORMED"'
+
+nginx_url="http://127.0.0.1:$nginx_port/"; health_url="$COFFER_ADDR/v1/sys/health"; verify_url="$COFFER_ADDR/v1/keys/verify"
+# Warm-up: 5 s each at full concurrency (fills the key cache with the 10,000 sampled keys).
+for target in "nginx $nginx_url health.lua" "health $health_url health.lua" "verify-10k $verify_url verify-10k.lua"; do
+    set -- $target; wrk -t"$threads" -c"$connections" -d5s -s "$work/$3" "$2" >/dev/null
+done
+rows=""
+declare -A sum
+for round in $(seq 1 "$rounds"); do
+    row="| $round |"
+    for target in "nginx $nginx_url health.lua" "health $health_url health.lua" "verify-10k $verify_url verify-10k.lua" "verify-1 $verify_url verify-1.lua"; do
+        set -- $target
+        read -r rps p50 p99 <<<"$(run "$1" "$2" "$3")"
+        sum[$1]=$(awk -v a="${sum[$1]:-0}" -v b="$rps" 'BEGIN {print a + b}')
+        row="$row $rps ($p50 / $p99) |"
+    done
+    rows="$rows$row"$'\n'
+done
+rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+stored=$(sqlite3 "$work/coffer/data/coffer.db" "SELECT COUNT(*) FROM api_keys" 2>/dev/null || echo "$keys+")
+pct() { awk -v a="${sum[$1]}" -v b="${sum[$2]}" 'BEGIN {printf "%.1f", 100 * a / b}'; }
+cost() { awk -v a="${sum[$1]}" -v b="${sum[$2]}" 'BEGIN {printf "%.1f", 100 * (b / a - 1)}'; }
+
+cat >Benchmarks/apikeys/results.md <<RESULTS
+# API-key verification vs nginx
+
+Command: \`Benchmarks/apikeys/run.sh\` ($(nproc) cores, $(date -u +%Y-%m-%d), release build, \`coffer dev\` on SQLite with the
+audit log on). wrk: $threads threads, $connections connections, $duration per run, on the same loopback; targets alternated
+within each round after a 5 s warm-up each. wrk shares the 2 cores with the server under test.
+
+- **nginx**: \`GET /\` answering a static JSON 200 (\`return 200 '{…}'\`, access log off, one worker per core).
+- **health**: Coffer's \`GET /v1/sys/health\`.
+- **verify-10k**: \`POST /v1/keys/verify\` with \`{"key": …, "scopes": ["orders:read"]}\`, a random one of 10,000 stored keys per
+  request, caller authenticated by an \`sk_\` key holding \`keys:verify\`; every answer checked to be \`VALID\`.
+- **verify-1**: the same, always the same key.
+
+The store holds $stored API keys (filled with \`coffer operator keys-fill\` in ${fill_s} s: $fill).
+
+| round | nginx req/s (p50 / p99) | health req/s (p50 / p99) | verify-10k req/s (p50 / p99) | verify-1 req/s (p50 / p99) |
+| --- | --- | --- | --- | --- |
+$rows
+**verify-10k: $(pct verify-10k nginx)% of nginx's req/s** (target ≥ 25%); verify-1: $(pct verify-1 nginx)%; health: $(pct health nginx)%.
+**verify costs $(cost verify-10k health)% more than health** per request (req/s ratio; target ≤ 20%).
+**Server RSS after the runs: $((rss_kb / 1024)) MiB** with $stored keys stored (target ≤ 100 MB).
+RESULTS
+cat Benchmarks/apikeys/results.md
