@@ -43,6 +43,19 @@ struct SharedDeploymentTests {
         #expect(try CofferBinary.run(["token", "revoke"], home: home, env: ["COFFER_ADDR": a.address, "COFFER_TOKEN": viewer]).status == 0)
         let afterRevoke = try CofferBinary.run(["kv", "get", "shared"], home: home, env: ["COFFER_ADDR": b.address, "COFFER_TOKEN": viewer])
         #expect(afterRevoke.stderr.contains("UNAUTHENTICATED"), "a revocation on one instance holds on the other at once")
+
+        // API keys: revocation and rate-limit counters are shared through PostgreSQL.
+        let created = try CofferBinary.run(["keys", "create", "--name", "shared", "--rate-limit", "3/1m"], home: home, env: onA).stdout
+        let apiKey = try #require(ServerProcess.firstMatch(in: created, prefix: "sk_"))
+        let keyID = try #require(ServerProcess.firstMatch(in: created, prefix: "key_"))
+        let codes = try [onA, onB, onA, onB].map { env in
+            try CofferBinary.run(["keys", "verify", apiKey], home: home, env: env).stdout.contains("\"code\" : \"VALID\"")
+        }
+        #expect(codes == [true, true, true, false], "3 per minute across both instances, not per instance")
+        let limited = try CofferBinary.run(["keys", "verify", apiKey], home: home, env: onA).stdout
+        #expect(limited.contains("RATE_LIMITED"))
+        #expect(try CofferBinary.run(["keys", "revoke", keyID], home: home, env: onB).status == 0)
+        #expect(try CofferBinary.run(["keys", "verify", apiKey], home: home, env: onA).stdout.contains("REVOKED"), "revoked on B, refused on A")
     }
 
     /// With a certificate configured: TLS 1.2+ only, and HSTS on every response.
