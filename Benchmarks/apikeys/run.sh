@@ -114,6 +114,28 @@ for round in $(seq 1 "$rounds"); do
     rows="$rows$row"$'\n'
 done
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+pkill -f "$work/coffer/data" || true
+
+# Optional: the same verify against `coffer serve` on PostgreSQL (no caches, shared counters), when
+# POSTGRES_URL names a database this script may create a database next to.
+pg_row="(not run: set POSTGRES_URL to include it)"
+if [ -n "${POSTGRES_URL:-}" ]; then
+    pg_db="coffer_bench_$$"
+    psql "$POSTGRES_URL" -qc "CREATE DATABASE $pg_db" >/dev/null
+    pg_url=$(python3 -c "import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(p._replace(path='/$pg_db').geturl())" "$POSTGRES_URL")
+    export COFFER_ROOT_KEY=$(head -c 32 /dev/urandom | base64)
+    pg_root=$("$bin" operator init --storage "$pg_url" | grep -o 'cft_[0-9A-Za-z]*' | head -1)
+    (cd "$work/coffer" && exec "$bin" serve --port 18422 --storage "$pg_url" </dev/null >pg.out 2>pg.err) &
+    for _ in $(seq 1 200); do grep -q listening "$work/coffer/pg.err" "$work/coffer/pg.out" 2>/dev/null && break; sleep 0.05; done
+    pg_caller=$(COFFER_ADDR=http://127.0.0.1:18422 COFFER_TOKEN=$pg_root "$bin" keys create --name c --scope keys:verify --rate-limit 1000000000/1s --quiet)
+    pg_key=$(COFFER_ADDR=http://127.0.0.1:18422 COFFER_TOKEN=$pg_root "$bin" keys create --name k --scope orders:read --quiet)
+    sed -e "s/$caller/$pg_caller/" -e "s/$one/$pg_key/" "$work/verify-1.lua" >"$work/verify-pg.lua"
+    wrk -t"$threads" -c"$connections" -d5s -s "$work/verify-pg.lua" "http://127.0.0.1:18422/v1/keys/verify" >/dev/null
+    read -r pg_rps pg_p50 pg_p99 <<<"$(run verify-pg "http://127.0.0.1:18422/v1/keys/verify" verify-pg.lua)"
+    pg_row="$pg_rps req/s (p50 $pg_p50 / p99 $pg_p99): $(awk -v a="$pg_rps" -v b="${sum[nginx]}" -v r="$rounds" 'BEGIN {printf "%.1f", 100 * a * r / b}')% of nginx's mean"
+    pkill -f "serve --port 18422" || true
+    psql "$POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null
+fi
 stored=$(sqlite3 "$work/coffer/data/coffer.db" "SELECT COUNT(*) FROM api_keys" 2>/dev/null || echo "$keys+")
 pct() { awk -v a="${sum[$1]}" -v b="${sum[$2]}" 'BEGIN {printf "%.1f", 100 * a / b}'; }
 cost() { awk -v a="${sum[$1]}" -v b="${sum[$2]}" 'BEGIN {printf "%.1f", 100 * (b / a - 1)}'; }
@@ -139,5 +161,8 @@ $rows
 **verify-10k: $(pct verify-10k nginx)% of nginx's req/s** (target ≥ 25%); verify-1: $(pct verify-1 nginx)%; health: $(pct health nginx)%.
 **verify costs $(cost verify-10k health)% more than health** per request (req/s ratio; target ≤ 20%).
 **Server RSS after the runs: $((rss_kb / 1024)) MiB** with $stored keys stored (target ≤ 100 MB).
+
+verify-1 on \`coffer serve\` with PostgreSQL (local cluster, same machine: per request the caller key, its tenant and the verified key are read from the database and
+the caller's counter is one upsert; nothing cached): $pg_row.
 RESULTS
 cat Benchmarks/apikeys/results.md

@@ -114,3 +114,21 @@ struct APIKeyPrimitivesTests {
         #expect(next.allowed && next.remaining == 2)
     }
 }
+
+@Suite("Memory rate limiter")
+struct MemoryRateLimiterTests {
+    @Test func idleBucketsAreSweptAndActiveOnesKept() async throws {
+        let limiter = MemoryRateLimiter(sweepThreshold: 10)
+        for index in 0..<10 { _ = try await limiter.rate(bucket: "old\(index)", limit: 10, periodMillis: 1_000, cost: 1, now: 0) }
+        #expect(limiter.bucketCount == 10)
+        for index in 0..<2 { _ = try await limiter.rate(bucket: "new\(index)", limit: 10, periodMillis: 1_000, cost: 1, now: 5_000) }
+        #expect(limiter.bucketCount == 2, "the sweep dropped the ten idle buckets")
+        let refilled = try await limiter.rate(bucket: "old0", limit: 10, periodMillis: 1_000, cost: 10, now: 5_000)
+        #expect(refilled.allowed, "a swept bucket behaves as a full one")
+        // A flood of live buckets: sweeps back off instead of running on every request.
+        for index in 0..<100 { _ = try await limiter.rate(bucket: "flood\(index)", limit: 1, periodMillis: 60_000, cost: 1, now: 6_000) }
+        #expect(limiter.bucketCount >= 100, "live buckets are kept")
+        let limited = try await limiter.rate(bucket: "flood0", limit: 1, periodMillis: 60_000, cost: 1, now: 6_000)
+        #expect(!limited.allowed, "their state is kept too")
+    }
+}

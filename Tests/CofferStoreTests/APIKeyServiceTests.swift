@@ -132,6 +132,20 @@ struct APIKeyServiceTests {
             let ok = try await service.create(
                 tenant: tenant, settings: .init(name: "child", scopes: ["kv:read:payments/eu/*"]), admin: false, grantor: scoped)
             #expect(ok.record.scopes == ["kv:read:payments/eu/*"])
+            // Managing a key is granting its scopes again: a scoped manager cannot touch a stronger key.
+            let strong = try await service.create(
+                tenant: tenant, settings: .init(name: "strong", scopes: ["kv:read"]), admin: false, grantor: Self.admin)
+            await #expect(throws: CofferError.self, "rotating would hand out a stronger key") {
+                _ = try await service.rotate(id: strong.record.id, tenantID: tenant.id, graceSeconds: 0, grantor: scoped)
+            }
+            await #expect(throws: CofferError.self) {
+                _ = try await service.update(id: strong.record.id, tenantID: tenant.id, settings: .init(allowedCIDRs: []), grantor: scoped)
+            }
+            await #expect(throws: CofferError.self) {
+                _ = try await service.revoke(id: strong.record.id, tenantID: tenant.id, reason: "", by: "k", grantor: scoped)
+            }
+            #expect(
+                try await service.rotate(id: ok.record.id, tenantID: tenant.id, graceSeconds: 0, grantor: scoped).record.scopes == ok.record.scopes)
             for scopes in [["kv:read:hr/*"], ["kv:write:payments/x"], ["kv:read"], ["audit:read"]] {
                 await #expect(throws: CofferError.self, "\(scopes) exceeds the grantor") {
                     _ = try await service.create(tenant: tenant, settings: .init(name: "x", scopes: scopes), admin: false, grantor: scoped)

@@ -7,21 +7,27 @@ public final class MemoryRateLimiter: RateLimiterBackend {
     struct State {
         var rates: [String: GCRA] = [:]
         var quotas: [String: QuotaWindow] = [:]
+        var nextRateSweep: Int
+        var nextQuotaSweep: Int
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let sweepThreshold: Int
 
-    /// Creates an empty limiter; idle buckets are swept once more than `sweepThreshold` exist.
+    /// Creates an empty limiter; idle buckets are swept once more than `sweepThreshold` exist. When a
+    /// sweep frees little (many clients really are active), the next one waits until the table has
+    /// doubled, so sweeping stays amortised O(1) per request even under a flood of new addresses.
     public init(sweepThreshold: Int = 100_000) {
         self.sweepThreshold = sweepThreshold
+        state = Mutex(State(nextRateSweep: sweepThreshold, nextQuotaSweep: sweepThreshold))
     }
 
     /// Checks a GCRA limit.
     public func rate(bucket: String, limit: Int, periodMillis: Int64, cost: Int, now: Int64) async throws -> GCRA.Decision {
         state.withLock { state in
-            if state.rates.count > sweepThreshold {
+            if state.rates.count > state.nextRateSweep {
                 state.rates = state.rates.filter { $0.value.tat > Double(now) }
+                state.nextRateSweep = max(sweepThreshold, state.rates.count * 2)
             }
             var limiter =
                 state.rates[bucket].flatMap { $0.limit == limit && $0.periodMillis == periodMillis ? $0 : nil }
@@ -35,8 +41,9 @@ public final class MemoryRateLimiter: RateLimiterBackend {
     /// Consumes a quota.
     public func quota(bucket: String, limit: Int, windowMillis: Int64, cost: Int, now: Int64) async throws -> QuotaWindow.Decision {
         state.withLock { state in
-            if state.quotas.count > sweepThreshold {
+            if state.quotas.count > state.nextQuotaSweep {
                 state.quotas = state.quotas.filter { $0.value.windowStart + $0.value.windowMillis > now }
+                state.nextQuotaSweep = max(sweepThreshold, state.quotas.count * 2)
             }
             var window =
                 state.quotas[bucket].flatMap { $0.limit == limit && $0.windowMillis == windowMillis ? $0 : nil }

@@ -15,6 +15,13 @@ public struct APIKeyService: Sendable {
             }
         }
 
+        /// Whether this grantor may manage `record`: an API key only manages keys whose every scope it
+        /// holds itself (else rotating one would hand it a key stronger than itself), admins any key.
+        func mayManage(_ record: APIKeyRecord) -> Bool {
+            if record.kind == .admin && !isAdmin { return false }
+            return record.grants.allSatisfy(mayGrant)
+        }
+
         func mayGrant(_ scope: Scope) -> Bool {
             switch self {
             case .role(let role): role == .admin
@@ -114,7 +121,7 @@ public struct APIKeyService: Sendable {
     public func update(id: String, tenantID: String, settings: Settings, grantor: Grantor) async throws -> APIKeyRecord {
         var record = try await get(id: id, tenantID: tenantID)
         guard record.revokedAt == nil else { throw CofferError(.invalidRequest, "a revoked key cannot be changed") }
-        if record.kind == .admin && !grantor.isAdmin { throw CofferError(.permissionDenied, "only admins can change admin keys") }
+        guard grantor.mayManage(record) else { throw CofferError(.permissionDenied, "you can only change keys whose scopes you hold") }
         try apply(settings, to: &record, now: clock.nowMillis, grantor: grantor, creating: false)
         guard try await store.update(record) else { throw CofferError(.notFound, "no such API key") }
         return record
@@ -123,7 +130,7 @@ public struct APIKeyService: Sendable {
     /// Revokes a key now. Verification fails with `REVOKED` from this instant.
     public func revoke(id: String, tenantID: String, reason: String, by actor: String, grantor: Grantor) async throws -> APIKeyRecord {
         let record = try await get(id: id, tenantID: tenantID)
-        if record.kind == .admin && !grantor.isAdmin { throw CofferError(.permissionDenied, "only admins can revoke admin keys") }
+        guard grantor.mayManage(record) else { throw CofferError(.permissionDenied, "you can only revoke keys whose scopes you hold") }
         let reason = reason.isEmpty ? "unspecified" : reason
         guard Self.isPlainText(reason, max: 256) else { throw CofferError(.invalidRequest, "reason must be at most 256 printable characters") }
         guard try await store.revoke(id: id, tenantID: tenantID, at: clock.nowMillis, reason: reason, by: actor) else {
@@ -137,7 +144,7 @@ public struct APIKeyService: Sendable {
     public func rotate(id: String, tenantID: String, graceSeconds: Int64, grantor: Grantor) async throws -> (key: String, record: APIKeyRecord) {
         guard (0...30 * 86_400).contains(graceSeconds) else { throw CofferError(.invalidRequest, "grace must be between 0 and 30 days") }
         let old = try await get(id: id, tenantID: tenantID)
-        if old.kind == .admin && !grantor.isAdmin { throw CofferError(.permissionDenied, "only admins can rotate admin keys") }
+        guard grantor.mayManage(old) else { throw CofferError(.permissionDenied, "you can only rotate keys whose scopes you hold") }
         guard old.revokedAt == nil, old.rotatedTo == nil else { throw CofferError(.invalidRequest, "the key is revoked or was already rotated") }
         let now = clock.nowMillis
         if let expiry = old.expiresAt, expiry <= now { throw CofferError(.invalidRequest, "the key has expired") }
