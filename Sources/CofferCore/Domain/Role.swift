@@ -29,6 +29,26 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case manageKeys
         /// Verify API keys (`POST /v1/keys/verify`).
         case verifyKeys
+        /// Read and list transit keys and protection policies (public parts only).
+        case readTransit
+        /// Create, configure, rotate, trim and delete transit keys.
+        case manageTransit
+        /// Encrypt (and rewrap, and make data keys) with a transit key.
+        case transitEncrypt
+        /// Decrypt with a transit key.
+        case transitDecrypt
+        /// Sign with a transit key.
+        case transitSign
+        /// Verify signatures and HMACs with a transit key.
+        case transitVerify
+        /// Compute HMACs with a transit key.
+        case transitHMAC
+        /// Create and change protection policies.
+        case managePolicies
+        /// Protect payloads under a policy.
+        case protectPayload
+        /// Unprotect payloads under a policy.
+        case unprotectPayload
     }
 
     /// Whether this role may perform `action`.
@@ -40,6 +60,10 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case (.viewer, .readSecrets), (.modifier, .readSecrets), (.modifier, .writeSecrets): return true
         case (.viewer, .createTokens), (.modifier, .createTokens): return true
         case (.viewer, .verifyKeys), (.modifier, .verifyKeys): return true
+        case (.viewer, .readTransit), (.modifier, .readTransit), (.viewer, .transitVerify): return true
+        case (.modifier, .transitEncrypt), (.modifier, .transitDecrypt), (.modifier, .transitSign), (.modifier, .transitVerify),
+            (.modifier, .transitHMAC), (.modifier, .protectPayload), (.modifier, .unprotectPayload):
+            return true
         default: return false
         }
     }
@@ -81,6 +105,16 @@ extension Role.Action {
         case .manageTenants: APIKeyVerifier.Requirement(resource: "tenants", action: "manage")
         case .manageKeys: APIKeyVerifier.Requirement(resource: "keys", action: "manage")
         case .verifyKeys: APIKeyVerifier.Requirement(resource: "keys", action: "verify")
+        case .readTransit: APIKeyVerifier.Requirement(resource: "transit", action: "read", target: target)
+        case .manageTransit: APIKeyVerifier.Requirement(resource: "transit", action: "manage", target: target)
+        case .transitEncrypt: APIKeyVerifier.Requirement(resource: "transit", action: "encrypt", target: target)
+        case .transitDecrypt: APIKeyVerifier.Requirement(resource: "transit", action: "decrypt", target: target)
+        case .transitSign: APIKeyVerifier.Requirement(resource: "transit", action: "sign", target: target)
+        case .transitVerify: APIKeyVerifier.Requirement(resource: "transit", action: "verify", target: target)
+        case .transitHMAC: APIKeyVerifier.Requirement(resource: "transit", action: "hmac", target: target)
+        case .managePolicies: APIKeyVerifier.Requirement(resource: "policies", action: "manage", target: target)
+        case .protectPayload: APIKeyVerifier.Requirement(resource: "protect", action: "protect", target: target)
+        case .unprotectPayload: APIKeyVerifier.Requirement(resource: "protect", action: "unprotect", target: target)
         }
     }
 }

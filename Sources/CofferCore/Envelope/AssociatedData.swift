@@ -31,4 +31,9 @@ public struct AssociatedData: Sendable, Hashable {
     public static func systemKey(name: String, rootVersion: Int) -> AssociatedData {
         AssociatedData(purpose: "system-key", fields: [name, String(rootVersion)])
     }
+
+    /// AAD of a sealed transit key (all its versions and configuration).
+    public static func transitKey(tenantID: String, name: String) -> AssociatedData {
+        AssociatedData(purpose: "transit-key", fields: [tenantID, name])
+    }
 }

@@ -53,6 +53,16 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let rateLimited = ErrorCode(rawValue: "RATE_LIMITED")
     /// Over a long-term quota (HTTP 429 with `Retry-After`).
     public static let quotaExceeded = ErrorCode(rawValue: "QUOTA_EXCEEDED")
+    /// The key (or the version asked for) has expired.
+    public static let keyExpired = ErrorCode(rawValue: "KEY_EXPIRED")
+    /// The key version is retired, or deprecated for this operation.
+    public static let keyDisabled = ErrorCode(rawValue: "KEY_DISABLED")
+    /// No protection policy of this name.
+    public static let policyNotFound = ErrorCode(rawValue: "POLICY_NOT_FOUND")
+    /// A signature did not verify (including any modification of a protected payload).
+    public static let signatureInvalid = ErrorCode(rawValue: "SIGNATURE_INVALID")
+    /// A protected payload belongs to another policy.
+    public static let policyMismatch = ErrorCode(rawValue: "POLICY_MISMATCH")
 }
 
 /// Coffer's error: a stable code plus a human message that never contains secret material.
@@ -63,12 +73,15 @@ public struct CofferError: Error, Sendable, CustomStringConvertible, Equatable {
     public let message: String
     /// The limit that refused the request, for `RATE_LIMITED` and `QUOTA_EXCEEDED`.
     public var rateLimit: RateLimitStatus?
+    /// Whether the failure is in what the client sent (a ciphertext it supplied) rather than in stored data.
+    public var isClientInput: Bool
 
     /// Creates an error. `message` must never include a secret, key, token or payload.
-    public init(_ code: ErrorCode, _ message: String, rateLimit: RateLimitStatus? = nil) {
+    public init(_ code: ErrorCode, _ message: String, rateLimit: RateLimitStatus? = nil, isClientInput: Bool = false) {
         self.code = code
         self.message = message
         self.rateLimit = rateLimit
+        self.isClientInput = isClientInput
     }
 
     /// `CODE: message`.

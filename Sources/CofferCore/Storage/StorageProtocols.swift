@@ -82,6 +82,29 @@ public protocol SecretStore: Sendable {
     ) async throws -> Bool
 }
 
+/// Transit keys (each stored as one blob sealed under the tenant's data key) and protection policies.
+public protocol TransitStore: Sendable {
+    /// A key's sealed blob.
+    func sealedKey(tenantID: String, name: String) async throws -> [UInt8]?
+    /// A tenant's key names, sorted.
+    func keyNames(tenantID: String) async throws -> [String]
+    /// Stores a new key; `false` if the name is taken.
+    func createKey(tenantID: String, name: String, sealed: [UInt8], at time: Int64) async throws -> Bool
+    /// Replaces a key's blob in one transaction (row locked on PostgreSQL): `transform` gets the current blob and
+    /// returns the new one. `false` if there is no such key.
+    func updateKey(tenantID: String, name: String, at time: Int64, _ transform: @Sendable ([UInt8]) async throws -> [UInt8]) async throws -> Bool
+    /// Deletes a key; `false` if there was none.
+    func deleteKey(tenantID: String, name: String) async throws -> Bool
+    /// A policy's JSON document.
+    func policy(tenantID: String, name: String) async throws -> String?
+    /// Creates or replaces a policy.
+    func putPolicy(tenantID: String, name: String, document: String, at time: Int64) async throws
+    /// A tenant's policy names, sorted.
+    func policyNames(tenantID: String) async throws -> [String]
+    /// Deletes a policy; `false` if there was none.
+    func deletePolicy(tenantID: String, name: String) async throws -> Bool
+}
+
 /// Everything Coffer persists, behind one value.
 public protocol CofferStorage: Sendable {
     /// Tenants.
@@ -96,6 +119,8 @@ public protocol CofferStorage: Sendable {
     var audit: any AuditStore { get }
     /// API keys.
     var apiKeys: any APIKeyStore { get }
+    /// Transit keys and protection policies.
+    var transit: any TransitStore { get }
     /// Rate-limit and quota counters (shared between instances when the storage is).
     var rateLimits: any RateLimiterBackend { get }
     /// Whether several server instances may share this storage.

@@ -21,6 +21,8 @@ public enum CofferApplication {
         KVController(runtime: runtime).addRoutes(to: router)
         AuditController(runtime: runtime).addRoutes(to: router)
         APIKeyController(runtime: runtime).addRoutes(to: router)
+        TransitController(runtime: runtime).addRoutes(to: router)
+        ProtectController(runtime: runtime).addRoutes(to: router)
         return router
     }
 

@@ -29,6 +29,10 @@ public final class CofferRuntime: Sendable {
     public let auditSinks: AuditSinks
     /// API keys.
     public let apiKeys: APIKeyService
+    /// Transit keys and their operations.
+    public let transit: TransitService
+    /// Protect / unprotect by policy.
+    public let protector: ProtectService
 
     /// Opens storage from the configuration, migrates it and unlocks the keyring with `rootKey`.
     public static func start(
@@ -70,6 +74,9 @@ public final class CofferRuntime: Sendable {
         self.auditSinks = try AuditSinks(configuration: configuration, transport: auditTransport, logger: logger)
         let apiKeys = APIKeyService(store: storage.apiKeys, hasher: keyring.hasher, clock: clock, limiter: storage.rateLimits)
         self.apiKeys = apiKeys
+        let transit = TransitService(store: storage.transit, keyring: keyring, clock: clock, cacheKeys: !storage.isShared)
+        self.transit = transit
+        self.protector = ProtectService(transit: transit, store: storage.transit, clock: clock)
         self.authenticator = Authenticator(
             tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock)
     }

@@ -16,8 +16,17 @@ public enum ErrorStatus {
         case .referenceUnresolved: return .unprocessableContent
         case .storageUnavailable, .rootKeyInvalid, .keyVersionUnknown, .auditUnavailable: return .serviceUnavailable
         case .rateLimited, .quotaExceeded: return .tooManyRequests
+        case .keyExpired, .keyDisabled, .signatureInvalid, .policyMismatch: return .badRequest
+        case .policyNotFound: return .notFound
         default: return .internalServerError
         }
+    }
+
+    /// The HTTP status for an error: its code's, except that a ciphertext the client sent failing to
+    /// decrypt is the client's 400, where stored data failing to decrypt stays a 500.
+    public static func status(for error: CofferError) -> HTTPResponse.Status {
+        if error.code == .decryptionFailed && error.isClientInput { return .badRequest }
+        return status(for: error.code)
     }
 
     /// Any thrown error as the `CofferError` the client sees: Coffer's own unchanged, the framework's

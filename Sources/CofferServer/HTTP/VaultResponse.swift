@@ -30,7 +30,7 @@ public enum VaultResponse {
     public static func error(_ error: CofferError, requestID: String) -> Response {
         json(
             ["errors": [.string(error.message)], "code": .string(error.code.rawValue), "request_id": .string(requestID)],
-            status: ErrorStatus.status(for: error.code))
+            status: ErrorStatus.status(for: error))
     }
 
     /// Any JSON value with a status.

@@ -31,7 +31,7 @@ public struct AuditMiddleware: RouterMiddleware {
             response = try await AuditScope.$current.withValue(scope) { try await next(request, context) }
         } catch {
             let failure = ErrorStatus.normalize(error)
-            try await persist(scope, status: Int(ErrorStatus.status(for: failure.code).code), code: failure.code.rawValue, force: true)
+            try await persist(scope, status: Int(ErrorStatus.status(for: failure).code), code: failure.code.rawValue, force: true)
             throw error
         }
         try await persist(scope, status: Int(response.status.code), code: "", force: false)

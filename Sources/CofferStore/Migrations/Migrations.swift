@@ -83,6 +83,7 @@ public enum Migrations {
         AuditSchema.migration,
         APIKeySchema.migration,
         RateLimitSchema.migration,
+        TransitSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

@@ -18,6 +18,8 @@ public final class SQLStorage: CofferStorage {
     public let audit: any AuditStore
     /// API keys.
     public let apiKeys: any APIKeyStore
+    /// Transit keys and protection policies.
+    public let transit: any TransitStore
     /// Rate-limit counters: in memory for SQLite (one instance), a shared table on PostgreSQL.
     public let rateLimits: any RateLimiterBackend
     /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
@@ -36,6 +38,7 @@ public final class SQLStorage: CofferStorage {
         self.secrets = SQLSecretStore(db: audited)
         self.audit = SQLAuditStore(db: database)
         self.apiKeys = SQLAPIKeyStore(db: audited, cache: caches?.apiKeys)
+        self.transit = SQLTransitStore(db: audited)
         self.rateLimits = isShared ? SQLRateLimiter(db: database) : MemoryRateLimiter()
     }
 

@@ -1,0 +1,241 @@
+import Foundation
+
+/// A named protection policy (4Quays): which transit keys protect payloads, and how.
+public struct ProtectPolicy: Sendable, Codable, Hashable {
+    /// How payloads are protected.
+    public enum Mode: String, Sendable, Codable, CaseIterable {
+        /// Signed, readable.
+        case sign
+        /// Encrypted (AEAD).
+        case encrypt
+        /// Signed, then the payload and its signature encrypted.
+        case signThenEncrypt = "sign-then-encrypt"
+
+        var signs: Bool { self != .encrypt }
+        var encrypts: Bool { self != .sign }
+    }
+
+    /// Policy name, e.g. `BANK-TRANSFER-PROD-001`.
+    public var name: String
+    /// Mode.
+    public var mode: Mode
+    /// Transit key that encrypts (modes `encrypt`, `sign-then-encrypt`).
+    public var encryptionKey: String?
+    /// Transit key that signs (modes `sign`, `sign-then-encrypt`).
+    public var signingKey: String?
+    /// Pinned encryption key version (default: the key's latest).
+    public var encryptionKeyVersion: Int?
+    /// Pinned signing key version (default: the key's latest).
+    public var signingKeyVersion: Int?
+
+    /// Creates a policy.
+    public init(
+        name: String, mode: Mode, encryptionKey: String? = nil, signingKey: String? = nil, encryptionKeyVersion: Int? = nil,
+        signingKeyVersion: Int? = nil
+    ) {
+        self.name = name
+        self.mode = mode
+        self.encryptionKey = encryptionKey
+        self.signingKey = signingKey
+        self.encryptionKeyVersion = encryptionKeyVersion
+        self.signingKeyVersion = signingKeyVersion
+    }
+}
+
+/// `protect` / `unprotect` by named policy. A protected payload is one self-describing string:
+///
+///     cfp1.<header>.<body>[.<signature>]          (base64url without padding)
+///
+/// The header is canonical JSON naming the policy (`p`), mode (`m`), content type (`ct`), and the
+/// keys, versions and algorithms used (`sk`/`sv`/`sa`, `ek`/`ev`/`ea`). Every byte is bound:
+/// - `sign`: body = payload; signature over `"cfp1." ‖ header ‖ "." ‖ payload`.
+/// - `encrypt`: body = AEAD(payload) with AAD `"cfp1." ‖ header`.
+/// - `sign-then-encrypt`: body = AEAD(u32 signature length ‖ signature ‖ payload) with AAD `"cfp1." ‖ header`,
+///   the signature as in `sign`.
+/// Any change yields `SIGNATURE_INVALID` for signing policies and `DECRYPTION_FAILED` for `encrypt`;
+/// integrity is checked before the key's lifecycle, so a forged version number is a bad signature,
+/// not a retired key.
+public struct ProtectService: Sendable {
+    let transit: TransitService
+    let store: any TransitStore
+    let clock: any CofferClock
+
+    /// Creates the service.
+    public init(transit: TransitService, store: any TransitStore, clock: any CofferClock) {
+        self.transit = transit
+        self.store = store
+        self.clock = clock
+    }
+
+    static let prefix = "cfp1"
+
+    /// Validates and stores a policy: its keys must exist and fit the mode.
+    public func put(tenant: Tenant, _ policy: ProtectPolicy) async throws {
+        guard TransitKey.isValidName(policy.name) else { throw CofferError(.invalidRequest, "policy names are 1-128 of A-Z a-z 0-9 - _ .") }
+        if policy.mode.signs {
+            guard let name = policy.signingKey else { throw CofferError(.invalidRequest, "mode \(policy.mode.rawValue) needs signing_key") }
+            let key = try await transit.key(tenant: tenant, name: name)
+            guard key.type.signs else {
+                throw CofferError(.invalidRequest, "signing_key must be a signing key (ed25519, ecdsa-p256, ml-dsa-65, ed25519-ml-dsa-65)")
+            }
+            if let pinned = policy.signingKeyVersion, key.version(pinned) == nil {
+                throw CofferError(.invalidRequest, "signing_key_version does not exist")
+            }
+        }
+        if policy.mode.encrypts {
+            guard let name = policy.encryptionKey else { throw CofferError(.invalidRequest, "mode \(policy.mode.rawValue) needs encryption_key") }
+            let key = try await transit.key(tenant: tenant, name: name)
+            guard key.type.encrypts, !key.derived else {
+                throw CofferError(
+                    .invalidRequest, "encryption_key must be a non-derived encryption key (aes256-gcm96, chacha20-poly1305, ml-kem-768, x-wing)")
+            }
+            if let pinned = policy.encryptionKeyVersion, key.version(pinned) == nil {
+                throw CofferError(.invalidRequest, "encryption_key_version does not exist")
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try await store.putPolicy(
+            tenantID: tenant.id, name: policy.name, document: String(decoding: try encoder.encode(policy), as: UTF8.self), at: clock.nowMillis)
+    }
+
+    /// A policy, or `POLICY_NOT_FOUND`.
+    public func policy(tenant: Tenant, name: String) async throws -> ProtectPolicy {
+        guard TransitKey.isValidName(name), let document = try await store.policy(tenantID: tenant.id, name: name),
+            let policy = try? JSONDecoder().decode(ProtectPolicy.self, from: Data(document.utf8))
+        else { throw CofferError(.policyNotFound, "no protection policy of this name") }
+        return policy
+    }
+
+    /// Protects `payload` (`isJSON` records whether it is canonical JSON) under the policy.
+    public func protect(tenant: Tenant, policyName: String, payload: [UInt8], isJSON: Bool) async throws -> String {
+        let policy = try await self.policy(tenant: tenant, name: policyName)
+        let now = clock.nowMillis
+        var header: [String: JSONValue] = ["v": 1, "p": .string(policy.name), "m": .string(policy.mode.rawValue), "ct": isJSON ? "json" : "bytes"]
+        var signer: (TransitKey, TransitKey.Version)?
+        var encrypter: (TransitKey, TransitKey.Version)?
+        if policy.mode.signs, let name = policy.signingKey {
+            let key = try await transit.key(tenant: tenant, name: name)
+            let version = try transit.counted(tenant, name) { () throws(CofferError) in try key.versionForWriting(policy.signingKeyVersion, now: now)
+            }
+            header["sk"] = .string(name)
+            header["sv"] = .int(version.version)
+            header["sa"] = .string(key.type.rawValue)
+            signer = (key, version)
+        }
+        if policy.mode.encrypts, let name = policy.encryptionKey {
+            let key = try await transit.key(tenant: tenant, name: name)
+            let version = try transit.counted(tenant, name) { () throws(CofferError) in
+                try key.versionForWriting(policy.encryptionKeyVersion, now: now)
+            }
+            header["ek"] = .string(name)
+            header["ev"] = .int(version.version)
+            header["ea"] = .string(key.type.rawValue)
+            encrypter = (key, version)
+        }
+        let headerText = Self.base64URL(JSONValue.object(header).canonicalBytes())
+        let bound = Array("\(Self.prefix).\(headerText)".utf8)
+        var signature: [UInt8] = []
+        if let (key, version) = signer {
+            signature = try TransitCipher.sign(bound + Array(".".utf8) + payload, type: key.type, material: version.material)
+        }
+        guard let (key, version) = encrypter else {
+            return "\(Self.prefix).\(headerText).\(Self.base64URL(payload)).\(Self.base64URL(signature))"
+        }
+        var inner = payload
+        if signer != nil {
+            let length = UInt32(signature.count)
+            inner = [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)] + signature + payload
+        }
+        let body = try TransitCipher.encrypt(inner, type: key.type, material: version.material, aad: bound, context: nil)
+        return "\(Self.prefix).\(headerText).\(Self.base64URL(body))"
+    }
+
+    /// Recovers a payload protected under `policyName`: (payload, whether it is JSON).
+    public func unprotect(tenant: Tenant, policyName: String, protected: String) async throws -> (payload: [UInt8], isJSON: Bool) {
+        let requested = try await self.policy(tenant: tenant, name: policyName)
+        let parts = protected.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3 || parts.count == 4, parts[0] == Self.prefix, let headerBytes = Self.fromBase64URL(parts[1]),
+            case .object(let header)? = JSONValue.parse(headerBytes), JSONValue.object(header).canonicalBytes() == headerBytes,
+            let policyInHeader = header["p"]?.stringValue, let modeText = header["m"]?.stringValue,
+            let mode = ProtectPolicy.Mode(rawValue: modeText), header["v"] == 1
+        else { throw Self.tampered(requested.mode) }
+        // Integrity is checked with the keys of the policy the header names (if it exists), else the requested one.
+        let policy = policyInHeader == requested.name ? requested : ((try? await self.policy(tenant: tenant, name: policyInHeader)) ?? requested)
+        guard mode == policy.mode, mode == requested.mode || policy.name != requested.name else { throw Self.tampered(requested.mode) }
+        let bound = Array("\(Self.prefix).\(parts[1])".utf8)
+        let isJSON = header["ct"] == "json"
+        var payload: [UInt8]
+        var lifecycle: [(TransitKey, Int)] = []
+        if mode.encrypts {
+            guard parts.count == 3, header["ek"]?.stringValue == policy.encryptionKey, let name = policy.encryptionKey,
+                let number = header["ev"]?.intValue, let body = Self.fromBase64URL(parts[2]),
+                let key = try? await transit.key(tenant: tenant, name: name), let version = key.version(number),
+                header["ea"]?.stringValue == key.type.rawValue
+            else { throw Self.tampered(requested.mode) }
+            do {
+                payload = try TransitCipher.decrypt(body, type: key.type, material: version.material, aad: bound, context: nil)
+            } catch {
+                throw Self.tampered(requested.mode)
+            }
+            lifecycle.append((key, number))
+        } else {
+            guard parts.count == 4, let body = Self.fromBase64URL(parts[2]) else { throw Self.tampered(requested.mode) }
+            payload = body
+        }
+        if mode.signs {
+            var signature: [UInt8]
+            if mode.encrypts {
+                guard payload.count >= 4 else { throw Self.tampered(requested.mode) }
+                let length = Int(UInt32(payload[0]) << 24 | UInt32(payload[1]) << 16 | UInt32(payload[2]) << 8 | UInt32(payload[3]))
+                guard length <= payload.count - 4 else { throw Self.tampered(requested.mode) }
+                signature = Array(payload[4..<(4 + length)])
+                payload = Array(payload[(4 + length)...])
+            } else {
+                guard let decoded = Self.fromBase64URL(parts[3]) else { throw Self.tampered(requested.mode) }
+                signature = decoded
+            }
+            guard header["sk"]?.stringValue == policy.signingKey, let name = policy.signingKey, let number = header["sv"]?.intValue,
+                let key = try? await transit.key(tenant: tenant, name: name), let version = key.version(number),
+                header["sa"]?.stringValue == key.type.rawValue,
+                TransitCipher.verify(signature, message: bound + Array(".".utf8) + payload, type: key.type, material: version.material)
+            else { throw Self.tampered(requested.mode) }
+            lifecycle.append((key, number))
+        }
+        // Authentic. Now the keys' lifecycle, then whether it belongs to the policy asked for.
+        let now = clock.nowMillis
+        for (key, number) in lifecycle {
+            _ = try transit.counted(tenant, key.name) { () throws(CofferError) in try key.versionForReading(number, now: now) }
+        }
+        guard policy.name == requested.name else {
+            throw CofferError(.policyMismatch, "this payload was protected under another policy")
+        }
+        return (payload, isJSON)
+    }
+
+    static func tampered(_ mode: ProtectPolicy.Mode) -> CofferError {
+        mode.signs
+            ? CofferError(.signatureInvalid, "the protected payload is not authentic: it was altered or is not from this policy", isClientInput: true)
+            : CofferError(
+                .decryptionFailed, "the protected payload could not be decrypted: it was altered or is not from this policy", isClientInput: true)
+    }
+
+    /// Base64url without padding.
+    public static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Decodes base64url without padding; `nil` for anything else (including padding or standard alphabet).
+    public static func fromBase64URL(_ text: String) -> [UInt8]? {
+        guard text.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 45 || $0 == 95 }),
+            text.utf8.count % 4 != 1
+        else { return nil }
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while standard.utf8.count % 4 != 0 { standard += "=" }
+        guard let data = Data(base64Encoded: standard) else { return nil }
+        let bytes = Array(data)
+        // Canonical only: re-encoding must give the same text (no stray low bits).
+        return base64URL(bytes) == text ? bytes : nil
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import Synchronization
+
+/// Encryption as a service over named transit keys (Vault's transit engine plus post-quantum types and a
+/// key lifecycle). Key material is sealed under the tenant's data key, one blob per key; on
+/// single-instance storage decoded keys are cached and the cache is emptied by every change.
+public final class TransitService: Sendable {
+    private let store: any TransitStore
+    private let keyring: Keyring
+    private let clock: any CofferClock
+    private let cache: Mutex<[String: TransitKey]>?
+    private let refusals = Mutex<[String: [String: Int]]>([:])
+
+    /// Creates the service; `cacheKeys` only for storage no other instance writes to.
+    public init(store: any TransitStore, keyring: Keyring, clock: any CofferClock, cacheKeys: Bool) {
+        self.store = store
+        self.keyring = keyring
+        self.clock = clock
+        self.cache = cacheKeys ? Mutex([:]) : nil
+    }
+
+    // MARK: - Key management
+
+    /// Options of a new key.
+    public struct KeyOptions: Sendable {
+        /// Per-context derived encryption keys.
+        public var derived = false
+        /// Exportable (refused: this build never exports key material).
+        public var exportable = false
+        /// Whether the key may be deleted later.
+        public var deletionAllowed = false
+        /// Automatic rotation period, seconds.
+        public var autoRotatePeriodSeconds: Int64 = 0
+        /// Overlap after rotation, seconds.
+        public var overlapSeconds: Int64 = 0
+        /// Expiry, ms.
+        public var expiresAt: Int64?
+
+        /// Defaults.
+        public init() {}
+    }
+
+    /// Creates a key (version 1). As in Vault, creating an existing key of the same type is a no-op that
+    /// returns it; a different type is `INVALID_REQUEST`.
+    public func create(tenant: Tenant, name: String, type: TransitKeyType, options: KeyOptions = KeyOptions()) async throws -> TransitKey {
+        guard TransitKey.isValidName(name) else { throw CofferError(.invalidRequest, "key names are 1-128 of A-Z a-z 0-9 - _ .") }
+        guard !options.exportable else { throw CofferError(.invalidRequest, "exportable keys are not supported: key material never leaves Coffer") }
+        guard !options.derived || type == .aes256GCM96 || type == .chacha20Poly1305 else {
+            throw CofferError(.invalidRequest, "only aes256-gcm96 and chacha20-poly1305 keys can be derived")
+        }
+        let now = clock.nowMillis
+        var key = TransitKey(name: name, type: type, material: try type.generateMaterial(), createdAt: now)
+        key.derived = options.derived
+        key.deletionAllowed = options.deletionAllowed
+        key.autoRotatePeriodSeconds = options.autoRotatePeriodSeconds
+        key.overlapSeconds = options.overlapSeconds
+        key.expiresAt = options.expiresAt
+        AuditScope.current?.addDetails(["algorithm": type.rawValue])
+        guard try await store.createKey(tenantID: tenant.id, name: name, sealed: try await seal(key, tenant: tenant), at: now) else {
+            let existing = try await self.key(tenant: tenant, name: name)
+            guard existing.type == type else { throw CofferError(.invalidRequest, "a key named \(name) already exists with another type") }
+            return existing
+        }
+        return key
+    }
+
+    /// A key, rotated first if its automatic rotation is due. `NOT_FOUND` if absent.
+    public func key(tenant: Tenant, name: String) async throws -> TransitKey {
+        let cacheKey = tenant.id + "/" + name
+        var key: TransitKey
+        if let cached = cache?.withLock({ $0[cacheKey] }) {
+            key = cached
+        } else {
+            guard TransitKey.isValidName(name), let sealed = try await store.sealedKey(tenantID: tenant.id, name: name) else {
+                throw CofferError(.notFound, "no transit key of this name")
+            }
+            key = try await open(sealed, tenantID: tenant.id, name: name)
+            cache?.withLock { $0[cacheKey] = key }
+        }
+        let now = clock.nowMillis
+        if key.autoRotatePeriodSeconds > 0, let latest = key.version(key.latestVersion), latest.createdAt + key.autoRotatePeriodSeconds * 1000 <= now
+        {
+            key = try await update(tenant: tenant, name: name) { key in
+                guard let latest = key.version(key.latestVersion), latest.createdAt + key.autoRotatePeriodSeconds * 1000 <= now else { return }
+                key.rotate(material: try key.type.generateMaterial(), now: now)
+            }
+        }
+        return key
+    }
+
+    /// A tenant's key names.
+    public func names(tenant: Tenant) async throws -> [String] { try await store.keyNames(tenantID: tenant.id) }
+
+    /// Changes a key in one transaction; returns it as stored.
+    @discardableResult
+    public func update(tenant: Tenant, name: String, _ change: @escaping @Sendable (inout TransitKey) throws -> Void) async throws -> TransitKey {
+        let box = Mutex<TransitKey?>(nil)
+        let tenantID = tenant.id
+        defer { cache?.withLock { $0[tenantID + "/" + name] = nil } }
+        let found = try await store.updateKey(tenantID: tenant.id, name: name, at: clock.nowMillis) { [self] sealed in
+            var key = try await open(sealed, tenantID: tenantID, name: name)
+            try change(&key)
+            box.withLock { $0 = key }
+            return try await seal(key, tenant: tenant)
+        }
+        guard found, let key = box.withLock({ $0 }) else { throw CofferError(.notFound, "no transit key of this name") }
+        return key
+    }
+
+    /// Adds a new latest version.
+    public func rotate(tenant: Tenant, name: String) async throws -> TransitKey {
+        let now = clock.nowMillis
+        return try await update(tenant: tenant, name: name) { key in
+            try key.checkNotExpired(now: now)
+            key.rotate(material: try key.type.generateMaterial(), now: now)
+        }
+    }
+
+    /// Deletes versions below `minAvailableVersion` (they can never decrypt again).
+    public func trim(tenant: Tenant, name: String, minAvailableVersion: Int) async throws -> TransitKey {
+        try await update(tenant: tenant, name: name) { key in
+            guard minAvailableVersion > 0, minAvailableVersion <= key.minDecryptionVersion,
+                key.minEncryptionVersion == 0 || minAvailableVersion <= key.minEncryptionVersion
+            else {
+                throw CofferError(
+                    .invalidRequest, "min_available_version must be positive and at most min_decryption_version (and min_encryption_version)")
+            }
+            key.versions.removeAll { $0.version < minAvailableVersion }
+        }
+    }
+
+    /// Deletes a key whose configuration allows it.
+    public func delete(tenant: Tenant, name: String) async throws {
+        let key = try await self.key(tenant: tenant, name: name)
+        guard key.deletionAllowed else { throw CofferError(.invalidRequest, "deletion is not allowed for this key (set deletion_allowed first)") }
+        defer { cache?.withLock { $0[tenant.id + "/" + name] = nil } }
+        guard try await store.deleteKey(tenantID: tenant.id, name: name) else { throw CofferError(.notFound, "no transit key of this name") }
+    }
+
+    // MARK: - Operations
+
+    /// Encrypts with the latest (or the given) version: `vault:vN:<base64>`.
+    public func encrypt(
+        tenant: Tenant, name: String, plaintext: [UInt8], aad: [UInt8] = [], context: [UInt8]? = nil, version: Int? = nil
+    ) async throws
+        -> (ciphertext: String, version: Int)
+    {
+        let key = try await self.key(tenant: tenant, name: name)
+        guard key.type.encrypts else { throw CofferError(.invalidRequest, "a \(key.type.rawValue) key does not encrypt") }
+        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForWriting(version, now: clock.nowMillis) }
+        let blob = try TransitCipher.encrypt(plaintext, type: key.type, material: chosen.material, aad: aad, context: try Self.context(key, context))
+        return (Self.format(chosen.version, blob), chosen.version)
+    }
+
+    /// Decrypts a `vault:vN:` ciphertext; `DECRYPTION_FAILED` for anything altered or foreign.
+    public func decrypt(
+        tenant: Tenant, name: String, ciphertext: String, aad: [UInt8] = [], context: [UInt8]? = nil
+    ) async throws -> (
+        plaintext: [UInt8], version: Int
+    ) {
+        let key = try await self.key(tenant: tenant, name: name)
+        guard key.type.encrypts else { throw CofferError(.invalidRequest, "a \(key.type.rawValue) key does not decrypt") }
+        guard let (number, blob) = Self.parse(ciphertext) else { throw TransitCipher.failed() }
+        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForReading(number, now: clock.nowMillis) }
+        return (try TransitCipher.decrypt(blob, type: key.type, material: chosen.material, aad: aad, context: try Self.context(key, context)), number)
+    }
+
+    /// Signs `input` with the latest (or the given) version.
+    public func sign(tenant: Tenant, name: String, input: [UInt8], version: Int? = nil) async throws -> (signature: String, version: Int) {
+        let key = try await self.key(tenant: tenant, name: name)
+        guard key.type.signs else { throw CofferError(.invalidRequest, "a \(key.type.rawValue) key does not sign") }
+        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForWriting(version, now: clock.nowMillis) }
+        return (Self.format(chosen.version, try TransitCipher.sign(input, type: key.type, material: chosen.material)), chosen.version)
+    }
+
+    /// Whether `signature` (`vault:vN:`) is valid for `input`. Refused versions throw; bad signatures are `false`.
+    public func verify(tenant: Tenant, name: String, input: [UInt8], signature: String) async throws -> Bool {
+        let key = try await self.key(tenant: tenant, name: name)
+        guard key.type.signs else { throw CofferError(.invalidRequest, "a \(key.type.rawValue) key does not verify signatures") }
+        guard let (number, raw) = Self.parse(signature) else { return false }
+        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForReading(number, now: clock.nowMillis) }
+        return TransitCipher.verify(raw, message: input, type: key.type, material: chosen.material)
+    }
+
+    /// HMAC-SHA256 of `input` under the version's HMAC key.
+    public func hmac(tenant: Tenant, name: String, input: [UInt8], version: Int? = nil) async throws -> (hmac: String, version: Int) {
+        let key = try await self.key(tenant: tenant, name: name)
+        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForWriting(version, now: clock.nowMillis) }
+        return (Self.format(chosen.version, TransitCipher.hmac(input, material: chosen.material)), chosen.version)
+    }
+
+    /// Whether an HMAC (`vault:vN:`) matches `input`, compared in constant time.
+    public func verifyHMAC(tenant: Tenant, name: String, input: [UInt8], hmac: String) async throws -> Bool {
+        let key = try await self.key(tenant: tenant, name: name)
+        guard let (number, raw) = Self.parse(hmac) else { return false }
+        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForReading(number, now: clock.nowMillis) }
+        return ConstantTime.equals(TransitCipher.hmac(input, material: chosen.material), raw)
+    }
+
+    /// The raw public key of each version of an asymmetric key.
+    public func publicKeys(_ key: TransitKey) throws -> [Int: [UInt8]] {
+        var out: [Int: [UInt8]] = [:]
+        for version in key.versions { out[version.version] = try TransitCipher.publicKey(type: key.type, material: version.material) }
+        return out
+    }
+
+    /// Refusals (`KEY_EXPIRED`, `KEY_DISABLED`) counted per key since start, for alerts.
+    public func refusalCounts(tenantID: String, name: String) -> [String: Int] {
+        refusals.withLock { $0[tenantID + "/" + name] ?? [:] }
+    }
+
+    // MARK: - Helpers
+
+    /// Runs a lifecycle check, counting `KEY_EXPIRED` and `KEY_DISABLED` refusals for the key.
+    public func counted<T>(_ tenant: Tenant, _ name: String, _ body: () throws(CofferError) -> T) throws(CofferError) -> T {
+        do {
+            return try body()
+        } catch {
+            if error.code == .keyExpired || error.code == .keyDisabled {
+                refusals.withLock { $0[tenant.id + "/" + name, default: [:]][error.code.rawValue, default: 0] += 1 }
+            }
+            throw error
+        }
+    }
+
+    static func context(_ key: TransitKey, _ context: [UInt8]?) throws(CofferError) -> [UInt8]? {
+        if key.derived {
+            guard let context, !context.isEmpty else { throw CofferError(.invalidRequest, "this key is derived: 'context' is required") }
+            return context
+        }
+        return nil
+    }
+
+    /// `vault:v<N>:<base64>`.
+    public static func format(_ version: Int, _ bytes: [UInt8]) -> String { "vault:v\(version):" + Data(bytes).base64EncodedString() }
+
+    /// Parses `vault:v<N>:<base64>`.
+    public static func parse(_ text: String) -> (Int, [UInt8])? {
+        let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "vault", parts[1].hasPrefix("v"), let version = Int(parts[1].dropFirst()), version > 0,
+            !parts[1].dropFirst().hasPrefix("+"), let bytes = Data(base64Encoded: String(parts[2]))
+        else { return nil }
+        return (version, Array(bytes))
+    }
+
+    func seal(_ key: TransitKey, tenant: Tenant) async throws -> [UInt8] {
+        let active = try await keyring.dataKey(tenantID: tenant.id, version: tenant.activeKeyVersion)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try SealedBox.seal(
+            Array(try encoder.encode(key)), key: active.key, keyVersion: active.version, aad: .transitKey(tenantID: tenant.id, name: key.name))
+    }
+
+    func open(_ sealed: [UInt8], tenantID: String, name: String) async throws -> TransitKey {
+        guard let version = SealedBox.keyVersion(of: sealed) else { throw CofferError(.decryptionFailed, "stored transit key is malformed") }
+        let dataKey = try await keyring.dataKey(tenantID: tenantID, version: version)
+        let plaintext = try SealedBox.open(sealed, aad: .transitKey(tenantID: tenantID, name: name)) { _ throws(CofferError) in dataKey.key }
+        guard let key = try? JSONDecoder().decode(TransitKey.self, from: Data(plaintext)), key.name == name else {
+            throw CofferError(.decryptionFailed, "stored transit key is not readable")
+        }
+        return key
+    }
+}

@@ -1,0 +1,346 @@
+import CofferCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Vault's transit engine under `/v1/transit/`: keys (create, read, list, config, rotate, trim,
+/// delete), encrypt, decrypt, rewrap, datakey, sign, verify and hmac, with `batch_input`.
+public struct TransitController: Sendable {
+    let runtime: CofferRuntime
+    let body: BodyReader
+    var auth: Authenticator { runtime.authenticator }
+    var transit: TransitService { runtime.transit }
+
+    /// Creates the controller.
+    public init(runtime: CofferRuntime) {
+        self.runtime = runtime
+        self.body = BodyReader(limit: runtime.configuration.maxBodyBytes)
+    }
+
+    /// Registers the routes.
+    public func addRoutes(to router: Router<CofferRequestContext>) {
+        router.get("/v1/transit/keys") { request, context in try await list(request, context) }
+        router.on("/v1/transit/keys", method: .list) { request, context in try await list(request, context) }
+        router.post("/v1/transit/keys/:name") { request, context in try await create(request, context) }
+        router.put("/v1/transit/keys/:name") { request, context in try await create(request, context) }
+        router.get("/v1/transit/keys/:name") { request, context in try await read(request, context) }
+        router.delete("/v1/transit/keys/:name") { request, context in try await delete(request, context) }
+        router.post("/v1/transit/keys/:name/config") { request, context in try await config(request, context) }
+        router.post("/v1/transit/keys/:name/rotate") { request, context in try await rotate(request, context) }
+        router.post("/v1/transit/keys/:name/trim") { request, context in try await trim(request, context) }
+        router.post("/v1/transit/encrypt/:name") { request, context in try await encrypt(request, context) }
+        router.post("/v1/transit/decrypt/:name") { request, context in try await decrypt(request, context) }
+        router.post("/v1/transit/rewrap/:name") { request, context in try await rewrap(request, context) }
+        router.post("/v1/transit/datakey/:kind/:name") { request, context in try await datakey(request, context) }
+        for suffix in ["", "/:algorithm"] {
+            router.post("/v1/transit/sign/:name\(suffix)") { request, context in try await sign(request, context) }
+            router.post("/v1/transit/verify/:name\(suffix)") { request, context in try await verify(request, context) }
+            router.post("/v1/transit/hmac/:name\(suffix)") { request, context in try await hmac(request, context) }
+        }
+    }
+
+    func name(_ context: CofferRequestContext) throws -> String {
+        guard let name = context.parameters.get("name"), TransitKey.isValidName(name) else {
+            throw CofferError(.notFound, "no transit key of this name")
+        }
+        return name
+    }
+
+    // MARK: - Keys
+
+    func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, .readTransit)
+        Audited.describe("transit.list", "transit_key", "")
+        let names = try await transit.names(tenant: caller.tenant)
+        guard !names.isEmpty else { throw CofferError(.notFound, "no transit keys") }
+        return VaultResponse.data(["keys": .array(names.map(JSONValue.string))], context: context)
+    }
+
+    func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .manageTransit, target: name)
+        Audited.describe("transit.create", "transit_key", name)
+        let fields = try await body.object(request)
+        let typeName = try fields.string("type") ?? "aes256-gcm96"
+        guard let type = TransitKeyType(rawValue: typeName) else {
+            throw CofferError(.invalidRequest, "type must be one of \(TransitKeyType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var options = TransitService.KeyOptions()
+        options.derived = try fields.bool("derived") ?? false
+        options.exportable = try fields.bool("exportable") ?? false
+        options.deletionAllowed = try fields.bool("deletion_allowed") ?? false
+        options.autoRotatePeriodSeconds = try fields.duration("auto_rotate_period") ?? 0
+        options.overlapSeconds = try fields.duration("overlap_period") ?? 0
+        options.expiresAt = try Self.time(fields, "expires_at")
+        let key = try await transit.create(tenant: caller.tenant, name: name, type: type, options: options)
+        return VaultResponse.data(try describe(key, tenant: caller.tenant), context: context)
+    }
+
+    func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .readTransit, target: name)
+        Audited.describe("transit.read", "transit_key", name)
+        return VaultResponse.data(try describe(try await transit.key(tenant: caller.tenant, name: name), tenant: caller.tenant), context: context)
+    }
+
+    func delete(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .manageTransit, target: name)
+        Audited.describe("transit.delete", "transit_key", name)
+        try await transit.delete(tenant: caller.tenant, name: name)
+        return VaultResponse.noContent()
+    }
+
+    func config(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .manageTransit, target: name)
+        Audited.describe("transit.config", "transit_key", name)
+        let fields = try await body.object(request)
+        let minDecryption = try fields.int("min_decryption_version")
+        let minEncryption = try fields.int("min_encryption_version")
+        let deletionAllowed = try fields.bool("deletion_allowed")
+        let autoRotate = try fields.duration("auto_rotate_period")
+        let overlap = try fields.duration("overlap_period")
+        let expiresAt = try Self.time(fields, "expires_at")
+        if try fields.bool("exportable") == true {
+            throw CofferError(.invalidRequest, "exportable keys are not supported: key material never leaves Coffer")
+        }
+        let key = try await transit.update(tenant: caller.tenant, name: name) { key in
+            if let minDecryption {
+                guard minDecryption >= 1, minDecryption <= key.latestVersion else {
+                    throw CofferError(.invalidRequest, "min_decryption_version must be between 1 and the latest version")
+                }
+                key.minDecryptionVersion = minDecryption
+            }
+            if let minEncryption {
+                guard minEncryption >= 0, minEncryption <= key.latestVersion else {
+                    throw CofferError(.invalidRequest, "min_encryption_version must be between 0 and the latest version")
+                }
+                key.minEncryptionVersion = minEncryption
+            }
+            guard key.minEncryptionVersion == 0 || key.minEncryptionVersion >= key.minDecryptionVersion else {
+                throw CofferError(.invalidRequest, "min_encryption_version cannot be below min_decryption_version")
+            }
+            if let deletionAllowed { key.deletionAllowed = deletionAllowed }
+            if let autoRotate { key.autoRotatePeriodSeconds = autoRotate }
+            if let overlap { key.overlapSeconds = overlap }
+            if fields["expires_at"] == .null { key.expiresAt = nil } else if let expiresAt { key.expiresAt = expiresAt }
+        }
+        return VaultResponse.data(try describe(key, tenant: caller.tenant), context: context)
+    }
+
+    func rotate(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .manageTransit, target: name)
+        Audited.describe("transit.rotate", "transit_key", name)
+        let key = try await transit.rotate(tenant: caller.tenant, name: name)
+        AuditScope.current?.addDetails(["latest_version": String(key.latestVersion)])
+        return VaultResponse.data(try describe(key, tenant: caller.tenant), context: context)
+    }
+
+    func trim(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .manageTransit, target: name)
+        Audited.describe("transit.trim", "transit_key", name)
+        guard let minimum = try await body.object(request).int("min_available_version") else {
+            throw CofferError(.invalidRequest, "min_available_version is required")
+        }
+        let key = try await transit.trim(tenant: caller.tenant, name: name, minAvailableVersion: minimum)
+        return VaultResponse.data(try describe(key, tenant: caller.tenant), context: context)
+    }
+
+    // MARK: - Operations
+
+    func encrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .transitEncrypt, target: name)
+        Audited.describe("transit.encrypt", "transit_key", name)
+        let fields = try await body.object(request)
+        return try await Self.batch(fields, context: context) { item in
+            let plaintext = try Self.base64(item, "plaintext", required: true) ?? []
+            let (ciphertext, version) = try await transit.encrypt(
+                tenant: caller.tenant, name: name, plaintext: plaintext, aad: try Self.base64(item, "associated_data") ?? [],
+                context: try Self.base64(item, "context"), version: try Self.keyVersion(item))
+            return ["ciphertext": .string(ciphertext), "key_version": .int(version)]
+        }
+    }
+
+    func decrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .transitDecrypt, target: name)
+        Audited.describe("transit.decrypt", "transit_key", name)
+        let fields = try await body.object(request)
+        return try await Self.batch(fields, context: context) { item in
+            guard let ciphertext = try item.string("ciphertext") else { throw CofferError(.invalidRequest, "'ciphertext' is required") }
+            let (plaintext, _) = try await transit.decrypt(
+                tenant: caller.tenant, name: name, ciphertext: ciphertext, aad: try Self.base64(item, "associated_data") ?? [],
+                context: try Self.base64(item, "context"))
+            return ["plaintext": .string(Data(plaintext).base64EncodedString())]
+        }
+    }
+
+    func rewrap(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .transitEncrypt, target: name)
+        _ = try await auth.authorize(request, .transitDecrypt, target: name)
+        Audited.describe("transit.rewrap", "transit_key", name)
+        let fields = try await body.object(request)
+        return try await Self.batch(fields, context: context) { item in
+            guard let ciphertext = try item.string("ciphertext") else { throw CofferError(.invalidRequest, "'ciphertext' is required") }
+            let aad = try Self.base64(item, "associated_data") ?? []
+            let derivation = try Self.base64(item, "context")
+            let (plaintext, _) = try await transit.decrypt(tenant: caller.tenant, name: name, ciphertext: ciphertext, aad: aad, context: derivation)
+            let (rewrapped, version) = try await transit.encrypt(
+                tenant: caller.tenant, name: name, plaintext: plaintext, aad: aad, context: derivation, version: try Self.keyVersion(item))
+            return ["ciphertext": .string(rewrapped), "key_version": .int(version)]
+        }
+    }
+
+    func datakey(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let kind = context.parameters.get("kind") ?? ""
+        guard kind == "plaintext" || kind == "wrapped" else { throw CofferError(.invalidRequest, "datakey type must be plaintext or wrapped") }
+        let caller = try await auth.authorize(request, .transitEncrypt, target: name)
+        Audited.describe("transit.datakey", "transit_key", name, ["kind": kind])
+        let fields = try await body.object(request)
+        let bits = try fields.int("bits") ?? 256
+        guard [128, 256, 512].contains(bits) else { throw CofferError(.invalidRequest, "bits must be 128, 256 or 512") }
+        let material = SecureRandom.bytes(bits / 8)
+        let (ciphertext, version) = try await transit.encrypt(
+            tenant: caller.tenant, name: name, plaintext: material, aad: try Self.base64(fields, "associated_data") ?? [],
+            context: try Self.base64(fields, "context"))
+        var data: [String: JSONValue] = ["ciphertext": .string(ciphertext), "key_version": .int(version)]
+        if kind == "plaintext" { data["plaintext"] = .string(Data(material).base64EncodedString()) }
+        return VaultResponse.data(.object(data), context: context)
+    }
+
+    func sign(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .transitSign, target: name)
+        Audited.describe("transit.sign", "transit_key", name)
+        let fields = try await body.object(request)
+        try Self.checkHash(fields, context)
+        return try await Self.batch(fields, context: context) { item in
+            let input = try Self.base64(item, "input", required: true) ?? []
+            let (signature, version) = try await transit.sign(tenant: caller.tenant, name: name, input: input, version: try Self.keyVersion(item))
+            return ["signature": .string(signature), "key_version": .int(version)]
+        }
+    }
+
+    func verify(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .transitVerify, target: name)
+        Audited.describe("transit.verify", "transit_key", name)
+        let fields = try await body.object(request)
+        try Self.checkHash(fields, context)
+        return try await Self.batch(fields, context: context) { item in
+            let input = try Self.base64(item, "input", required: true) ?? []
+            if let mac = try item.string("hmac") {
+                return ["valid": .bool(try await transit.verifyHMAC(tenant: caller.tenant, name: name, input: input, hmac: mac))]
+            }
+            guard let signature = try item.string("signature") else { throw CofferError(.invalidRequest, "'signature' or 'hmac' is required") }
+            return ["valid": .bool(try await transit.verify(tenant: caller.tenant, name: name, input: input, signature: signature))]
+        }
+    }
+
+    func hmac(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, .transitHMAC, target: name)
+        Audited.describe("transit.hmac", "transit_key", name)
+        let fields = try await body.object(request)
+        let algorithm = try context.parameters.get("algorithm") ?? fields.string("algorithm") ?? "sha2-256"
+        guard algorithm == "sha2-256" else { throw CofferError(.invalidRequest, "only sha2-256 HMACs are supported") }
+        return try await Self.batch(fields, context: context) { item in
+            let input = try Self.base64(item, "input", required: true) ?? []
+            let (mac, version) = try await transit.hmac(tenant: caller.tenant, name: name, input: input, version: try Self.keyVersion(item))
+            return ["hmac": .string(mac), "key_version": .int(version)]
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `one` for the request, or for each `batch_input` item (Vault's `batch_results`; per-item errors
+    /// carry their code; the request fails only if every item did).
+    static func batch(
+        _ fields: [String: JSONValue], context: CofferRequestContext, _ one: ([String: JSONValue]) async throws -> [String: JSONValue]
+    ) async throws -> Response {
+        guard let value = fields["batch_input"], value != .null else {
+            return VaultResponse.data(.object(try await one(fields)), context: context)
+        }
+        guard case .array(let items) = value, !items.isEmpty, items.count <= 1000 else {
+            throw CofferError(.invalidRequest, "batch_input must be an array of 1-1000 objects")
+        }
+        var results: [JSONValue] = []
+        var failures = 0
+        for item in items {
+            guard let object = item.objectValue else { throw CofferError(.invalidRequest, "batch_input must be an array of objects") }
+            do {
+                results.append(.object(try await one(object)))
+            } catch {
+                let failure = ErrorStatus.normalize(error)
+                failures += 1
+                results.append(["error": .string(failure.message), "code": .string(failure.code.rawValue)])
+            }
+        }
+        let status: HTTPResponse.Status = failures == items.count ? .badRequest : .ok
+        return VaultResponse.data(["batch_results": .array(results)], context: context, status: status)
+    }
+
+    static func base64(_ fields: [String: JSONValue], _ key: String, required: Bool = false) throws(CofferError) -> [UInt8]? {
+        guard let text = try fields.string(key) else {
+            if required { throw CofferError(.invalidRequest, "'\(key)' is required (base64)") }
+            return nil
+        }
+        guard let data = Data(base64Encoded: text) else { throw CofferError(.invalidRequest, "'\(key)' must be base64") }
+        return Array(data)
+    }
+
+    static func keyVersion(_ fields: [String: JSONValue]) throws(CofferError) -> Int? {
+        guard let version = try fields.int("key_version"), version != 0 else { return nil }
+        guard version > 0 else { throw CofferError(.invalidRequest, "key_version must be positive") }
+        return version
+    }
+
+    static func time(_ fields: [String: JSONValue], _ key: String) throws(CofferError) -> Int64? {
+        guard let text = try fields.string(key) else { return nil }
+        guard let millis = Timestamp.parse(text) else { throw CofferError(.invalidRequest, "'\(key)' must be an RFC 3339 time") }
+        return millis
+    }
+
+    static func checkHash(_ fields: [String: JSONValue], _ context: CofferRequestContext) throws(CofferError) {
+        var hash = context.parameters.get("algorithm")
+        if hash == nil { hash = try fields.string("hash_algorithm") }
+        guard hash == nil || hash == "sha2-256" else { throw CofferError(.invalidRequest, "only sha2-256 is supported") }
+        if try fields.bool("prehashed") == true { throw CofferError(.invalidRequest, "prehashed input is not supported") }
+    }
+
+    func describe(_ key: TransitKey, tenant: Tenant) throws -> JSONValue {
+        let now = runtime.clock.nowMillis
+        var versions: [String: JSONValue] = [:]
+        let publicKeys = key.type.isAsymmetric ? try transit.publicKeys(key) : [:]
+        var states: [String: JSONValue] = [:]
+        for version in key.versions {
+            let label = String(version.version)
+            states[label] = .string(key.state(of: version, now: now))
+            if let publicKey = publicKeys[version.version] {
+                versions[label] = [
+                    "creation_time": .string(Timestamp.rfc3339(version.createdAt)), "name": .string(key.type.rawValue),
+                    "public_key": .string(Data(publicKey).base64EncodedString()),
+                ]
+            } else {
+                versions[label] = .int(version.createdAt / 1000)
+            }
+        }
+        return [
+            "name": .string(key.name), "type": .string(key.type.rawValue), "keys": .object(versions), "latest_version": .int(key.latestVersion),
+            "min_available_version": .int(key.versions.map(\.version).min() ?? 0), "min_decryption_version": .int(key.minDecryptionVersion),
+            "min_encryption_version": .int(key.minEncryptionVersion), "deletion_allowed": .bool(key.deletionAllowed),
+            "exportable": .bool(key.exportable), "derived": .bool(key.derived), "auto_rotate_period": .int(key.autoRotatePeriodSeconds),
+            "supports_encryption": .bool(key.type.encrypts), "supports_decryption": .bool(key.type.encrypts),
+            "supports_signing": .bool(key.type.signs), "supports_derivation": .bool(key.derived), "allow_plaintext_backup": false,
+            "overlap_period": .int(key.overlapSeconds), "expires_at": key.expiresAt.map { .string(Timestamp.rfc3339($0)) } ?? .null,
+            "version_states": .object(states),
+            "refusals": .object(transit.refusalCounts(tenantID: tenant.id, name: key.name).mapValues { .int($0) }),
+        ]
+    }
+}
