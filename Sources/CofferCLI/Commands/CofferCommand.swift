@@ -9,7 +9,8 @@ public struct CofferCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Dev.self, Serve.self, OperatorCommand.self, Login.self, KVCommand.self, TokenCommand.self, TenantCommand.self,
-            KeyringCommand.self, KeysCommand.self, AuditCommand.self, Run.self, Export.self,
+            KeyringCommand.self, KeysCommand.self, TransitCommand.self, PolicyCommand.self, Protect.self, Unprotect.self, AuditCommand.self,
+            Run.self, Export.self,
         ]
     )
 

@@ -1,0 +1,26 @@
+import ArgumentParser
+import CofferCore
+import Foundation
+
+/// `coffer transit decrypt NAME [--file F] [--context C] [--aad A]`: the ciphertext from standard input, plaintext bytes out.
+struct TransitDecrypt: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decrypt", abstract: "Decrypt a vault:vN: ciphertext from standard input (or --file).")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Key name.") var name: String
+    @OptionGroup var input: InputOptions
+    @Option(help: "Derivation context (text), for derived keys.") var context: String?
+    @Option(help: "Associated data (text) the ciphertext was bound to.") var aad: String?
+
+    func run() async throws {
+        var body: [String: JSONValue] = ["ciphertext": .string(try input.text())]
+        if let context { body["context"] = .string(Data(context.utf8).base64EncodedString()) }
+        if let aad { body["associated_data"] = .string(Data(aad.utf8).base64EncodedString()) }
+        let reply = try await options.client().send("POST", "/v1/transit/decrypt/\(Output.escapePath(name))", body: .object(body))
+        guard let encoded = reply.body["data"]?["plaintext"]?.stringValue, let bytes = Data(base64Encoded: encoded) else {
+            throw CLIError("the server answered without a plaintext")
+        }
+        RawOutput.write(Array(bytes))
+    }
+}

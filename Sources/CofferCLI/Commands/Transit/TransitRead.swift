@@ -1,0 +1,14 @@
+import ArgumentParser
+import CofferCore
+
+/// `coffer transit read NAME`: configuration, versions and their states, public keys.
+struct TransitRead: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "read", abstract: "Describe a key (public parts only).")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Key name.") var name: String
+
+    func run() async throws {
+        print(Output.pretty(try await options.client().send("GET", "/v1/transit/keys/\(Output.escapePath(name))").body["data"] ?? .null))
+    }
+}
