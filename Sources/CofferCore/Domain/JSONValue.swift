@@ -90,7 +90,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     func write(to out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: [110, 117, 108, 108])
-        case .bool(let value): out.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+        case .bool(let value): out.append(contentsOf: value ? "true".utf8 : "false".utf8)
         case .number(let value):
             if value.rounded() == value, abs(value) < 9.0e15 {
                 out.append(contentsOf: String(Int64(value)).utf8)
@@ -118,19 +118,36 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Writes a JSON string: runs of bytes that need no escape are copied at once (long base64
+    /// values are the common case), the rest escaped one by one.
     static func writeString(_ value: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case 0x0a: out.append(contentsOf: [92, 110])
-            case 0x0d: out.append(contentsOf: [92, 114])
-            case 0x09: out.append(contentsOf: [92, 116])
-            case 0..<0x20: out.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]])
-            default: out.append(byte)
+        var value = value
+        value.withUTF8 { bytes in
+            var start = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") { continue }
+                if start < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index])) }
+                out.append(92)
+                switch byte {
+                case UInt8(ascii: "\""): out.append(34)
+                case UInt8(ascii: "\\"): out.append(92)
+                case 0x0a: out.append(110)
+                case 0x0d: out.append(114)
+                case 0x09: out.append(116)
+                default:
+                    out.append(117)
+                    out.append(48)
+                    out.append(48)
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0x0f)])
+                }
+                start = index + 1
             }
+            if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
         }
         out.append(UInt8(ascii: "\""))
     }
