@@ -8,7 +8,9 @@ public final class TransitService: Sendable {
     private let store: any TransitStore
     private let keyring: Keyring
     private let clock: any CofferClock
-    private let cache: Mutex<[String: TransitKey]>?
+    /// Decoded keys (single-instance storage only). A load only fills the cache if no change happened
+    /// while it read (generation check), so a key read before a rotation is never cached after it.
+    private let cache: Mutex<(entries: [String: TransitKey], generation: UInt64)>?
     private let refusals = Mutex<[String: [String: Int]]>([:])
 
     /// Creates the service; `cacheKeys` only for storage no other instance writes to.
@@ -16,7 +18,7 @@ public final class TransitService: Sendable {
         self.store = store
         self.keyring = keyring
         self.clock = clock
-        self.cache = cacheKeys ? Mutex([:]) : nil
+        self.cache = cacheKeys ? Mutex(([:], 0)) : nil
     }
 
     // MARK: - Key management
@@ -68,14 +70,20 @@ public final class TransitService: Sendable {
     public func key(tenant: Tenant, name: String) async throws -> TransitKey {
         let cacheKey = tenant.id + "/" + name
         var key: TransitKey
-        if let cached = cache?.withLock({ $0[cacheKey] }) {
+        if let cached = cache?.withLock({ $0.entries[cacheKey] }) {
             key = cached
         } else {
+            let generation = cache?.withLock { $0.generation }
             guard TransitKey.isValidName(name), let sealed = try await store.sealedKey(tenantID: tenant.id, name: name) else {
                 throw CofferError(.notFound, "no transit key of this name")
             }
             key = try await open(sealed, tenantID: tenant.id, name: name)
-            cache?.withLock { $0[cacheKey] = key }
+            let opened = key
+            cache?.withLock { cache in
+                guard cache.generation == generation else { return }
+                if cache.entries.count >= 10_000 { cache.entries.removeAll() }
+                cache.entries[cacheKey] = opened
+            }
         }
         let now = clock.nowMillis
         if key.autoRotatePeriodSeconds > 0, let latest = key.version(key.latestVersion), latest.createdAt + key.autoRotatePeriodSeconds * 1000 <= now
@@ -96,7 +104,7 @@ public final class TransitService: Sendable {
     public func update(tenant: Tenant, name: String, _ change: @escaping @Sendable (inout TransitKey) throws -> Void) async throws -> TransitKey {
         let box = Mutex<TransitKey?>(nil)
         let tenantID = tenant.id
-        defer { cache?.withLock { $0[tenantID + "/" + name] = nil } }
+        defer { invalidate() }
         let found = try await store.updateKey(tenantID: tenant.id, name: name, at: clock.nowMillis) { [self] sealed in
             var key = try await open(sealed, tenantID: tenantID, name: name)
             try change(&key)
@@ -133,7 +141,7 @@ public final class TransitService: Sendable {
     public func delete(tenant: Tenant, name: String) async throws {
         let key = try await self.key(tenant: tenant, name: name)
         guard key.deletionAllowed else { throw CofferError(.invalidRequest, "deletion is not allowed for this key (set deletion_allowed first)") }
-        defer { cache?.withLock { $0[tenant.id + "/" + name] = nil } }
+        defer { invalidate() }
         guard try await store.deleteKey(tenantID: tenant.id, name: name) else { throw CofferError(.notFound, "no transit key of this name") }
     }
 
@@ -210,6 +218,14 @@ public final class TransitService: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// Empties the cache after a change committed, and makes loads in flight discard what they read.
+    func invalidate() {
+        cache?.withLock { cache in
+            cache.generation &+= 1
+            cache.entries.removeAll()
+        }
+    }
 
     /// Runs a lifecycle check, counting `KEY_EXPIRED` and `KEY_DISABLED` refusals for the key.
     public func counted<T>(_ tenant: Tenant, _ name: String, _ body: () throws(CofferError) -> T) throws(CofferError) -> T {

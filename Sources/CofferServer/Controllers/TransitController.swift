@@ -181,8 +181,11 @@ public struct TransitController: Sendable {
 
     func rewrap(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let name = try name(context)
-        let caller = try await auth.authorize(request, .transitEncrypt, target: name)
-        _ = try await auth.authorize(request, .transitDecrypt, target: name)
+        let caller = try await auth.authorize(request, .transitDecrypt, target: name)
+        // One authentication (and one rate-limit unit); rewrapping also needs the right to encrypt.
+        guard caller.may(.transitEncrypt, target: name) else {
+            throw CofferError(.permissionDenied, "permission denied: rewrap needs encrypt and decrypt")
+        }
         Audited.describe("transit.rewrap", "transit_key", name)
         let fields = try await body.object(request)
         return try await Self.batch(fields, context: context) { item in
