@@ -211,4 +211,30 @@ struct TransitHTTPTests {
                 !raw.contains("canary-payload-7") && entries.contains { $0["operation"] == "unprotect" && $0["error_code"] == "SIGNATURE_INVALID" })
         }
     }
+
+    @Test func aPolicyPointedAtANewKeyStillReadsOldPayloadsUntilTheOldKeyRetires() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            _ = try await client.call(.post, "/v1/transit/keys/old-sign", token: root, json: ["type": "ed25519"])
+            _ = try await client.call(.post, "/v1/transit/keys/new-sign", token: root, json: ["type": "ml-dsa-65"])
+            _ = try await client.call(.put, "/v1/policies/PAYROLL", token: root, json: ["mode": "sign", "signing_key": "old-sign"])
+            let before = try #require(
+                try await client.call(.post, "/v1/protect/PAYROLL", token: root, json: ["payload": ["run": 1]]).data["protected"]?.stringValue)
+            let repointed = try await client.call(.put, "/v1/policies/PAYROLL", token: root, json: ["mode": "sign", "signing_key": "new-sign"])
+            #expect(repointed.data["previous_signing_keys"] == ["old-sign"])
+            let after = try #require(
+                try await client.call(.post, "/v1/protect/PAYROLL", token: root, json: ["payload": ["run": 2]]).data["protected"]?.stringValue)
+            #expect(
+                try await client.call(.post, "/v1/unprotect/PAYROLL", token: root, json: ["protected": .string(before)]).data["payload"] == ["run": 1]
+            )
+            #expect(
+                try await client.call(.post, "/v1/unprotect/PAYROLL", token: root, json: ["protected": .string(after)]).data["payload"] == ["run": 2])
+            // Retiring the old key's version ends the transition for payloads signed with it.
+            _ = try await client.call(.post, "/v1/transit/keys/old-sign/rotate", token: root)
+            _ = try await client.call(.post, "/v1/transit/keys/old-sign/config", token: root, json: ["min_decryption_version": 2])
+            #expect(try await client.call(.post, "/v1/unprotect/PAYROLL", token: root, json: ["protected": .string(before)]).code == "KEY_DISABLED")
+            #expect(try await client.call(.post, "/v1/unprotect/PAYROLL", token: root, json: ["protected": .string(after)]).status == .ok)
+        }
+    }
 }

@@ -27,6 +27,27 @@ public struct ProtectPolicy: Sendable, Codable, Hashable {
     public var encryptionKeyVersion: Int?
     /// Pinned signing key version (default: the key's latest).
     public var signingKeyVersion: Int?
+    /// Keys this policy signed with before (payloads they protected still unprotect until those keys retire).
+    public var previousSigningKeys: [String] = []
+    /// Keys this policy encrypted with before.
+    public var previousEncryptionKeys: [String] = []
+
+    enum CodingKeys: String, CodingKey {
+        case name, mode, encryptionKey, signingKey, encryptionKeyVersion, signingKeyVersion, previousSigningKeys, previousEncryptionKeys
+    }
+
+    /// Decodes a stored policy (the key histories may be absent).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        mode = try container.decode(Mode.self, forKey: .mode)
+        encryptionKey = try container.decodeIfPresent(String.self, forKey: .encryptionKey)
+        signingKey = try container.decodeIfPresent(String.self, forKey: .signingKey)
+        encryptionKeyVersion = try container.decodeIfPresent(Int.self, forKey: .encryptionKeyVersion)
+        signingKeyVersion = try container.decodeIfPresent(Int.self, forKey: .signingKeyVersion)
+        previousSigningKeys = try container.decodeIfPresent([String].self, forKey: .previousSigningKeys) ?? []
+        previousEncryptionKeys = try container.decodeIfPresent([String].self, forKey: .previousEncryptionKeys) ?? []
+    }
 
     /// Creates a policy.
     public init(
@@ -69,8 +90,9 @@ public struct ProtectService: Sendable {
 
     static let prefix = "cfp1"
 
-    /// Validates and stores a policy: its keys must exist and fit the mode.
-    public func put(tenant: Tenant, _ policy: ProtectPolicy) async throws {
+    /// Validates and stores a policy: its keys must exist and fit the mode. Returns it as stored (with its key history).
+    @discardableResult
+    public func put(tenant: Tenant, _ policy: ProtectPolicy) async throws -> ProtectPolicy {
         guard TransitKey.isValidName(policy.name) else { throw CofferError(.invalidRequest, "policy names are 1-128 of A-Z a-z 0-9 - _ .") }
         if policy.mode.signs {
             guard let name = policy.signingKey else { throw CofferError(.invalidRequest, "mode \(policy.mode.rawValue) needs signing_key") }
@@ -93,10 +115,23 @@ public struct ProtectService: Sendable {
                 throw CofferError(.invalidRequest, "encryption_key_version does not exist")
             }
         }
+        // Pointing a policy at new keys keeps the old ones readable (4Quays key transition: overlap, then retire).
+        var policy = policy
+        if let existing = try? await self.policy(tenant: tenant, name: policy.name) {
+            policy.previousSigningKeys = Self.history(existing.previousSigningKeys, existing.signingKey, current: policy.signingKey)
+            policy.previousEncryptionKeys = Self.history(existing.previousEncryptionKeys, existing.encryptionKey, current: policy.encryptionKey)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try await store.putPolicy(
             tenantID: tenant.id, name: policy.name, document: String(decoding: try encoder.encode(policy), as: UTF8.self), at: clock.nowMillis)
+        return policy
+    }
+
+    static func history(_ earlier: [String], _ replaced: String?, current: String?) -> [String] {
+        var names = earlier
+        if let replaced, replaced != current, !names.contains(replaced) { names.append(replaced) }
+        return names.filter { $0 != current }
     }
 
     /// A policy, or `POLICY_NOT_FOUND`.
@@ -168,7 +203,8 @@ public struct ProtectService: Sendable {
         var payload: [UInt8]
         var lifecycle: [(TransitKey, Int)] = []
         if mode.encrypts {
-            guard parts.count == 3, header["ek"]?.stringValue == policy.encryptionKey, let name = policy.encryptionKey,
+            guard parts.count == 3, let name = header["ek"]?.stringValue,
+                name == policy.encryptionKey || policy.previousEncryptionKeys.contains(name),
                 let number = header["ev"]?.intValue, let body = Self.fromBase64URL(parts[2]),
                 let key = try? await transit.key(tenant: tenant, name: name), let version = key.version(number),
                 header["ea"]?.stringValue == key.type.rawValue
@@ -195,7 +231,8 @@ public struct ProtectService: Sendable {
                 guard let decoded = Self.fromBase64URL(parts[3]) else { throw Self.tampered(requested.mode) }
                 signature = decoded
             }
-            guard header["sk"]?.stringValue == policy.signingKey, let name = policy.signingKey, let number = header["sv"]?.intValue,
+            guard let name = header["sk"]?.stringValue, name == policy.signingKey || policy.previousSigningKeys.contains(name),
+                let number = header["sv"]?.intValue,
                 let key = try? await transit.key(tenant: tenant, name: name), let version = key.version(number),
                 header["sa"]?.stringValue == key.type.rawValue,
                 TransitCipher.verify(signature, message: bound + Array(".".utf8) + payload, type: key.type, material: version.material)

@@ -54,8 +54,7 @@ public struct ProtectController: Sendable {
         let policy = ProtectPolicy(
             name: name, mode: mode, encryptionKey: try fields.string("encryption_key"), signingKey: try fields.string("signing_key"),
             encryptionKeyVersion: try fields.int("encryption_key_version"), signingKeyVersion: try fields.int("signing_key_version"))
-        try await protector.put(tenant: caller.tenant, policy)
-        return VaultResponse.data(Self.describe(policy), context: context)
+        return VaultResponse.data(Self.describe(try await protector.put(tenant: caller.tenant, policy)), context: context)
     }
 
     func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
@@ -118,6 +117,8 @@ public struct ProtectController: Sendable {
             "signing_key": policy.signingKey.map(JSONValue.string) ?? .null,
             "encryption_key_version": policy.encryptionKeyVersion.map { .int($0) } ?? .null,
             "signing_key_version": policy.signingKeyVersion.map { .int($0) } ?? .null,
+            "previous_signing_keys": .array(policy.previousSigningKeys.map(JSONValue.string)),
+            "previous_encryption_keys": .array(policy.previousEncryptionKeys.map(JSONValue.string)),
         ]
     }
 }
