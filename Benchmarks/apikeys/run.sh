@@ -14,33 +14,8 @@ bin=$(realpath "${1:-.build/release/coffer}")
 command -v wrk >/dev/null && command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
 duration=${DURATION:-10s}; connections=${CONNECTIONS:-64}; threads=${THREADS:-2}; keys=${KEYS:-1000000}; rounds=${ROUNDS:-3}
 nginx_port=18420; coffer_port=18421
-work=$(mktemp -d)
-chmod 755 "$work"
-cleanup() {
-    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-    pkill -f "$work/coffer" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# nginx: a static JSON 200 of the same shape as a verify answer.
-cat >"$work/nginx.conf" <<NGINX
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location / {
-            default_type application/json;
-            return 200 '{"valid":true,"code":"VALID","key_id":"key_0000000000000000000000","tenant":"root"}';
-        }
-    }
-}
-NGINX
-nginx -c "$work/nginx.conf" -p "$work"
+source Benchmarks/lib.sh
+start_nginx "$nginx_port" '{"valid":true,"code":"VALID","key_id":"key_0000000000000000000000","tenant":"root"}'
 
 wait_ready() { # file
     for _ in $(seq 1 600); do grep -q '^Ready\.' "$1" 2>/dev/null && return 0; sleep 0.05; done
@@ -87,11 +62,6 @@ response = function(status, headers, body)
 end
 LUA
 
-run() { # name url script -> "rps p50 p99"
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/$3" "$2" >"$work/$1.out" 2>&1
-    if grep -q -E "Non-2xx|error" "$work/$1.out"; then echo "$1: errors:" >&2; cat "$work/$1.out" >&2; exit 1; fi
-    echo "$(awk '/Requests\/sec/ {print $2}' "$work/$1.out") $(awk '$1=="50%" {print $2}' "$work/$1.out") $(awk '$1=="99%" {print $2}' "$work/$1.out")"
-}
 # Sanity: the benchmark's verify really answers VALID, and wrong keys do not.
 curl -sf -X POST "$COFFER_ADDR/v1/keys/verify" -H "Authorization: Bearer $caller" -d "{\"key\":\"$one\"}" | grep -q '"code":"VALID"'
 curl -sf -X POST "$COFFER_ADDR/v1/keys/verify" -H "Authorization: Bearer $caller" -d "{\"key\":\"${one%?????}xxxxx\"}" | grep -q '"code":"MALFORMED"'

@@ -14,29 +14,8 @@ bin=$(realpath "${1:-.build/release/coffer}")
 command -v wrk >/dev/null && command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
 duration=${DURATION:-10s}; connections=${CONNECTIONS:-64}; threads=${THREADS:-2}; rounds=${ROUNDS:-3}
 nginx_port=18430; coffer_port=18431; plain_port=18432
-work=$(mktemp -d)
-chmod 755 "$work"
-cleanup() {
-    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-    pkill -f "$work/coffer" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-cat >"$work/nginx.conf" <<NGINX
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location / { default_type application/json; return 200 '{"data":{"ciphertext":"vault:v1:AAAA","key_version":1}}'; }
-    }
-}
-NGINX
-nginx -c "$work/nginx.conf" -p "$work"
+source Benchmarks/lib.sh
+start_nginx "$nginx_port" '{"data":{"ciphertext":"vault:v1:AAAA","key_version":1}}'
 
 mkdir -p "$work/coffer/home"
 export HOME="$work/coffer/home" COFFER_ADDR="http://127.0.0.1:$coffer_port"
@@ -81,11 +60,6 @@ lua unprotect.lua "{\"protected\":\"$protected\"}"
 curl -sf -X POST "$COFFER_ADDR/v1/transit/encrypt/bench" -H "Authorization: Bearer $caller" -d "{\"plaintext\":\"$plaintext\"}" | grep -q '"ciphertext":"vault:v1:'
 curl -sf -X POST "$COFFER_ADDR/v1/unprotect/BENCH" -H "Authorization: Bearer $caller" -d "{\"protected\":\"$protected\"}" | grep -q "$payload_text"
 
-run() { # name url script -> "rps p50 p99"
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/$3" "$2" >"$work/$1.out" 2>&1
-    if grep -q -E "Non-2xx|error" "$work/$1.out"; then echo "$1: errors:" >&2; cat "$work/$1.out" >&2; exit 1; fi
-    echo "$(awk '/Requests\/sec/ {print $2}' "$work/$1.out") $(awk '$1=="50%" {print $2}' "$work/$1.out") $(awk '$1=="99%" {print $2}' "$work/$1.out")"
-}
 targets=(
     "nginx http://127.0.0.1:$nginx_port/ get.lua" "health $COFFER_ADDR/v1/sys/health get.lua"
     "encrypt-1 $COFFER_ADDR/v1/transit/encrypt/bench encrypt-1.lua" "encrypt-100 $COFFER_ADDR/v1/transit/encrypt/bench encrypt-100.lua"
