@@ -41,6 +41,16 @@ struct TransitStoreTests {
                 _ = try await fresh.key(tenant: other, name: "orders")
             }
 
+            // After a data-key rotation, re-sealing moves every key to the new data key; the material is unchanged.
+            let dataKeyVersion = try await keyring.rotateDataKey(tenantID: tenant.id)
+            let rotatedTenant = try #require(try await storage.tenants.tenant(id: tenant.id))
+            #expect(rotatedTenant.activeKeyVersion == dataKeyVersion)
+            #expect(try await transit.resealAll(tenant: rotatedTenant) == 1)
+            #expect(try await transit.resealAll(tenant: rotatedTenant) == 0, "idempotent")
+            let resealed = try #require(try await storage.transit.sealedKey(tenantID: tenant.id, name: "orders"))
+            #expect(SealedBox.keyVersion(of: resealed) == dataKeyVersion)
+            #expect(try await transit.decrypt(tenant: rotatedTenant, name: "orders", ciphertext: ciphertext).plaintext == [7, 7])
+
             try await storage.transit.putPolicy(tenantID: tenant.id, name: "P-1", document: "{}", at: 1)
             try await storage.transit.putPolicy(tenantID: tenant.id, name: "P-1", document: "{\"v\":2}", at: 2)
             #expect(try await storage.transit.policy(tenantID: tenant.id, name: "P-1") == "{\"v\":2}")

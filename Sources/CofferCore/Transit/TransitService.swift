@@ -137,6 +137,20 @@ public final class TransitService: Sendable {
         }
     }
 
+    /// Re-seals every key of the tenant still sealed under an older data key than the active one
+    /// (part of `keyring reencrypt`). Returns how many were re-sealed; safe to run again.
+    public func resealAll(tenant: Tenant) async throws -> Int {
+        var count = 0
+        for name in try await store.keyNames(tenantID: tenant.id) {
+            guard let sealed = try await store.sealedKey(tenantID: tenant.id, name: name), let version = SealedBox.keyVersion(of: sealed),
+                version < tenant.activeKeyVersion
+            else { continue }
+            try await update(tenant: tenant, name: name) { _ in }
+            count += 1
+        }
+        return count
+    }
+
     /// Deletes a key whose configuration allows it.
     public func delete(tenant: Tenant, name: String) async throws {
         let key = try await self.key(tenant: tenant, name: name)

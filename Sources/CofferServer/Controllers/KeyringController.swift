@@ -62,13 +62,14 @@ public struct KeyringController: Sendable {
             total += done
             batches += 1
         }
+        let transitKeys = try await runtime.transit.resealAll(tenant: caller.tenant)
         var remaining = 0
         for key in try await runtime.storage.keyring.dataKeys(tenantID: caller.tenant.id) where key.version < caller.tenant.activeKeyVersion {
             remaining += try await runtime.storage.secrets.countVersions(tenantID: caller.tenant.id, keyVersion: key.version)
         }
         return VaultResponse.data(
             [
-                "reencrypted": .int(total), "batches": .int(batches), "remaining": .int(remaining),
+                "reencrypted": .int(total), "batches": .int(batches), "remaining": .int(remaining), "transit_keys_resealed": .int(transitKeys),
                 "active_version": .int(caller.tenant.activeKeyVersion),
             ],
             context: context)
