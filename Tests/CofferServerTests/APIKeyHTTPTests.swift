@@ -289,4 +289,18 @@ struct APIKeyHTTPTests {
             #expect(summary["details"]?["count_valid"] == "1" && summary["details"]?["count_malformed"] == "1" && summary["details"]?["total"] == "2")
         }
     }
+
+    @Test func anAllowListAlsoBindsKeysUsedOnCoffersOwnAPI() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.testLive { client in
+            let root = fixture.rootToken
+            _ = try await client.call(.post, "/v1/secret/data/app", token: root, json: ["data": ["v": "1"]])
+            let (local, _) = try await Self.create(client, root, ["scopes": ["kv:read"], "allowed_ips": ["127.0.0.0/8", "::1/128"]])
+            let (remote, _) = try await Self.create(client, root, ["scopes": ["kv:read"], "allowed_ips": ["10.0.0.0/8"]])
+            #expect(try await client.call(.get, "/v1/secret/data/app", bearer: local).status == .ok, "the peer is on the loopback")
+            let refused = try await client.call(.get, "/v1/secret/data/app", bearer: remote)
+            #expect(refused.code == "UNAUTHENTICATED", "a key allowed only from 10/8 does not work from here")
+            #expect(!refused.raw.contains("10.0.0.0"), "the refusal says nothing about the key")
+        }
+    }
 }

@@ -42,6 +42,8 @@ struct APIKeyServiceTests {
             #expect(try await code(required: ["kv:read:payments/visa"]) == .valid)
             #expect(try await code(required: ["kv:write:payments/visa"]) == .insufficientScope)
             #expect(try await code(APIKeyFormat.generate(.test)) == .notFound)
+            let mistyped = String(key.dropLast()) + (key.hasSuffix("a") ? "b" : "a")
+            #expect(try await code(mistyped) == .malformed, "a bad checksum is refused before any lookup")
 
             // Rotation with a grace period: both keys work until it ends, then only the new one.
             let (newKey, replacement) = try await service.rotate(id: record.id, tenantID: tenant.id, graceSeconds: 60, grantor: Self.admin)

@@ -40,11 +40,10 @@ public enum APIKeyVerifier {
             self.target = target
         }
 
-        /// Parses `resource:action[:target]`.
+        /// Parses `resource:action[:target]` with the grammar of ``Scope`` (one grammar for grants and needs).
         public init?(_ text: String) {
-            let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
-            self.init(resource: parts[0], action: parts[1], target: parts.count == 3 ? parts[2] : nil)
+            guard let scope = Scope(text) else { return nil }
+            self.init(resource: scope.resource, action: scope.action, target: scope.pattern)
         }
 
         /// `resource:action[:target]`.
@@ -79,16 +78,15 @@ public enum APIKeyVerifier {
         public var resetSeconds: Int64
     }
 
-    /// Evaluates the fixed checks of one verification: format, tenant, revocation, expiry, IP allow-list, scopes.
+    /// Evaluates the fixed checks of one verification of a *well-formed* key (``APIKeyFormat/check(_:)``
+    /// passed; a malformed key is `MALFORMED` before any lookup): tenant, revocation, expiry, IP allow-list, scopes.
     /// - Parameters:
-    ///   - presented: the key as sent.
     ///   - record: the stored record found by the key's keyed hash, if any.
     ///   - tenantID: the caller's tenant; a key of another tenant is `NOT_FOUND`.
-    ///   - clientIP: the address to check against the allow-list (`nil` when the caller did not say).
+    ///   - clientIP: the address to check against the allow-list (`nil` when unknown: an allow-list then refuses).
     public static func evaluate(
-        presented: String, record: APIKeyRecord?, tenantID: String, now: Int64, clientIP: String?, required: [Requirement]
+        record: APIKeyRecord?, tenantID: String, now: Int64, clientIP: String?, required: [Requirement]
     ) -> Outcome {
-        if case .failure = APIKeyFormat.check(presented) { return Outcome(code: .malformed) }
         guard let record, record.tenantID == tenantID else { return Outcome(code: .notFound) }
         if record.revokedAt.map({ $0 <= now }) ?? false { return Outcome(code: .revoked, record: record) }
         if record.expiresAt.map({ $0 <= now }) ?? false { return Outcome(code: .expired, record: record) }

@@ -167,20 +167,37 @@ public struct APIKeyService: Sendable {
     /// The stored record for a presented key (any tenant), if the key is well formed and known.
     public func lookup(_ presented: String) async throws -> APIKeyRecord? {
         guard case .success = APIKeyFormat.check(presented) else { return nil }
+        return try await storedRecord(wellFormed: presented)
+    }
+
+    /// The record for a key that already passed the format check (hash lookup, compared in constant time).
+    func storedRecord(wellFormed presented: String) async throws -> APIKeyRecord? {
         let hash = hasher.hash(presented)
         guard let record = try await store.key(hash: hash), ConstantTime.equals(record.hash, hash) else { return nil }
         return record
     }
 
-    /// Verifies a key for `tenantID`: the fixed checks, then the key's rate limit, then its quota. Limits
-    /// are only consumed by a request that passed every other check, the quota only when the rate allowed.
+    /// A key presented to authenticate a request to Coffer itself, from `clientIP`: its record if it is
+    /// well formed, known, live and allowed from that address; `nil` otherwise (no reason given to the caller).
+    public func authenticate(_ presented: String, clientIP: String?) async throws -> APIKeyRecord? {
+        guard let record = try await lookup(presented) else { return nil }
+        let outcome = APIKeyVerifier.evaluate(record: record, tenantID: record.tenantID, now: clock.nowMillis, clientIP: clientIP, required: [])
+        return outcome.code == .valid ? record : nil
+    }
+
+    /// Verifies a key for `tenantID`: the format (no lookup if malformed), the fixed checks, then the key's rate
+    /// limit, then its quota. Limits are only consumed by a request that passed every other check, the quota only
+    /// when the rate limit allowed.
     public func verify(
         _ presented: String, tenantID: String, clientIP: String?, required: [APIKeyVerifier.Requirement], cost: Int = 1
     ) async throws -> APIKeyVerifier.Outcome {
-        let record = try await lookup(presented)
+        guard case .success = APIKeyFormat.check(presented) else {
+            usage.count(tenantID: tenantID, code: .malformed)
+            return APIKeyVerifier.Outcome(code: .malformed)
+        }
+        let record = try await storedRecord(wellFormed: presented)
         let now = clock.nowMillis
-        var outcome = APIKeyVerifier.evaluate(
-            presented: presented, record: record, tenantID: tenantID, now: now, clientIP: clientIP, required: required)
+        var outcome = APIKeyVerifier.evaluate(record: record, tenantID: tenantID, now: now, clientIP: clientIP, required: required)
         if outcome.code == .valid, let record {
             outcome = try await applyLimits(outcome, record: record, cost: cost, now: now)
             if outcome.code == .valid { usage.used(record.id, at: now) }

@@ -15,7 +15,6 @@ public struct Authenticator: Sendable {
     let tenants: any TenantStore
     let audit: AuditService
     let limiter: RequestLimiter
-    let clock: any CofferClock
 
     /// Creates an authenticator.
     public init(
@@ -27,7 +26,6 @@ public struct Authenticator: Sendable {
         self.tenants = tenants
         self.audit = audit
         self.limiter = RequestLimiter(backend: apiKeys.limiter, tiers: tiers, clock: clock)
-        self.clock = clock
     }
 
     /// The presented credential, if any.
@@ -81,9 +79,8 @@ public struct Authenticator: Sendable {
         let credential: Caller.Credential
         let tenantID: String
         if presented.hasPrefix("sk_") {
-            guard let key = try await apiKeys.lookup(presented), key.revokedAt.map({ $0 > clock.nowMillis }) ?? true,
-                key.expiresAt.map({ $0 > clock.nowMillis }) ?? true
-            else {
+            // The same checks as verify: revoked, expired, and the key's IP allow-list against the peer address.
+            guard let key = try await apiKeys.authenticate(presented, clientIP: RequestNotes.current?.clientIP) else {
                 throw CofferError(.unauthenticated, "permission denied: invalid API key")
             }
             credential = .apiKey(key)

@@ -114,7 +114,7 @@ public struct APIKeyController: Sendable {
         }
         var required: [APIKeyVerifier.Requirement] = []
         for text in try fields.stringList("scopes") ?? [] {
-            guard Scope(text) != nil, let need = APIKeyVerifier.Requirement(text) else {
+            guard let need = APIKeyVerifier.Requirement(text) else {
                 throw CofferError(.invalidRequest, "scopes must look like resource:action[:target]")
             }
             required.append(need)
