@@ -142,4 +142,17 @@ struct TransitCipherTests {
             #expect(error.code == .keyExpired)
         }
     }
+
+    @Test func base64URLHasOneEncodingPerValue() {
+        for length in 0..<8 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 37 + 250) }
+            let text = Base64.encodeURL(bytes)
+            #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
+            #expect(Base64.decodeURL(text) == bytes)
+        }
+        #expect(Base64.decodeURL("-_8") == [0xfb, 0xff])
+        for refused in ["+_8", "-_8=", "-_9", "a", " -_8", "-_8\n"] {
+            #expect(Base64.decodeURL(refused) == nil, "\(refused)")
+        }
+    }
 }

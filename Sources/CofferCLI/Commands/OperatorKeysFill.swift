@@ -32,7 +32,7 @@ struct OperatorKeysFill: AsyncParsableCommand {
                     let key = APIKeyFormat.generate(kind)
                     if sampled.count < sample && sampleFile != nil { sampled.append(key) }
                     return APIKeyRecord(
-                        id: "key_" + Base62.encode(SecureRandom.bytes(16), minLength: 22), tenantID: target.id,
+                        id: APIKeyService.newID(), tenantID: target.id,
                         hash: runtime.keyring.hasher.hash(key),
                         displayPrefix: APIKeyFormat.displayPrefix(key), kind: kind, name: "bench-\(written + index)", scopes: ["orders:read"],
                         createdAt: now, metadata: ["plan": "bench"])

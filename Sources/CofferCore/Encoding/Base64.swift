@@ -15,4 +15,29 @@ public enum Base64 {
         guard let data = Data(base64Encoded: trimmed) else { return nil }
         return Array(data)
     }
+
+    /// Encodes bytes as base64url without padding (RFC 4648 §5).
+    public static func encodeURL(_ bytes: some Collection<UInt8>) -> String {
+        var text = Array(encode(bytes).utf8)
+        while text.last == UInt8(ascii: "=") { text.removeLast() }
+        for index in text.indices {
+            if text[index] == UInt8(ascii: "+") {
+                text[index] = UInt8(ascii: "-")
+            } else if text[index] == UInt8(ascii: "/") {
+                text[index] = UInt8(ascii: "_")
+            }
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Decodes canonical base64url without padding; `nil` for anything else (padding, the standard alphabet,
+    /// whitespace, or stray low bits that another encoder would not produce), so one value has one encoding.
+    public static func decodeURL(_ text: String) -> [UInt8]? {
+        guard text.utf8.count % 4 != 1,
+            text.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 45 || $0 == 95 })
+        else { return nil }
+        let standard = String(decoding: text.utf8.map { $0 == 45 ? UInt8(ascii: "+") : ($0 == 95 ? UInt8(ascii: "/") : $0) }, as: UTF8.self)
+        guard let bytes = decode(standard), encodeURL(bytes) == text else { return nil }
+        return bytes
+    }
 }

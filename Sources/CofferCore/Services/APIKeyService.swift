@@ -308,5 +308,6 @@ public struct APIKeyService: Sendable {
         text.count <= max && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f }
     }
 
-    static func newID() -> String { "key_" + Base62.encode(SecureRandom.bytes(16), minLength: 22) }
+    /// A fresh public key id, `key_` and 128 random bits in base62.
+    public static func newID() -> String { "key_" + Base62.encode(SecureRandom.bytes(16), minLength: 22) }
 }

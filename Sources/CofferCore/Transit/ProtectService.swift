@@ -145,14 +145,12 @@ public struct ProtectService: Sendable {
     /// Protects `payload` (`isJSON` records whether it is canonical JSON) under the policy.
     public func protect(tenant: Tenant, policyName: String, payload: [UInt8], isJSON: Bool) async throws -> String {
         let policy = try await self.policy(tenant: tenant, name: policyName)
-        let now = clock.nowMillis
         var header: [String: JSONValue] = ["v": 1, "p": .string(policy.name), "m": .string(policy.mode.rawValue), "ct": isJSON ? "json" : "bytes"]
         var signer: (TransitKey, TransitKey.Version)?
         var encrypter: (TransitKey, TransitKey.Version)?
         if policy.mode.signs, let name = policy.signingKey {
             let key = try await transit.key(tenant: tenant, name: name)
-            let version = try transit.counted(tenant, name) { () throws(CofferError) in try key.versionForWriting(policy.signingKeyVersion, now: now)
-            }
+            let version = try transit.writable(key, policy.signingKeyVersion, tenant: tenant)
             header["sk"] = .string(name)
             header["sv"] = .int(version.version)
             header["sa"] = .string(key.type.rawValue)
@@ -160,22 +158,20 @@ public struct ProtectService: Sendable {
         }
         if policy.mode.encrypts, let name = policy.encryptionKey {
             let key = try await transit.key(tenant: tenant, name: name)
-            let version = try transit.counted(tenant, name) { () throws(CofferError) in
-                try key.versionForWriting(policy.encryptionKeyVersion, now: now)
-            }
+            let version = try transit.writable(key, policy.encryptionKeyVersion, tenant: tenant)
             header["ek"] = .string(name)
             header["ev"] = .int(version.version)
             header["ea"] = .string(key.type.rawValue)
             encrypter = (key, version)
         }
-        let headerText = Self.base64URL(JSONValue.object(header).canonicalBytes())
+        let headerText = Base64.encodeURL(JSONValue.object(header).canonicalBytes())
         let bound = Array("\(Self.prefix).\(headerText)".utf8)
         var signature: [UInt8] = []
         if let (key, version) = signer {
             signature = try TransitCipher.sign(bound + Array(".".utf8) + payload, type: key.type, material: version.material)
         }
         guard let (key, version) = encrypter else {
-            return "\(Self.prefix).\(headerText).\(Self.base64URL(payload)).\(Self.base64URL(signature))"
+            return "\(Self.prefix).\(headerText).\(Base64.encodeURL(payload)).\(Base64.encodeURL(signature))"
         }
         var inner = payload
         if signer != nil {
@@ -183,14 +179,14 @@ public struct ProtectService: Sendable {
             inner = [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)] + signature + payload
         }
         let body = try TransitCipher.encrypt(inner, type: key.type, material: version.material, aad: bound, context: nil)
-        return "\(Self.prefix).\(headerText).\(Self.base64URL(body))"
+        return "\(Self.prefix).\(headerText).\(Base64.encodeURL(body))"
     }
 
     /// Recovers a payload protected under `policyName`: (payload, whether it is JSON).
     public func unprotect(tenant: Tenant, policyName: String, protected: String) async throws -> (payload: [UInt8], isJSON: Bool) {
         let requested = try await self.policy(tenant: tenant, name: policyName)
         let parts = protected.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3 || parts.count == 4, parts[0] == Self.prefix, let headerBytes = Self.fromBase64URL(parts[1]),
+        guard parts.count == 3 || parts.count == 4, parts[0] == Self.prefix, let headerBytes = Base64.decodeURL(parts[1]),
             case .object(let header)? = JSONValue.parse(headerBytes), JSONValue.object(header).canonicalBytes() == headerBytes,
             let policyInHeader = header["p"]?.stringValue, let modeText = header["m"]?.stringValue,
             let mode = ProtectPolicy.Mode(rawValue: modeText), header["v"] == 1
@@ -205,7 +201,7 @@ public struct ProtectService: Sendable {
         if mode.encrypts {
             guard parts.count == 3, let name = header["ek"]?.stringValue,
                 name == policy.encryptionKey || policy.previousEncryptionKeys.contains(name),
-                let number = header["ev"]?.intValue, let body = Self.fromBase64URL(parts[2]),
+                let number = header["ev"]?.intValue, let body = Base64.decodeURL(parts[2]),
                 let key = try? await transit.key(tenant: tenant, name: name), let version = key.version(number),
                 header["ea"]?.stringValue == key.type.rawValue
             else { throw Self.tampered(requested.mode) }
@@ -216,7 +212,7 @@ public struct ProtectService: Sendable {
             }
             lifecycle.append((key, number))
         } else {
-            guard parts.count == 4, let body = Self.fromBase64URL(parts[2]) else { throw Self.tampered(requested.mode) }
+            guard parts.count == 4, let body = Base64.decodeURL(parts[2]) else { throw Self.tampered(requested.mode) }
             payload = body
         }
         if mode.signs {
@@ -228,7 +224,7 @@ public struct ProtectService: Sendable {
                 signature = Array(payload[4..<(4 + length)])
                 payload = Array(payload[(4 + length)...])
             } else {
-                guard let decoded = Self.fromBase64URL(parts[3]) else { throw Self.tampered(requested.mode) }
+                guard let decoded = Base64.decodeURL(parts[3]) else { throw Self.tampered(requested.mode) }
                 signature = decoded
             }
             guard let name = header["sk"]?.stringValue, name == policy.signingKey || policy.previousSigningKeys.contains(name),
@@ -240,9 +236,8 @@ public struct ProtectService: Sendable {
             lifecycle.append((key, number))
         }
         // Authentic. Now the keys' lifecycle, then whether it belongs to the policy asked for.
-        let now = clock.nowMillis
         for (key, number) in lifecycle {
-            _ = try transit.counted(tenant, key.name) { () throws(CofferError) in try key.versionForReading(number, now: now) }
+            _ = try transit.readable(key, number, tenant: tenant)
         }
         guard policy.name == requested.name else {
             throw CofferError(.policyMismatch, "this payload was protected under another policy")
@@ -255,24 +250,5 @@ public struct ProtectService: Sendable {
             ? CofferError(.signatureInvalid, "the protected payload is not authentic: it was altered or is not from this policy", isClientInput: true)
             : CofferError(
                 .decryptionFailed, "the protected payload could not be decrypted: it was altered or is not from this policy", isClientInput: true)
-    }
-
-    /// Base64url without padding.
-    public static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Decodes base64url without padding; `nil` for anything else (including padding or standard alphabet).
-    public static func fromBase64URL(_ text: String) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 45 || $0 == 95 }),
-            text.utf8.count % 4 != 1
-        else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while standard.utf8.count % 4 != 0 { standard += "=" }
-        guard let data = Data(base64Encoded: standard) else { return nil }
-        let bytes = Array(data)
-        // Canonical only: re-encoding must give the same text (no stray low bits).
-        return base64URL(bytes) == text ? bytes : nil
     }
 }

@@ -169,7 +169,7 @@ public final class TransitService: Sendable {
     {
         let key = try await self.key(tenant: tenant, name: name)
         guard key.type.encrypts else { throw CofferError(.invalidRequest, "a \(key.type.rawValue) key does not encrypt") }
-        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForWriting(version, now: clock.nowMillis) }
+        let chosen = try writable(key, version, tenant: tenant)
         let blob = try TransitCipher.encrypt(plaintext, type: key.type, material: chosen.material, aad: aad, context: try Self.context(key, context))
         return (Self.format(chosen.version, blob), chosen.version)
     }
@@ -183,7 +183,7 @@ public final class TransitService: Sendable {
         let key = try await self.key(tenant: tenant, name: name)
         guard key.type.encrypts else { throw CofferError(.invalidRequest, "a \(key.type.rawValue) key does not decrypt") }
         guard let (number, blob) = Self.parse(ciphertext) else { throw TransitCipher.failed() }
-        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForReading(number, now: clock.nowMillis) }
+        let chosen = try readable(key, number, tenant: tenant)
         return (try TransitCipher.decrypt(blob, type: key.type, material: chosen.material, aad: aad, context: try Self.context(key, context)), number)
     }
 
@@ -191,7 +191,7 @@ public final class TransitService: Sendable {
     public func sign(tenant: Tenant, name: String, input: [UInt8], version: Int? = nil) async throws -> (signature: String, version: Int) {
         let key = try await self.key(tenant: tenant, name: name)
         guard key.type.signs else { throw CofferError(.invalidRequest, "a \(key.type.rawValue) key does not sign") }
-        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForWriting(version, now: clock.nowMillis) }
+        let chosen = try writable(key, version, tenant: tenant)
         return (Self.format(chosen.version, try TransitCipher.sign(input, type: key.type, material: chosen.material)), chosen.version)
     }
 
@@ -200,14 +200,14 @@ public final class TransitService: Sendable {
         let key = try await self.key(tenant: tenant, name: name)
         guard key.type.signs else { throw CofferError(.invalidRequest, "a \(key.type.rawValue) key does not verify signatures") }
         guard let (number, raw) = Self.parse(signature) else { return false }
-        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForReading(number, now: clock.nowMillis) }
+        let chosen = try readable(key, number, tenant: tenant)
         return TransitCipher.verify(raw, message: input, type: key.type, material: chosen.material)
     }
 
     /// HMAC-SHA256 of `input` under the version's HMAC key.
     public func hmac(tenant: Tenant, name: String, input: [UInt8], version: Int? = nil) async throws -> (hmac: String, version: Int) {
         let key = try await self.key(tenant: tenant, name: name)
-        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForWriting(version, now: clock.nowMillis) }
+        let chosen = try writable(key, version, tenant: tenant)
         return (Self.format(chosen.version, TransitCipher.hmac(input, material: chosen.material)), chosen.version)
     }
 
@@ -215,7 +215,7 @@ public final class TransitService: Sendable {
     public func verifyHMAC(tenant: Tenant, name: String, input: [UInt8], hmac: String) async throws -> Bool {
         let key = try await self.key(tenant: tenant, name: name)
         guard let (number, raw) = Self.parse(hmac) else { return false }
-        let chosen = try counted(tenant, name) { () throws(CofferError) in try key.versionForReading(number, now: clock.nowMillis) }
+        let chosen = try readable(key, number, tenant: tenant)
         return ConstantTime.equals(TransitCipher.hmac(input, material: chosen.material), raw)
     }
 
@@ -241,16 +241,29 @@ public final class TransitService: Sendable {
         }
     }
 
-    /// Runs a lifecycle check, counting `KEY_EXPIRED` and `KEY_DISABLED` refusals for the key.
-    public func counted<T>(_ tenant: Tenant, _ name: String, _ body: () throws(CofferError) -> T) throws(CofferError) -> T {
+    /// The version to encrypt or sign with now (`requested` or the latest); refusals are counted for alerts.
+    public func writable(_ key: TransitKey, _ requested: Int?, tenant: Tenant) throws(CofferError) -> TransitKey.Version {
         do {
-            return try body()
+            return try key.versionForWriting(requested, now: clock.nowMillis)
         } catch {
-            if error.code == .keyExpired || error.code == .keyDisabled {
-                refusals.withLock { $0[tenant.id + "/" + name, default: [:]][error.code.rawValue, default: 0] += 1 }
-            }
-            throw error
+            throw countRefusal(error, tenant: tenant, key: key.name)
         }
+    }
+
+    /// The version to decrypt or verify with now; refusals are counted for alerts.
+    public func readable(_ key: TransitKey, _ number: Int, tenant: Tenant) throws(CofferError) -> TransitKey.Version {
+        do {
+            return try key.versionForReading(number, now: clock.nowMillis)
+        } catch {
+            throw countRefusal(error, tenant: tenant, key: key.name)
+        }
+    }
+
+    func countRefusal(_ error: CofferError, tenant: Tenant, key name: String) -> CofferError {
+        if error.code == .keyExpired || error.code == .keyDisabled {
+            refusals.withLock { $0[tenant.id + "/" + name, default: [:]][error.code.rawValue, default: 0] += 1 }
+        }
+        return error
     }
 
     static func context(_ key: TransitKey, _ context: [UInt8]?) throws(CofferError) -> [UInt8]? {
@@ -262,13 +275,13 @@ public final class TransitService: Sendable {
     }
 
     /// `vault:v<N>:<base64>`.
-    public static func format(_ version: Int, _ bytes: [UInt8]) -> String { "vault:v\(version):" + Data(bytes).base64EncodedString() }
+    public static func format(_ version: Int, _ bytes: [UInt8]) -> String { "vault:v\(version):" + Base64.encode(bytes) }
 
     /// Parses `vault:v<N>:<base64>`.
     public static func parse(_ text: String) -> (Int, [UInt8])? {
         let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "vault", parts[1].hasPrefix("v"), let version = Int(parts[1].dropFirst()), version > 0,
-            !parts[1].dropFirst().hasPrefix("+"), let bytes = Data(base64Encoded: String(parts[2]))
+            !parts[1].dropFirst().hasPrefix("+"), let bytes = Base64.decode(String(parts[2]))
         else { return nil }
         return (version, Array(bytes))
     }

@@ -153,8 +153,8 @@ public struct APIKeyController: Sendable {
     /// `ttl`, `allowed_ips`, `rate_limit: {limit, period}`, `quota: {limit, period: day|month|duration}`, `metadata`.
     static func settings(_ fields: [String: JSONValue], now: Int64) throws(CofferError) -> APIKeyService.Settings {
         let known: Set<String> = ["name", "scopes", "expires_at", "ttl", "allowed_ips", "rate_limit", "quota", "metadata", "admin"]
-        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown field '\(unknown.prefix(64))'")
+        guard fields.keys.allSatisfy(known.contains) else {
+            throw CofferError(.invalidRequest, "unknown field; the fields are \(known.sorted().joined(separator: ", "))")
         }
         var settings = APIKeyService.Settings(
             name: try fields.string("name"), scopes: try fields.stringList("scopes"), allowedCIDRs: try fields.stringList("allowed_ips"),

@@ -83,7 +83,7 @@ public struct ProtectController: Sendable {
         let isJSON: Bool
         if let encoded = try fields.string("payload_base64") {
             guard fields["payload"] == nil else { throw CofferError(.invalidRequest, "give either 'payload' or 'payload_base64'") }
-            guard let data = Data(base64Encoded: encoded) else { throw CofferError(.invalidRequest, "'payload_base64' must be base64") }
+            guard let data = Base64.decode(encoded) else { throw CofferError(.invalidRequest, "'payload_base64' must be base64") }
             payload = Array(data)
             isJSON = false
         } else if let value = fields["payload"] {
@@ -100,14 +100,14 @@ public struct ProtectController: Sendable {
         let name = try name(context)
         let caller = try await auth.authorize(request, .unprotectPayload, target: name)
         Audited.describe("unprotect", "policy", name)
-        guard let protected = try await body.object(request).string("protected"), protected.utf8.count <= runtime.configuration.maxBodyBytes else {
+        guard let protected = try await body.object(request).string("protected") else {
             throw CofferError(.invalidRequest, "'protected' is required")
         }
         let (payload, isJSON) = try await protector.unprotect(tenant: caller.tenant, policyName: name, protected: protected)
         if isJSON, let value = JSONValue.parse(payload) {
             return VaultResponse.data(["payload": value, "policy": .string(name)], context: context)
         }
-        return VaultResponse.data(["payload_base64": .string(Data(payload).base64EncodedString()), "policy": .string(name)], context: context)
+        return VaultResponse.data(["payload_base64": .string(Base64.encode(payload)), "policy": .string(name)], context: context)
     }
 
     static func describe(_ policy: ProtectPolicy) -> JSONValue {

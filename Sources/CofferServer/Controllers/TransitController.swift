@@ -175,7 +175,7 @@ public struct TransitController: Sendable {
             let (plaintext, _) = try await transit.decrypt(
                 tenant: caller.tenant, name: name, ciphertext: ciphertext, aad: try Self.base64(item, "associated_data") ?? [],
                 context: try Self.base64(item, "context"))
-            return ["plaintext": .string(Data(plaintext).base64EncodedString())]
+            return ["plaintext": .string(Base64.encode(plaintext))]
         }
     }
 
@@ -213,7 +213,7 @@ public struct TransitController: Sendable {
             tenant: caller.tenant, name: name, plaintext: material, aad: try Self.base64(fields, "associated_data") ?? [],
             context: try Self.base64(fields, "context"))
         var data: [String: JSONValue] = ["ciphertext": .string(ciphertext), "key_version": .int(version)]
-        if kind == "plaintext" { data["plaintext"] = .string(Data(material).base64EncodedString()) }
+        if kind == "plaintext" { data["plaintext"] = .string(Base64.encode(material)) }
         return VaultResponse.data(.object(data), context: context)
     }
 
@@ -294,7 +294,7 @@ public struct TransitController: Sendable {
             if required { throw CofferError(.invalidRequest, "'\(key)' is required (base64)") }
             return nil
         }
-        guard let data = Data(base64Encoded: text) else { throw CofferError(.invalidRequest, "'\(key)' must be base64") }
+        guard let data = Base64.decode(text) else { throw CofferError(.invalidRequest, "'\(key)' must be base64") }
         return Array(data)
     }
 
@@ -328,7 +328,7 @@ public struct TransitController: Sendable {
             if let publicKey = publicKeys[version.version] {
                 versions[label] = [
                     "creation_time": .string(Timestamp.rfc3339(version.createdAt)), "name": .string(key.type.rawValue),
-                    "public_key": .string(Data(publicKey).base64EncodedString()),
+                    "public_key": .string(Base64.encode(publicKey)),
                 ]
             } else {
                 versions[label] = .int(version.createdAt / 1000)

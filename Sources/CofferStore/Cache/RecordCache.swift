@@ -57,7 +57,7 @@ final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 }
 
-/// The caches of one single-instance storage; `nil` fields when the storage is shared (PostgreSQL).
+/// The caches of one single-instance storage (SQLite); shared storage (PostgreSQL) has none.
 struct StorageCaches: Sendable {
     let tenants: RecordCache<String, Tenant>
     let tokens: RecordCache<[UInt8], TokenRecord>

@@ -18,7 +18,7 @@ struct Protect: AsyncParsableCommand {
             guard let value = JSONValue.parse(bytes) else { throw CLIError("the input is not valid JSON") }
             body = ["payload": value]
         } else {
-            body = ["payload_base64": .string(Data(bytes).base64EncodedString())]
+            body = ["payload_base64": .string(Base64.encode(bytes))]
         }
         let reply = try await options.client().send("POST", "/v1/protect/\(Output.escapePath(policy))", body: body)
         print(Output.plain(reply.body["data"]?["protected"] ?? .null))

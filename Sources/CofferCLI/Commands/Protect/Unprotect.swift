@@ -16,7 +16,7 @@ struct Unprotect: AsyncParsableCommand {
         let data = reply.body["data"] ?? .null
         if let payload = data["payload"] {
             print(Output.plain(payload))
-        } else if let encoded = data["payload_base64"]?.stringValue, let bytes = Data(base64Encoded: encoded) {
+        } else if let encoded = data["payload_base64"]?.stringValue, let bytes = Base64.decode(encoded) {
             RawOutput.write(Array(bytes))
         }
     }

@@ -31,6 +31,18 @@ struct InputOptions: ParsableArguments {
     }
 }
 
+/// `--context` and `--aad` of encrypt and decrypt, sent base64-encoded as Vault expects.
+struct BindingOptions: ParsableArguments {
+    @Option(help: "Derivation context (text), for derived keys.") var context: String?
+    @Option(help: "Associated data (text) bound to the ciphertext.") var aad: String?
+
+    /// Adds the options given to a request body.
+    func apply(to body: inout [String: JSONValue]) {
+        if let context { body["context"] = .string(Base64.encode(context.utf8)) }
+        if let aad { body["associated_data"] = .string(Base64.encode(aad.utf8)) }
+    }
+}
+
 /// Writes raw bytes to standard output.
 enum RawOutput {
     static func write(_ bytes: [UInt8]) { FileHandle.standardOutput.write(Data(bytes)) }

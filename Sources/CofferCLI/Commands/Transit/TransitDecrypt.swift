@@ -10,15 +10,13 @@ struct TransitDecrypt: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
     @Argument(help: "Key name.") var name: String
     @OptionGroup var input: InputOptions
-    @Option(help: "Derivation context (text), for derived keys.") var context: String?
-    @Option(help: "Associated data (text) the ciphertext was bound to.") var aad: String?
+    @OptionGroup var binding: BindingOptions
 
     func run() async throws {
         var body: [String: JSONValue] = ["ciphertext": .string(try input.text())]
-        if let context { body["context"] = .string(Data(context.utf8).base64EncodedString()) }
-        if let aad { body["associated_data"] = .string(Data(aad.utf8).base64EncodedString()) }
+        binding.apply(to: &body)
         let reply = try await options.client().send("POST", "/v1/transit/decrypt/\(Output.escapePath(name))", body: .object(body))
-        guard let encoded = reply.body["data"]?["plaintext"]?.stringValue, let bytes = Data(base64Encoded: encoded) else {
+        guard let encoded = reply.body["data"]?["plaintext"]?.stringValue, let bytes = Base64.decode(encoded) else {
             throw CLIError("the server answered without a plaintext")
         }
         RawOutput.write(Array(bytes))

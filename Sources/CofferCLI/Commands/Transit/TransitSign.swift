@@ -12,7 +12,7 @@ struct TransitSign: AsyncParsableCommand {
 
     func run() async throws {
         let reply = try await options.client().send(
-            "POST", "/v1/transit/sign/\(Output.escapePath(name))", body: ["input": .string(Data(try input.read()).base64EncodedString())])
+            "POST", "/v1/transit/sign/\(Output.escapePath(name))", body: ["input": .string(Base64.encode(try input.read()))])
         print(Output.plain(reply.body["data"]?["signature"] ?? .null))
     }
 }

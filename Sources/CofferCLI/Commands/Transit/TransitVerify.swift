@@ -14,7 +14,7 @@ struct TransitVerify: AsyncParsableCommand {
     func run() async throws {
         let reply = try await options.client().send(
             "POST", "/v1/transit/verify/\(Output.escapePath(name))",
-            body: ["input": .string(Data(try input.read()).base64EncodedString()), "signature": .string(signature)])
+            body: ["input": .string(Base64.encode(try input.read())), "signature": .string(signature)])
         let valid = reply.body["data"]?["valid"]?.boolValue == true
         print(valid ? "valid" : "invalid")
         if !valid { throw ExitCode(1) }
