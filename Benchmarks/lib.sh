@@ -35,3 +35,37 @@ run() {
     if grep -q -E "Non-2xx|error" "$work/$1.out"; then echo "$1: errors:" >&2; cat "$work/$1.out" >&2; exit 1; fi
     echo "$(awk '/Requests\/sec/ {print $2}' "$work/$1.out") $(awk '$1=="50%" {print $2}' "$work/$1.out") $(awk '$1=="99%" {print $2}' "$work/$1.out")"
 }
+
+# wait_for FILE PATTERN: until FILE (a server's output) shows PATTERN, at most 30 s.
+wait_for() {
+    for _ in $(seq 1 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+    echo "no '$2' in $1:" >&2; cat "$1"* >&2; exit 1
+}
+
+# measure_rounds WARMUP TARGET...: each TARGET is "name url script". Warms each up for WARMUP, then runs
+# them alternately for $rounds rounds; fills `rows` (markdown table rows, "req/s (p50 / p99)") and
+# `sum[name]` (req/s summed over the rounds).
+declare -A sum
+measure_rounds() {
+    local warmup=$1 round target name url script row rps p50 p99
+    shift
+    local targets=("$@")
+    for target in "${targets[@]}"; do
+        read -r name url script <<<"$target"
+        wrk -t"$threads" -c"$connections" -d"$warmup" -s "$work/$script" "$url" >/dev/null
+    done
+    rows=""
+    for round in $(seq 1 "$rounds"); do
+        row="| $round |"
+        for target in "${targets[@]}"; do
+            read -r name url script <<<"$target"
+            read -r rps p50 p99 <<<"$(run "$name" "$url" "$script")"
+            sum[$name]=$(awk -v a="${sum[$name]:-0}" -v b="$rps" 'BEGIN {print a + b}')
+            row="$row $rps ($p50 / $p99) |"
+        done
+        rows="$rows$row"$'\n'
+    done
+}
+
+# pct A B: sum[A] as a percentage of sum[B].
+pct() { awk -v a="${sum[$1]}" -v b="${sum[$2]}" 'BEGIN {printf "%.1f", 100 * a / b}'; }

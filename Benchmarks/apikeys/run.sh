@@ -17,16 +17,12 @@ nginx_port=18420; coffer_port=18421
 source Benchmarks/lib.sh
 start_nginx "$nginx_port" '{"valid":true,"code":"VALID","key_id":"key_0000000000000000000000","tenant":"root"}'
 
-wait_ready() { # file
-    for _ in $(seq 1 600); do grep -q '^Ready\.' "$1" 2>/dev/null && return 0; sleep 0.05; done
-    echo "coffer did not start:" >&2; cat "$work"/coffer/err* >&2; exit 1
-}
 mkdir -p "$work/coffer/home"
 export HOME="$work/coffer/home" COFFER_ADDR="http://127.0.0.1:$coffer_port"
 # Servers are never started inside $(...): they would inherit its pipe and keep it open.
 start_coffer() { # out-file
     (cd "$work/coffer" && exec "$bin" dev --port "$coffer_port" --data-dir "$work/coffer/data" </dev/null >"$1" 2>"$1.err") &
-    wait_ready "$work/coffer/$1"
+    wait_for "$work/coffer/$1" "^Ready\\."
 }
 start_coffer out1
 pkill -f "$work/coffer/data" || true; sleep 0.5
@@ -68,21 +64,8 @@ curl -sf -X POST "$COFFER_ADDR/v1/keys/verify" -H "Authorization: Bearer $caller
 
 nginx_url="http://127.0.0.1:$nginx_port/"; health_url="$COFFER_ADDR/v1/sys/health"; verify_url="$COFFER_ADDR/v1/keys/verify"
 # Warm-up: 5 s each at full concurrency (fills the key cache with the 10,000 sampled keys).
-for target in "nginx $nginx_url health.lua" "health $health_url health.lua" "verify-10k $verify_url verify-10k.lua"; do
-    set -- $target; wrk -t"$threads" -c"$connections" -d5s -s "$work/$3" "$2" >/dev/null
-done
-rows=""
-declare -A sum
-for round in $(seq 1 "$rounds"); do
-    row="| $round |"
-    for target in "nginx $nginx_url health.lua" "health $health_url health.lua" "verify-10k $verify_url verify-10k.lua" "verify-1 $verify_url verify-1.lua"; do
-        set -- $target
-        read -r rps p50 p99 <<<"$(run "$1" "$2" "$3")"
-        sum[$1]=$(awk -v a="${sum[$1]:-0}" -v b="$rps" 'BEGIN {print a + b}')
-        row="$row $rps ($p50 / $p99) |"
-    done
-    rows="$rows$row"$'\n'
-done
+measure_rounds 5s "nginx $nginx_url health.lua" "health $health_url health.lua" "verify-10k $verify_url verify-10k.lua" \
+    "verify-1 $verify_url verify-1.lua"
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 pkill -f "$work/coffer/data" || true
 
@@ -96,7 +79,7 @@ if [ -n "${POSTGRES_URL:-}" ]; then
     export COFFER_ROOT_KEY=$(head -c 32 /dev/urandom | base64)
     pg_root=$("$bin" operator init --storage "$pg_url" | grep -o 'cft_[0-9A-Za-z]*' | head -1)
     (cd "$work/coffer" && exec "$bin" serve --port 18422 --storage "$pg_url" </dev/null >pg.out 2>pg.err) &
-    for _ in $(seq 1 200); do grep -q listening "$work/coffer/pg.err" "$work/coffer/pg.out" 2>/dev/null && break; sleep 0.05; done
+    wait_for "$work/coffer/pg.err" listening
     pg_caller=$(COFFER_ADDR=http://127.0.0.1:18422 COFFER_TOKEN=$pg_root "$bin" keys create --name c --scope keys:verify --rate-limit 1000000000/1s --quiet)
     pg_key=$(COFFER_ADDR=http://127.0.0.1:18422 COFFER_TOKEN=$pg_root "$bin" keys create --name k --scope orders:read --quiet)
     sed -e "s/$caller/$pg_caller/" -e "s/$one/$pg_key/" "$work/verify-1.lua" >"$work/verify-pg.lua"
@@ -107,7 +90,6 @@ if [ -n "${POSTGRES_URL:-}" ]; then
     psql "$POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null
 fi
 stored=$(sqlite3 "$work/coffer/data/coffer.db" "SELECT COUNT(*) FROM api_keys" 2>/dev/null || echo "$keys+")
-pct() { awk -v a="${sum[$1]}" -v b="${sum[$2]}" 'BEGIN {printf "%.1f", 100 * a / b}'; }
 cost() { awk -v a="${sum[$1]}" -v b="${sum[$2]}" 'BEGIN {printf "%.1f", 100 * (b / a - 1)}'; }
 
 cat >Benchmarks/apikeys/results.md <<RESULTS

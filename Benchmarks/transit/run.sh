@@ -21,14 +21,14 @@ mkdir -p "$work/coffer/home"
 export HOME="$work/coffer/home" COFFER_ADDR="http://127.0.0.1:$coffer_port"
 # Servers are never started inside $(...): they would inherit its pipe and keep it open.
 (cd "$work/coffer" && exec "$bin" dev --port "$coffer_port" --data-dir "$work/coffer/data" </dev/null >out 2>err) &
-for _ in $(seq 1 600); do grep -q '^Ready\.' "$work/coffer/out" 2>/dev/null && break; sleep 0.05; done
+wait_for "$work/coffer/out" '^Ready\.'
 pid=$(pgrep -f "$work/coffer/data" | head -1)
 "$bin" transit create bench >/dev/null
 "$bin" transit create bench-sign --type ed25519 >/dev/null
 # A second server with the audit log off, to show what the per-request audit entry costs.
 mkdir -p "$work/coffer/plain-home"
 (cd "$work/coffer" && HOME="$work/coffer/plain-home" exec "$bin" dev --no-audit --port "$plain_port" --data-dir "$work/coffer/plain" </dev/null >plain.out 2>plain.err) &
-for _ in $(seq 1 600); do grep -q '^Ready\.' "$work/coffer/plain.out" 2>/dev/null && break; sleep 0.05; done
+wait_for "$work/coffer/plain.out" '^Ready\.'
 plain_env=(env HOME="$work/coffer/plain-home" COFFER_ADDR="http://127.0.0.1:$plain_port")
 "${plain_env[@]}" "$bin" transit create bench >/dev/null
 plain_caller=$("${plain_env[@]}" "$bin" keys create --name bench --scope transit:encrypt:bench --rate-limit 1000000000/1s --quiet)
@@ -66,24 +66,9 @@ targets=(
     "protect $COFFER_ADDR/v1/protect/BENCH protect.lua" "unprotect $COFFER_ADDR/v1/unprotect/BENCH unprotect.lua"
     "encrypt-plain http://127.0.0.1:$plain_port/v1/transit/encrypt/bench encrypt-plain.lua"
 )
-for target in "${targets[@]}"; do
-    set -- $target; wrk -t"$threads" -c"$connections" -d3s -s "$work/$3" "$2" >/dev/null
-done
-rows=""
-declare -A sum
-for round in $(seq 1 "$rounds"); do
-    row="| $round |"
-    for target in "${targets[@]}"; do
-        set -- $target
-        read -r rps p50 p99 <<<"$(run "$1" "$2" "$3")"
-        sum[$1]=$(awk -v a="${sum[$1]:-0}" -v b="$rps" 'BEGIN {print a + b}')
-        row="$row $rps ($p50 / $p99) |"
-    done
-    rows="$rows$row"$'\n'
-done
+measure_rounds 3s "${targets[@]}"
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 audited=$("$bin" audit verify 2>&1 | tail -1)
-pct() { awk -v a="${sum[$1]}" -v b="${sum[$2]}" 'BEGIN {printf "%.1f", 100 * a / b}'; }
 items=$(awk -v a="${sum[encrypt-100]}" -v r="$rounds" 'BEGIN {printf "%.0f", 100 * a / r}')
 
 cat >Benchmarks/transit/results.md <<RESULTS
