@@ -39,6 +39,14 @@ public struct TransitController: Sendable {
         }
     }
 
+    /// The start of every per-key route: the key name from the path, the authorised caller, and the audit description.
+    func begin(_ request: Request, _ context: CofferRequestContext, _ action: Role.Action, _ operation: String) async throws -> (Caller, String) {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, action, target: name)
+        Audited.describe(operation, "transit_key", name)
+        return (caller, name)
+    }
+
     func name(_ context: CofferRequestContext) throws -> String {
         guard let name = context.parameters.get("name"), TransitKey.isValidName(name) else {
             throw CofferError(.notFound, "no transit key of this name")
@@ -57,9 +65,7 @@ public struct TransitController: Sendable {
     }
 
     func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .manageTransit, target: name)
-        Audited.describe("transit.create", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .manageTransit, "transit.create")
         let fields = try await body.object(request)
         let typeName = try fields.string("type") ?? "aes256-gcm96"
         guard let type = TransitKeyType(rawValue: typeName) else {
@@ -77,24 +83,18 @@ public struct TransitController: Sendable {
     }
 
     func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .readTransit, target: name)
-        Audited.describe("transit.read", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .readTransit, "transit.read")
         return VaultResponse.data(try describe(try await transit.key(tenant: caller.tenant, name: name), tenant: caller.tenant), context: context)
     }
 
     func delete(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .manageTransit, target: name)
-        Audited.describe("transit.delete", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .manageTransit, "transit.delete")
         try await transit.delete(tenant: caller.tenant, name: name)
         return VaultResponse.noContent()
     }
 
     func config(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .manageTransit, target: name)
-        Audited.describe("transit.config", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .manageTransit, "transit.config")
         let fields = try await body.object(request)
         let minDecryption = try fields.int("min_decryption_version")
         let minEncryption = try fields.int("min_encryption_version")
@@ -130,18 +130,14 @@ public struct TransitController: Sendable {
     }
 
     func rotate(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .manageTransit, target: name)
-        Audited.describe("transit.rotate", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .manageTransit, "transit.rotate")
         let key = try await transit.rotate(tenant: caller.tenant, name: name)
         AuditScope.current?.addDetails(["latest_version": String(key.latestVersion)])
         return VaultResponse.data(try describe(key, tenant: caller.tenant), context: context)
     }
 
     func trim(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .manageTransit, target: name)
-        Audited.describe("transit.trim", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .manageTransit, "transit.trim")
         guard let minimum = try await body.object(request).int("min_available_version") else {
             throw CofferError(.invalidRequest, "min_available_version is required")
         }
@@ -152,9 +148,7 @@ public struct TransitController: Sendable {
     // MARK: - Operations
 
     func encrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .transitEncrypt, target: name)
-        Audited.describe("transit.encrypt", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .transitEncrypt, "transit.encrypt")
         let fields = try await body.object(request)
         return try await Self.batch(fields, context: context) { item in
             let plaintext = try Self.base64(item, "plaintext", required: true) ?? []
@@ -166,9 +160,7 @@ public struct TransitController: Sendable {
     }
 
     func decrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .transitDecrypt, target: name)
-        Audited.describe("transit.decrypt", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .transitDecrypt, "transit.decrypt")
         let fields = try await body.object(request)
         return try await Self.batch(fields, context: context) { item in
             guard let ciphertext = try item.string("ciphertext") else { throw CofferError(.invalidRequest, "'ciphertext' is required") }
@@ -218,9 +210,7 @@ public struct TransitController: Sendable {
     }
 
     func sign(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .transitSign, target: name)
-        Audited.describe("transit.sign", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .transitSign, "transit.sign")
         let fields = try await body.object(request)
         try Self.checkHash(fields, context)
         return try await Self.batch(fields, context: context) { item in
@@ -231,9 +221,7 @@ public struct TransitController: Sendable {
     }
 
     func verify(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .transitVerify, target: name)
-        Audited.describe("transit.verify", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .transitVerify, "transit.verify")
         let fields = try await body.object(request)
         try Self.checkHash(fields, context)
         return try await Self.batch(fields, context: context) { item in
@@ -247,9 +235,7 @@ public struct TransitController: Sendable {
     }
 
     func hmac(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let name = try name(context)
-        let caller = try await auth.authorize(request, .transitHMAC, target: name)
-        Audited.describe("transit.hmac", "transit_key", name)
+        let (caller, name) = try await begin(request, context, .transitHMAC, "transit.hmac")
         let fields = try await body.object(request)
         let algorithm = try context.parameters.get("algorithm") ?? fields.string("algorithm") ?? "sha2-256"
         guard algorithm == "sha2-256" else { throw CofferError(.invalidRequest, "only sha2-256 HMACs are supported") }
