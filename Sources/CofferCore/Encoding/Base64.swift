@@ -8,10 +8,20 @@ public enum Base64 {
     }
 
     /// Decodes standard base64 (padding optional, surrounding whitespace ignored); `nil` if invalid.
+    /// Works on the UTF-8 bytes: it runs on every transit request, on values of many kilobytes.
     public static func decode(_ text: String) -> [UInt8]? {
-        var trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let remainder = trimmed.count % 4
-        if remainder == 2 { trimmed += "==" } else if remainder == 3 { trimmed += "=" }
+        let bytes = Array(text.utf8)
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }
+        var start = 0
+        var end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        var trimmed = Data(bytes[start..<end])
+        switch trimmed.count % 4 {
+        case 2: trimmed.append(contentsOf: [61, 61])
+        case 3: trimmed.append(61)
+        default: break
+        }
         guard let data = Data(base64Encoded: trimmed) else { return nil }
         return Array(data)
     }
