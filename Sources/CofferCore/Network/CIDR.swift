@@ -46,6 +46,9 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         return CIDR.mask(bytes, prefixLength) == network
     }
 
+    /// Whether `text` is a single IPv4 or IPv6 address (no prefix length).
+    public static func isAddress(_ text: String) -> Bool { parseAddress(text) != nil }
+
     static func parseAddress(_ text: String) -> [UInt8]? {
         var v4 = in_addr()
         if !text.contains(":"), inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }

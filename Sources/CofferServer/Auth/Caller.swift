@@ -33,6 +33,14 @@ public struct Caller: Sendable {
         return token
     }
 
+    /// The credential's public id: the token's accessor or the key's id.
+    public var credentialID: String {
+        switch credential {
+        case .token(let token): token.accessor
+        case .apiKey(let key): key.id
+        }
+    }
+
     /// Whether the caller is an admin (admin-role token or `sk_admin_` key).
     public var isAdmin: Bool {
         switch credential {
@@ -52,8 +60,8 @@ public struct Caller: Sendable {
     /// The audit actor.
     public var actor: AuditActor {
         switch credential {
-        case .token(let token): AuditActor(kind: "token", id: token.accessor, role: token.role.rawValue, displayName: token.displayName)
-        case .apiKey(let key): AuditActor(kind: "api_key", id: key.id, role: key.kind == .admin ? "admin" : "scoped", displayName: key.name)
+        case .token(let token): AuditActor(kind: "token", id: credentialID, role: token.role.rawValue, displayName: token.displayName)
+        case .apiKey(let key): AuditActor(kind: "api_key", id: credentialID, role: key.kind == .admin ? "admin" : "scoped", displayName: key.name)
         }
     }
 

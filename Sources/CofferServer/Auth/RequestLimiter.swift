@@ -15,14 +15,11 @@ struct RequestLimiter: Sendable {
     func admit(_ caller: Caller) async throws {
         let now = clock.nowMillis
         var status: RateLimitStatus?
-        switch caller.credential {
-        case .apiKey(let key) where key.rateLimit > 0:
+        if let key = caller.apiKey, key.rateLimit > 0 {
             status = try await check("key:\(key.id)", limit: key.rateLimit, period: key.ratePeriodMillis, now: now)
-        case .apiKey(let key):
-            status = try await check("cred:\(key.id)", limit: caller.isAdmin ? tiers.servicePerMinute : tiers.authenticatedPerMinute, now: now)
-        case .token(let token):
-            status = try await check(
-                "cred:\(token.accessor)", limit: caller.isAdmin ? tiers.servicePerMinute : tiers.authenticatedPerMinute, now: now)
+        } else {
+            let tier = caller.isAdmin ? tiers.servicePerMinute : tiers.authenticatedPerMinute
+            status = try await check("cred:\(caller.credentialID)", limit: tier, now: now)
         }
         if let key = caller.apiKey, key.quotaLimit > 0 {
             let decision = try await backend.quota(

@@ -43,9 +43,7 @@ public struct APIKeyController: Sendable {
         let settings = try Self.settings(fields, now: runtime.clock.nowMillis)
         let (key, record) = try await keys.create(
             tenant: caller.tenant, settings: settings, admin: try fields.bool("admin") ?? false, grantor: caller.grantor)
-        var data = Self.describe(record, tenant: caller.tenant)
-        data["key"] = .string(key)
-        return VaultResponse.data(.object(data), context: context)
+        return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant, key: key)), context: context)
     }
 
     func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
@@ -99,9 +97,7 @@ public struct APIKeyController: Sendable {
         let fields = try await body.object(request)
         let grace = try fields.duration("grace") ?? 0
         let (key, record) = try await keys.rotate(id: id, tenantID: caller.tenant.id, graceSeconds: grace, grantor: caller.grantor)
-        var data = Self.describe(record, tenant: caller.tenant)
-        data["key"] = .string(key)
-        return VaultResponse.data(.object(data), context: context)
+        return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant, key: key)), context: context)
     }
 
     func verify(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
@@ -120,7 +116,7 @@ public struct APIKeyController: Sendable {
             required.append(need)
         }
         let ip = try fields.string("ip")
-        if let ip, CIDR(ip).map({ $0.prefixLength != $0.network.count * 8 }) ?? true {
+        if let ip, !CIDR.isAddress(ip) {
             throw CofferError(.invalidRequest, "'ip' must be an IPv4 or IPv6 address")
         }
         let cost = try fields.int("cost") ?? 1
@@ -186,10 +182,10 @@ public struct APIKeyController: Sendable {
         return settings
     }
 
-    /// A key as shown to its managers: everything but the key and its hash.
-    static func describe(_ record: APIKeyRecord, tenant: Tenant) -> [String: JSONValue] {
+    /// A key as shown to its managers: everything but its hash, and the key itself only when just made (`key`).
+    static func describe(_ record: APIKeyRecord, tenant: Tenant, key: String? = nil) -> [String: JSONValue] {
         let time: (Int64?) -> JSONValue = { $0.map { .string(Timestamp.rfc3339($0)) } ?? .null }
-        return [
+        var fields: [String: JSONValue] = [
             "id": .string(record.id), "key_id": .string(record.id), "name": .string(record.name), "prefix": .string(record.displayPrefix),
             "kind": .string(record.kind.rawValue), "tenant": .string(tenant.name), "environment": .string(tenant.environment.rawValue),
             "scopes": .array(record.scopes.map(JSONValue.string)), "created_at": time(record.createdAt), "expires_at": time(record.expiresAt),
@@ -201,5 +197,7 @@ public struct APIKeyController: Sendable {
             "metadata": .object(record.metadata.mapValues(JSONValue.string)),
             "rotated_from": record.rotatedFrom.map(JSONValue.string) ?? .null, "rotated_to": record.rotatedTo.map(JSONValue.string) ?? .null,
         ]
+        if let key { fields["key"] = .string(key) }
+        return fields
     }
 }
