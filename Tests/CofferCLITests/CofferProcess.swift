@@ -88,8 +88,8 @@ final class ServerProcess: Sendable {
     static func start(_ arguments: [String], directory: String, env: [String: String] = [:], readyMarker: String = "Ready.") throws -> ServerProcess {
         let stdoutPath = directory + "/server-\(UUID().uuidString.prefix(6)).out"
         let stderrPath = stdoutPath + ".err"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CofferBinary.path)
         process.arguments = arguments

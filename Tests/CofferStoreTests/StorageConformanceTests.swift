@@ -95,9 +95,9 @@ struct StorageConformanceTests {
             #expect(try await storage.tokens.token(hash: [1, 2, 3, 4]) == record)
             #expect(try await storage.tokens.token(hash: [1, 2, 3, 5]) == nil)
             #expect(try await storage.tokens.token(accessor: "acc1", tenantID: "someone-else") == nil)
-            #expect(try await storage.tokens.revokeToken(accessor: "acc1", tenantID: "someone-else", at: 20) == false)
-            #expect(try await storage.tokens.revokeToken(accessor: "acc1", tenantID: tenant.id, at: 20))
-            #expect(try await storage.tokens.revokeToken(accessor: "acc1", tenantID: tenant.id, at: 21) == false)
+            #expect(try await storage.tokens.revokeToken(accessor: "acc1", tenantID: "someone-else", at: 20).isEmpty)
+            #expect(try await storage.tokens.revokeToken(accessor: "acc1", tenantID: tenant.id, at: 20) == ["acc1"])
+            #expect(try await storage.tokens.revokeToken(accessor: "acc1", tenantID: tenant.id, at: 21).isEmpty)
             #expect(try await storage.tokens.token(hash: [1, 2, 3, 4])?.revokedAt == 20)
         }
     }

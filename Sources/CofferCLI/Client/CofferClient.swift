@@ -72,9 +72,7 @@ public struct CLIError: Error, CustomStringConvertible {
 public enum Output {
     /// Pretty, sorted JSON.
     public static func pretty(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
+        String(decoding: value.prettyBytes(), as: UTF8.self)
     }
 
     /// A JSON value as plain text: strings raw, others as compact JSON.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A permission in the grammar `resource:action[:pattern]`: `kv:read:payments/*`, `kv:write:app/db`,
 /// `transit:encrypt:orders-key`, `keys:verify`, `audit:read`. `*` as the action allows every action
 /// of the resource; a pattern ending in `*` matches by prefix; no pattern matches every target.
@@ -9,8 +11,10 @@ public struct Scope: Sendable, Hashable, CustomStringConvertible {
     /// Target pattern, if any.
     public let pattern: String?
 
-    /// Parses a scope; `nil` if it does not follow the grammar.
+    /// Parses a scope; `nil` if it does not follow the grammar. The pattern is kept in Unicode NFC,
+    /// the form every secret path is stored and matched in.
     public init?(_ text: String) {
+        let text = text.precomposedStringWithCanonicalMapping
         let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 2, parts.count <= 3, text.utf8.count <= 256 else { return nil }
         let word: (String) -> Bool = { !$0.isEmpty && $0.utf8.allSatisfy { (97...122).contains($0) || $0 == 45 || $0 == 95 } }
@@ -36,8 +40,14 @@ public struct Scope: Sendable, Hashable, CustomStringConvertible {
         guard self.resource == resource, self.action == "*" || self.action == action else { return false }
         guard let pattern else { return true }
         guard let target else { return false }
-        if pattern.hasSuffix("*") { return target.hasPrefix(pattern.dropLast()) }
-        return target == pattern
+        return Self.matches(pattern, target)
+    }
+
+    /// Byte-wise matching (never Swift's canonical-equivalence `==`/`hasPrefix`): targets and patterns are
+    /// both NFC, so equal text is equal bytes, and a target in another normal form matches nothing.
+    static func matches(_ pattern: String, _ target: String) -> Bool {
+        if pattern.utf8.last == UInt8(ascii: "*") { return target.utf8.starts(with: pattern.utf8.dropLast()) }
+        return target.utf8.elementsEqual(pattern.utf8)
     }
 
     /// Whether any of `scopes` allows the request.
@@ -52,8 +62,7 @@ extension Scope {
         guard resource == other.resource, action == "*" || action == other.action else { return false }
         guard let pattern else { return true }
         guard let otherPattern = other.pattern else { return false }
-        if pattern.hasSuffix("*") { return otherPattern.hasPrefix(pattern.dropLast()) }
-        return otherPattern == pattern
+        return Self.matches(pattern, otherPattern)
     }
 
     /// Scopes only admin keys may hold: they reach beyond the tenant's data (tenants, keyring, tokens, audit retention).

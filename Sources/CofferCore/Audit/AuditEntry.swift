@@ -27,7 +27,7 @@ public struct AuditActor: Sendable, Hashable, Codable {
 }
 
 /// What an audit entry says happened, before it is placed in a chain.
-public struct AuditRecord: Sendable, Hashable, Codable {
+public struct AuditRecord: Sendable, Hashable {
     /// Time, ms since epoch (UTC).
     public var time: Int64
     /// Caller.
@@ -74,15 +74,45 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// Whether the outcome was a success (2xx).
     public var succeeded: Bool { (200..<300).contains(status) }
+}
 
-    enum CodingKeys: String, CodingKey {
-        case time, actor, operation, status, request, details
-        case resourceType = "resource_type"
-        case resourceID = "resource_id"
-        case clientIP = "client_ip"
-        case userAgent = "user_agent"
-        case requestID = "request_id"
-        case errorCode = "error_code"
+/// The columns stored beside an entry so it can be found by index: copies of values inside the hashed
+/// content, and so checked against it whenever an entry is verified or returned by a filtered query.
+public struct AuditColumns: Sendable, Hashable {
+    /// `created_at`: the record's time, ms.
+    public var time: Int64
+    /// `actor_id`.
+    public var actorID: String
+    /// `operation`.
+    public var operation: String
+    /// `status`.
+    public var status: Int
+    /// `request_id`.
+    public var requestID: String
+
+    /// Creates the column values.
+    public init(time: Int64, actorID: String, operation: String, status: Int, requestID: String) {
+        self.time = time
+        self.actorID = actorID
+        self.operation = operation
+        self.status = status
+        self.requestID = requestID
+    }
+
+    /// The columns a record should have.
+    public init(_ record: AuditRecord) {
+        self.init(time: record.time, actorID: record.actor.id, operation: record.operation, status: record.status, requestID: record.requestID)
+    }
+
+    /// The first column that differs from `record`'s value, by name; `nil` if all agree.
+    public func mismatch(with record: AuditRecord) -> String? {
+        let expected = AuditColumns(record)
+        if time != expected.time { return "created_at" }
+        if actorID != expected.actorID { return "actor_id" }
+        if operation != expected.operation { return "operation" }
+        if status != expected.status { return "status" }
+        if requestID != expected.requestID { return "request_id" }
+        return nil
     }
 }
 
@@ -98,14 +128,19 @@ public struct AuditEntry: Sendable, Hashable {
     public var previousHash: [UInt8]
     /// `SHA-256(previousHash ‖ canonical)`.
     public var entryHash: [UInt8]
+    /// The index columns as stored, when read from storage (`nil` for an entry just built).
+    public var columns: AuditColumns?
 
     /// Creates an entry.
-    public init(tenantID: String, sequence: Int64, canonical: [UInt8], previousHash: [UInt8], entryHash: [UInt8]) {
+    public init(
+        tenantID: String, sequence: Int64, canonical: [UInt8], previousHash: [UInt8], entryHash: [UInt8], columns: AuditColumns? = nil
+    ) {
         self.tenantID = tenantID
         self.sequence = sequence
         self.canonical = canonical
         self.previousHash = previousHash
         self.entryHash = entryHash
+        self.columns = columns
     }
 
     /// The record the canonical bytes hold, if they parse.

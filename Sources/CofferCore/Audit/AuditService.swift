@@ -69,7 +69,36 @@ public final class AuditService: Sendable {
         for checkpoint in checkpoints where checkpoint.tenantID == tenantID && checkpoint.sequence > (anchor?.sequence ?? 0) {
             hashes[checkpoint.sequence] = try await store.entryHash(tenantID: tenantID, sequence: checkpoint.sequence)
         }
-        return verifier.finish(checkpoints: checkpoints.filter { $0.sequence > (anchor?.sequence ?? 0) }) { hashes[$0] }
+        return verifier.finish(checkpoints: checkpoints) { hashes[$0] }
+    }
+
+    /// Entries matching `query`, judged on their hashed content, never on the index columns alone: the
+    /// chain is read in order and each entry's stored columns are checked against its content, so an
+    /// edited column can neither hide an entry from a filter nor make one match. An entry whose columns
+    /// or content do not verify stops the query with `STORAGE_CORRUPT` naming its sequence.
+    public func query(tenantID: String, _ query: AuditQuery) async throws -> [AuditEntry] {
+        let limit = max(1, min(query.limit, 1000))
+        var found: [AuditEntry] = []
+        var after = query.afterSequence
+        while found.count < limit {
+            let page = try await store.entries(tenantID: tenantID, after: after, limit: 1000)
+            for entry in page {
+                guard let record = entry.record,
+                    entry.columns.map({ $0.mismatch(with: record) == nil }) ?? true,
+                    ConstantTime.equals(AuditChain.hash(previous: entry.previousHash, canonical: entry.canonical), entry.entryHash)
+                else {
+                    throw CofferError(
+                        .storageCorrupt, "the audit chain is broken at sequence \(entry.sequence); run audit verify before trusting any answer")
+                }
+                if query.matches(record) {
+                    found.append(entry)
+                    if found.count == limit { break }
+                }
+            }
+            guard let last = page.last, page.count == 1000 else { break }
+            after = last.sequence
+        }
+        return found
     }
 
     /// Signs and stores a checkpoint of the tenant's current head. `nil` for an empty chain.
@@ -86,16 +115,27 @@ public final class AuditService: Sendable {
     /// The public key that signs checkpoints.
     public var signingPublicKey: [UInt8] { Array(keyring.auditSigningKey.publicKey.rawRepresentation) }
 
-    /// Deletes entries older than `before`; the deletion is itself recorded (range, count, head hash at the cut).
+    /// Deletes entries older than `before`; the deletion is itself recorded (range, count, head hash at the
+    /// cut, and every stored checkpoint at or below the cut, each matched first). Refused with
+    /// `STORAGE_CORRUPT` unless the whole chain verifies against its stored checkpoints beforehand:
+    /// retention never deletes the evidence of a break.
     public func retain(tenantID: String, before: Int64, by actor: AuditActor, requestID: String) async throws -> AuditRetentionResult {
+        let stored = try await store.checkpoints(tenantID: tenantID)
+        let check = try await verify(tenantID: tenantID, checkpoints: stored)
+        if let failure = check.failure {
+            throw CofferError(
+                .storageCorrupt, "the audit chain does not verify at sequence \(failure.sequence) (\(failure.reason)); nothing was deleted")
+        }
+        let matched = Dictionary(stored.map { ($0.sequence, $0.headHash) }, uniquingKeysWith: { first, _ in first })
         let now = clock.nowMillis
         return try await store.deleteBefore(tenantID: tenantID, before: before) { result in
             AuditRecord(
-                time: now, actor: actor, operation: "audit.retention.cut", resourceType: "audit", resourceID: tenantID, clientIP: "", userAgent: "",
-                requestID: requestID, status: 200, errorCode: "", request: .null,
+                time: now, actor: actor, operation: AuditRetention.operation, resourceType: "audit", resourceID: tenantID, clientIP: "",
+                userAgent: "", requestID: requestID, status: 200, errorCode: "", request: .null,
                 details: [
                     "deleted": String(result.deleted), "cut_sequence": String(result.cutSequence), "hash_at_cut": result.hashAtCut.hexString,
                     "before": Timestamp.rfc3339(before),
+                    "checkpoints_verified": AuditRetention.formatCheckpoints(matched.filter { $0.key <= result.cutSequence }),
                 ])
         }
     }

@@ -41,8 +41,17 @@ public enum Timestamp {
             Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
     }
 
-    /// Parses RFC 3339 (`2026-11-24T06:42:00Z`, fractions optional) or a millisecond count; `nil` if malformed.
+    /// Parses RFC 3339 (`2026-11-24T06:42:00Z`, fractions optional) or a millisecond count; `nil` if
+    /// malformed or outside years 1970-9999.
     public static func parse(_ text: String) -> Int64? {
+        guard let millis = parseUnbounded(text), (0...latestMillis).contains(millis) else { return nil }
+        return millis
+    }
+
+    /// The last millisecond of year 9999, the latest time RFC 3339 can write.
+    public static let latestMillis: Int64 = 253_402_300_799_999
+
+    private static func parseUnbounded(_ text: String) -> Int64? {
         if let millis = Int64(text) { return millis }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -53,16 +62,20 @@ public enum Timestamp {
         return nil
     }
 
-    /// Parses a duration like `30s`, `15m`, `24h`, `7d` or plain seconds; `nil` if malformed.
+    /// The longest duration any parameter accepts: 100 years, in seconds. Every duration a client
+    /// sends is checked against it, so `now + duration * 1000` can never overflow.
+    public static let maximumDurationSeconds: Int64 = 100 * 365 * 86_400
+
+    /// Parses a duration like `30s`, `15m`, `24h`, `7d` or plain seconds, into seconds; `nil` if
+    /// malformed, negative or longer than ``maximumDurationSeconds`` (never a trap on overflow).
     public static func parseDuration(_ text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let unit = trimmed.last else { return nil }
         let multipliers: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        if let multiplier = multipliers[unit] {
-            guard let number = Int64(trimmed.dropLast()), number >= 0 else { return nil }
-            return number * multiplier
-        }
-        guard let number = Int64(trimmed), number >= 0 else { return nil }
-        return number
+        let digits = multipliers[unit] == nil ? Substring(trimmed) : trimmed.dropLast()
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }), let number = Int64(digits) else { return nil }
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: multipliers[unit] ?? 1)
+        guard !overflow, seconds <= maximumDurationSeconds else { return nil }
+        return seconds
     }
 }

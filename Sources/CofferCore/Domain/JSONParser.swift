@@ -187,32 +187,11 @@ struct JSONParser {
         return value
     }
 
-    private mutating func number() throws(Failure) -> Double {
+    /// A number, kept as its literal text (never converted through `Double`).
+    private mutating func number() throws(Failure) -> JSONNumber {
         let start = index
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count else { throw Failure() }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else {
-            guard digits() > 0 else { throw Failure() }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard digits() > 0 else { throw Failure() }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard digits() > 0 else { throw Failure() }
-        }
-        guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else { throw Failure() }
-        return value
-    }
-
-    private mutating func digits() -> Int {
-        let start = index
-        while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
-        return index - start
+        guard JSONNumber.scan(bytes, &index) else { throw Failure() }
+        return JSONNumber(validated: String(decoding: bytes[start..<index], as: UTF8.self))
     }
 
     /// The bytes as a string, or a failure if they are not valid UTF-8 (never repaired silently).

@@ -4,9 +4,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     /// A string literal.
     public init(stringLiteral value: String) { self = .string(value) }
     /// An integer literal.
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
     /// A float literal.
-    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(floatLiteral value: Double) { self = JSONNumber(value).map(JSONValue.number) ?? .null }
     /// A boolean literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     /// An array literal.
@@ -19,9 +19,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(nilLiteral: ()) { self = .null }
 
     /// An integer.
-    public static func int(_ value: Int) -> JSONValue { .number(Double(value)) }
+    public static func int(_ value: Int) -> JSONValue { .number(JSONNumber(value)) }
     /// An integer.
-    public static func int(_ value: Int64) -> JSONValue { .number(Double(value)) }
+    public static func int(_ value: Int64) -> JSONValue { .number(JSONNumber(value)) }
     /// A string or `null`.
     public static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
     /// An array of strings.

@@ -1,51 +1,20 @@
 import Foundation
 
-/// Any JSON value; used for KV secret data, which is an arbitrary JSON object.
-public enum JSONValue: Sendable, Hashable, Codable {
+/// Any JSON value; used for KV secret data, which is an arbitrary JSON object. Numbers keep the
+/// literal text they were written with (see ``JSONNumber``), so stored values round-trip exactly.
+public enum JSONValue: Sendable, Hashable {
     /// `null`.
     case null
     /// `true` / `false`.
     case bool(Bool)
-    /// A number.
-    case number(Double)
+    /// A number, as its literal text.
+    case number(JSONNumber)
     /// A string.
     case string(String)
     /// An array.
     case array([JSONValue])
     /// An object.
     case object([String: JSONValue])
-
-    /// Decodes any JSON value.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    /// Encodes the value; whole numbers are written without a fraction.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .number(let value):
-            if value.rounded() == value, abs(value) < 9.0e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
 
     /// The object's members, if this is an object.
     public var objectValue: [String: JSONValue]? {
@@ -59,10 +28,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
-    /// The value as an integer, if it is a whole number or a numeric string.
+    /// The value as an integer, if it is a whole number that fits in 64 bits or a numeric string.
     public var intValue: Int? {
         switch self {
-        case .number(let value) where value.rounded() == value && abs(value) < 9.0e15: return Int(value)
+        case .number(let value): return value.int64Value.map { Int($0) }
         case .string(let value): return Int(value)
         default: return nil
         }
@@ -78,8 +47,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    /// Canonical bytes: keys sorted by their UTF-8 bytes, no whitespace, whole numbers without a
-    /// fraction, strings escaped as RFC 8259 requires (`"`, `\\` and control characters only).
+    /// Canonical bytes: keys sorted by their UTF-8 bytes, no whitespace, numbers as written,
+    /// strings escaped as RFC 8259 requires (`"`, `\\` and control characters only).
     public func canonicalBytes() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
@@ -91,12 +60,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         switch self {
         case .null: out.append(contentsOf: [110, 117, 108, 108])
         case .bool(let value): out.append(contentsOf: value ? "true".utf8 : "false".utf8)
-        case .number(let value):
-            if value.rounded() == value, abs(value) < 9.0e15 {
-                out.append(contentsOf: String(Int64(value)).utf8)
-            } else {
-                out.append(contentsOf: "\(value)".utf8)
-            }
+        case .number(let value): out.append(contentsOf: value.literal.utf8)
         case .string(let value): Self.writeString(value, to: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -115,6 +79,45 @@ public enum JSONValue: Sendable, Hashable, Codable {
                 members[key]?.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Indented JSON for people (two spaces, keys sorted by their UTF-8 bytes), numbers as written.
+    public func prettyBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        writePretty(to: &out, indent: 0)
+        return out
+    }
+
+    private func writePretty(to out: inout [UInt8], indent: Int) {
+        func newline(_ level: Int) {
+            out.append(0x0a)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * 2))
+        }
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                item.writePretty(to: &out, indent: indent + 1)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "]"))
+        case .object(let members) where !members.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (index, key) in keys.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                Self.writeString(key, to: &out)
+                out.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: " ")])
+                members[key]?.writePretty(to: &out, indent: indent + 1)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "}"))
+        default:
+            write(to: &out)
         }
     }
 

@@ -31,7 +31,7 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
             var raw = in6_addr()
             withUnsafeMutableBytes(of: &raw) { $0.copyBytes(from: network) }
             inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
-            text = String(cString: buffer)
+            text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         return "\(text)/\(prefixLength)"
     }

@@ -261,12 +261,18 @@ public struct APIKeyService: Sendable {
         if let texts = settings.scopes {
             guard texts.count <= 64 else { throw CofferError(.invalidRequest, "at most 64 scopes") }
             var scopes: [Scope] = []
-            for text in texts {
+            // Errors name a scope by its position, never by its text: what a client sent is not echoed.
+            for (index, text) in texts.enumerated() {
                 guard let scope = Scope(text) else {
-                    throw CofferError(.invalidRequest, "scopes must look like resource:action[:pattern], e.g. kv:read:payments/*")
+                    throw CofferError(
+                        .invalidRequest, "scope \(index + 1) must look like resource:action[:pattern], e.g. kv:read:payments/*")
                 }
-                if scope.isAdminOnly && record.kind != .admin { throw CofferError(.invalidRequest, "scope \(scope) is for admin keys only") }
-                guard grantor.mayGrant(scope) else { throw CofferError(.permissionDenied, "you cannot grant scope \(scope): you do not hold it") }
+                if scope.isAdminOnly && record.kind != .admin {
+                    throw CofferError(.invalidRequest, "scope \(index + 1) is for admin keys only")
+                }
+                guard grantor.mayGrant(scope) else {
+                    throw CofferError(.permissionDenied, "you cannot grant scope \(index + 1): you do not hold it")
+                }
                 scopes.append(scope)
             }
             record.scopes = Array(Set(scopes.map(\.description))).sorted()

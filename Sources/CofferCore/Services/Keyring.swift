@@ -68,7 +68,14 @@ public final class Keyring: Sendable {
             throw CofferError(.rootKeyInvalid, "the keyring is incomplete: the credential hashing key is missing")
         }
         let hasher = CredentialHasher(keyBytes: try rootKey.unwrapSystemKey(hashKey.wrapped, name: credentialHashKeyName))
-        return try await finish(rootKey: rootKey, hasher: hasher, storage: storage, clock: clock)
+        let keyring = try await finish(rootKey: rootKey, hasher: hasher, storage: storage, clock: clock)
+        if try await storage.keyring.keyringStatesAdopted() {
+            let report = try await keyring.verify()
+            if let problem = report.problems.first { throw CofferError(.keyringInvalid, "the keyring does not verify: \(problem)") }
+        } else {
+            try await keyring.adoptStates()
+        }
+        return keyring
     }
 
     /// Loads (creating on first use) the audit keys, then builds the keyring.
@@ -114,7 +121,9 @@ public final class Keyring: Sendable {
         let record = RootKeyRecord(version: 1, check: try rootKey.makeCheck(), kdfJSON: kdfJSON, active: true, createdAt: clock.nowMillis)
         try await storage.keyring.installRootKey(
             record, systemKeys: [credentialHashKeyName: try rootKey.wrapSystemKey(hashKeyBytes, name: credentialHashKeyName)])
-        return try await finish(rootKey: rootKey, hasher: CredentialHasher(keyBytes: hashKeyBytes), storage: storage, clock: clock)
+        let keyring = try await finish(rootKey: rootKey, hasher: CredentialHasher(keyBytes: hashKeyBytes), storage: storage, clock: clock)
+        try await keyring.adoptStates()
+        return keyring
     }
 
     /// A fresh, wrapped first data key for a new tenant.
@@ -123,6 +132,79 @@ public final class Keyring: Sendable {
         return WrappedDataKey(
             tenantID: tenantID, version: 1, rootVersion: rootVersion, wrapped: try rootKey.wrap(key, tenantID: tenantID),
             createdAt: clock.nowMillis)
+    }
+
+    /// The first authenticated keyring state of a new tenant whose first key is `firstKey`.
+    public func firstState(for firstKey: WrappedDataKey) -> KeyringState {
+        KeyringState.make(tenantID: firstKey.tenantID, keys: [firstKey], activeVersion: firstKey.version, after: nil, rootKey: rootKey)
+    }
+
+    /// What ``verify()`` found: one sentence per problem, each naming the tenant and the version.
+    public struct VerifyReport: Sendable, Equatable {
+        /// Tenants checked.
+        public var tenants: Int
+        /// Data-key versions checked.
+        public var dataKeys: Int
+        /// Problems found; empty when the keyring verifies.
+        public var problems: [String]
+        /// Whether the keyring verifies.
+        public var ok: Bool { problems.isEmpty }
+    }
+
+    /// Checks every tenant's keyring against its authenticated state, and every stored ciphertext's key
+    /// version against the keyring: a keyring rolled back under data sealed by a newer key is reported
+    /// here, before anything is written under a reissued version.
+    public func verify() async throws -> VerifyReport {
+        let tenantList = try await tenants.listTenants()
+        let states = Dictionary(try await store.keyringStates().map { ($0.tenantID, $0) }, uniquingKeysWith: { first, _ in first })
+        let keys = Dictionary(grouping: try await store.allDataKeys(), by: \.tenantID)
+        let referenced = try await store.referencedKeyVersions()
+        var report = VerifyReport(tenants: tenantList.count, dataKeys: keys.values.reduce(0) { $0 + $1.count }, problems: [])
+        let known = Set(tenantList.map(\.id))
+        for tenant in tenantList {
+            let held = keys[tenant.id] ?? []
+            guard let state = states[tenant.id] else {
+                report.problems.append("tenant '\(tenant.name)' has no authenticated keyring state")
+                continue
+            }
+            if let problem = state.problem(keys: held, activeVersion: tenant.activeKeyVersion, rootKey: rootKey) {
+                report.problems.append("tenant '\(tenant.name)': \(problem)")
+            }
+            let versions = Set(held.map(\.version))
+            for version in (referenced[tenant.id] ?? []).sorted() where !versions.contains(version) {
+                report.problems.append(
+                    "tenant '\(tenant.name)': stored data is sealed under data key version \(version), which the keyring does not hold (rolled back?)")
+            }
+        }
+        for tenantID in Set(keys.keys).union(states.keys).subtracting(known).sorted() {
+            report.problems.append("data keys or a keyring state name tenant id \(tenantID), which does not exist")
+        }
+        return report
+    }
+
+    /// Writes first states for the tenants of a store made before keyring states existed.
+    func adoptStates() async throws {
+        let keys = Dictionary(grouping: try await store.allDataKeys(), by: \.tenantID)
+        let states = try await tenants.listTenants().map { tenant in
+            KeyringState.make(tenantID: tenant.id, keys: keys[tenant.id] ?? [], activeVersion: tenant.activeKeyVersion, after: nil, rootKey: rootKey)
+        }
+        try await store.adoptKeyringStates(states)
+    }
+
+    /// The tenant's current stored state, verified; `KEYRING_INVALID` if it is missing or does not verify.
+    private func verifiedState(tenantID: String) async throws -> (KeyringState, [WrappedDataKey], Tenant) {
+        if let active = try await store.rootKeyRecords().first(where: \.active), active.version != rootVersion {
+            throw CofferError(.keyVersionUnknown, "the root key was rotated: restart this server with the new root key")
+        }
+        guard let tenant = try await tenants.tenant(id: tenantID) else { throw CofferError(.tenantNotFound, "no such tenant") }
+        let keys = try await store.dataKeys(tenantID: tenantID)
+        guard let state = try await store.keyringStates().first(where: { $0.tenantID == tenantID }) else {
+            throw CofferError(.keyringInvalid, "tenant '\(tenant.name)' has no authenticated keyring state")
+        }
+        if let problem = state.problem(keys: keys, activeVersion: tenant.activeKeyVersion, rootKey: rootKey) {
+            throw CofferError(.keyringInvalid, "tenant '\(tenant.name)': \(problem)")
+        }
+        return (state, keys, tenant)
     }
 
     /// The data key of `version` for a tenant, unwrapping and caching it on first use.
@@ -140,15 +222,19 @@ public final class Keyring: Sendable {
         return key
     }
 
-    /// Creates data-key version N+1 for a tenant and makes it active. Returns the new version.
+    /// Creates a new data-key version for a tenant and makes it active. Returns the new version: above
+    /// every version the authenticated state ever issued, every version stored, and every version stored
+    /// data names, so a number is never issued twice whatever the database says.
     public func rotateDataKey(tenantID: String) async throws -> Int {
-        let existing = try await store.dataKeys(tenantID: tenantID)
-        let version = (existing.map(\.version).max() ?? 0) + 1
+        let (state, existing, _) = try await verifiedState(tenantID: tenantID)
+        let referenced = try await store.referencedKeyVersions()[tenantID] ?? []
+        let version = max(state.highestVersion, existing.map(\.version).max() ?? 0, referenced.max() ?? 0) + 1
         let key = DataKey.generate(version: version)
-        try await store.addDataKey(
-            WrappedDataKey(
-                tenantID: tenantID, version: version, rootVersion: rootVersion, wrapped: try rootKey.wrap(key, tenantID: tenantID),
-                createdAt: clock.nowMillis))
+        let wrapped = WrappedDataKey(
+            tenantID: tenantID, version: version, rootVersion: rootVersion, wrapped: try rootKey.wrap(key, tenantID: tenantID),
+            createdAt: clock.nowMillis)
+        let next = KeyringState.make(tenantID: tenantID, keys: existing + [wrapped], activeVersion: version, after: state, rootKey: rootKey)
+        try await store.addDataKey(wrapped, state: next)
         cache.withLock { $0[tenantID, default: [:]][version] = key }
         return version
     }
@@ -173,6 +259,8 @@ public final class Keyring: Sendable {
             guard let stored = try await store.systemKey(named: name) else { continue }
             systemKeys[name] = try newKey.wrapSystemKey(try rootKey.unwrapSystemKey(stored.wrapped, name: name), name: name)
         }
+        let report = try await verify()
+        if let problem = report.problems.first { throw CofferError(.keyringInvalid, "the keyring does not verify: \(problem)") }
         var rewrapped: [WrappedDataKey] = []
         for wrapped in try await store.allDataKeys() {
             let key = try rootKey.unwrap(wrapped.wrapped, tenantID: wrapped.tenantID, version: wrapped.version)
@@ -181,16 +269,25 @@ public final class Keyring: Sendable {
                     tenantID: wrapped.tenantID, version: wrapped.version, rootVersion: version,
                     wrapped: try newKey.wrap(key, tenantID: wrapped.tenantID), createdAt: wrapped.createdAt))
         }
+        let previous = Dictionary(try await store.keyringStates().map { ($0.tenantID, $0) }, uniquingKeysWith: { first, _ in first })
+        let rewrappedByTenant = Dictionary(grouping: rewrapped, by: \.tenantID)
+        let states = try await tenants.listTenants().map { tenant in
+            KeyringState.make(
+                tenantID: tenant.id, keys: rewrappedByTenant[tenant.id] ?? [], activeVersion: tenant.activeKeyVersion, after: previous[tenant.id],
+                rootKey: newKey)
+        }
         try await store.rotateRootKey(
             RootKeyRecord(version: version, check: try newKey.makeCheck(), kdfJSON: kdfJSON, active: true, createdAt: clock.nowMillis),
             systemKeys: systemKeys,
-            dataKeys: rewrapped)
+            dataKeys: rewrapped, states: states)
         return version
     }
 
     /// Points a tenant's writes back at an existing data-key version (rollback).
     public func activate(tenantID: String, version: Int) async throws {
         _ = try await dataKey(tenantID: tenantID, version: version)
-        try await store.setActiveDataKey(tenantID: tenantID, version: version)
+        let (state, existing, _) = try await verifiedState(tenantID: tenantID)
+        let next = KeyringState.make(tenantID: tenantID, keys: existing, activeVersion: version, after: state, rootKey: rootKey)
+        try await store.setActiveDataKey(tenantID: tenantID, version: version, state: next)
     }
 }

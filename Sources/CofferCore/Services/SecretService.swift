@@ -1,3 +1,5 @@
+import Foundation
+
 /// KV v2 semantics over a ``SecretStore``: envelope encryption with the tenant's data key,
 /// check-and-set, versions, soft delete, destroy, metadata and `$ENV` references.
 public struct SecretService: Sendable {
@@ -27,9 +29,10 @@ public struct SecretService: Sendable {
         self.defaultMaxVersions = defaultMaxVersions
     }
 
-    /// Normalises a secret path: trims slashes, rejects empty, `.`/`..` and empty segments, control characters.
+    /// Normalises a secret path: Unicode NFC (so `café` typed either way is one path for storage, LIST,
+    /// scopes and AAD alike), trims slashes, rejects empty, `.`/`..` and empty segments, control characters.
     public static func normalize(_ raw: String) throws(CofferError) -> String {
-        var path = Substring(raw)
+        var path = Substring(raw.precomposedStringWithCanonicalMapping)
         while path.hasPrefix("/") { path = path.dropFirst() }
         while path.hasSuffix("/") { path = path.dropLast() }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -170,8 +173,9 @@ public struct SecretService: Sendable {
         }
         let paths = try await store.paths(tenantID: tenant.id, mount: mount, prefix: prefix)
         var keys = Set<String>()
-        for path in paths where path.hasPrefix(prefix) {
-            let rest = path.dropFirst(prefix.count)
+        // Bytes, not Characters: Swift's String comparison is canonical equivalence, storage compares bytes.
+        for path in paths where path.utf8.starts(with: prefix.utf8) {
+            let rest = Substring(String(decoding: path.utf8.dropFirst(prefix.utf8.count), as: UTF8.self))
             if let slash = rest.firstIndex(of: "/") {
                 keys.insert(String(rest[..<slash]) + "/")
             } else if !rest.isEmpty {

@@ -20,7 +20,8 @@ public struct TenantService: Sendable {
         }
         let id = Base62.encode(SecureRandom.bytes(16), minLength: 22)
         let tenant = Tenant(id: id, name: name, environment: environment, activeKeyVersion: 1, isSystem: isSystem, createdAt: clock.nowMillis)
-        try await tenants.createTenant(tenant, firstKey: try keyring.newTenantKey(tenantID: id))
+        let firstKey = try keyring.newTenantKey(tenantID: id)
+        try await tenants.createTenant(tenant, firstKey: firstKey, state: keyring.firstState(for: firstKey))
         let (token, _) = try await tokens.create(tenantID: id, role: .admin, displayName: "\(name)-admin", ttlSeconds: 0, parent: nil)
         return (tenant, token)
     }

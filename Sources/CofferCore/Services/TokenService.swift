@@ -29,10 +29,12 @@ public struct TokenService: Sendable {
             expiresAt = min(expiresAt ?? parentExpiry, parentExpiry)
         }
         let token = AccessToken.generate()
+        // The TTL actually granted: the parent's expiry caps the child's, and the answer says so.
+        let granted = expiresAt.map { max(0, ($0 - now) / 1000) } ?? 0
         let record = TokenRecord(
             accessor: AccessToken.generateAccessor(), tenantID: tenantID, hash: hasher.hash(token), role: role,
             displayName: displayName, createdAt: now, expiresAt: expiresAt, parentAccessor: parent?.accessor,
-            ttlSeconds: ttlSeconds)
+            ttlSeconds: granted)
         // Named before the write: the request's audit entry is appended inside the write's transaction.
         AuditScope.current?.addDetails(["created_accessor": record.accessor, "created_role": role.rawValue])
         try await store.insertToken(record)
@@ -53,8 +55,10 @@ public struct TokenService: Sendable {
         return record
     }
 
-    /// Revokes a token by accessor within a tenant.
-    public func revoke(accessor: String, tenantID: String) async throws -> Bool {
+    /// Revokes a token by accessor within a tenant, and every token it created, transitively.
+    /// Returns the accessors revoked by this call.
+    @discardableResult
+    public func revoke(accessor: String, tenantID: String) async throws -> [String] {
         try await store.revokeToken(accessor: accessor, tenantID: tenantID, at: clock.nowMillis)
     }
 

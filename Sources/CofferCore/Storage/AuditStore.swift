@@ -17,6 +17,17 @@ public struct AuditQuery: Sendable, Hashable {
     /// Page size.
     public var limit: Int
 
+    /// Whether a record (its hashed content) satisfies the filters; the paging cursor is not a filter.
+    public func matches(_ record: AuditRecord) -> Bool {
+        if let since, record.time < since { return false }
+        if let until, record.time >= until { return false }
+        if let actorID, record.actor.id != actorID { return false }
+        if let operation, record.operation != operation { return false }
+        if let requestID, record.requestID != requestID { return false }
+        if let succeeded, record.succeeded != succeeded { return false }
+        return true
+    }
+
     /// Creates a query.
     public init(
         since: Int64? = nil, until: Int64? = nil, actorID: String? = nil, operation: String? = nil, succeeded: Bool? = nil, requestID: String? = nil,

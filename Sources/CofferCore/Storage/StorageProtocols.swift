@@ -1,8 +1,8 @@
 /// Persistence of tenants and their wrapped data keys.
 public protocol TenantStore: Sendable {
-    /// Inserts a tenant together with its first wrapped data key, atomically.
-    /// Throws `TENANT_EXISTS` if the name is taken.
-    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey) async throws
+    /// Inserts a tenant together with its first wrapped data key and its authenticated keyring state
+    /// (`nil` only in storage-level tests), atomically. Throws `TENANT_EXISTS` if the name is taken.
+    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey, state: KeyringState?) async throws
     /// The tenant with this id.
     func tenant(id: String) async throws -> Tenant?
     /// The tenant with this name.
@@ -20,8 +20,8 @@ public protocol KeyringStore: Sendable {
     /// Records a root key and makes it the only active one; stores `systemKeys` (name → wrapped) with it.
     func installRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]]) async throws
     /// Rotates the root key in one transaction: records `record` as the only active version and
-    /// replaces every system key and every tenant data key with the given rewrapped forms.
-    func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey]) async throws
+    /// replaces every system key, every tenant data key and every keyring state with the given forms.
+    func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey], states: [KeyringState]) async throws
     /// Every tenant's data keys.
     func allDataKeys() async throws -> [WrappedDataKey]
     /// Stores a wrapped system key unless one with that name exists (several instances may race).
@@ -32,11 +32,42 @@ public protocol KeyringStore: Sendable {
     func systemKey(named name: String) async throws -> (rootVersion: Int, wrapped: [UInt8])?
     /// All data keys of a tenant.
     func dataKeys(tenantID: String) async throws -> [WrappedDataKey]
-    /// Adds a data key and makes it the tenant's active version. Refused (`KEY_VERSION_UNKNOWN`) unless
-    /// it is wrapped by the active root-key version.
-    func addDataKey(_ key: WrappedDataKey) async throws
-    /// Points the tenant's active version at an existing data key.
-    func setActiveDataKey(tenantID: String, version: Int) async throws
+    /// Adds a data key and makes it the tenant's active version, with the tenant's new keyring state
+    /// (`nil` only in storage-level tests). Refused (`KEY_VERSION_UNKNOWN`) unless it is wrapped by the
+    /// active root-key version; refused (`KEYRING_INVALID`) if the stored state is no longer the one
+    /// `state` follows (another instance changed the keyring meanwhile).
+    func addDataKey(_ key: WrappedDataKey, state: KeyringState?) async throws
+    /// Points the tenant's active version at an existing data key, with the tenant's new keyring state.
+    func setActiveDataKey(tenantID: String, version: Int, state: KeyringState?) async throws
+    /// Every tenant's stored keyring state.
+    func keyringStates() async throws -> [KeyringState]
+    /// Whether this store keeps keyring states (`false` only for a store made before they existed).
+    func keyringStatesAdopted() async throws -> Bool
+    /// Writes first states for every tenant of a store made before states existed, and marks it adopted.
+    func adoptKeyringStates(_ states: [KeyringState]) async throws
+    /// The data-key versions stored data is sealed under (KV versions not destroyed, transit keys), by tenant id.
+    func referencedKeyVersions() async throws -> [String: Set<Int>]
+}
+
+extension TenantStore {
+    /// Inserts a tenant and its first data key without a keyring state: for storage-level tests only,
+    /// as a keyring with such a tenant does not verify.
+    public func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey) async throws {
+        try await createTenant(tenant, firstKey: firstKey, state: nil)
+    }
+}
+
+extension KeyringStore {
+    /// Adds a data key without a keyring state: for storage-level tests only.
+    public func addDataKey(_ key: WrappedDataKey) async throws { try await addDataKey(key, state: nil) }
+    /// Changes the active version without a keyring state: for storage-level tests only.
+    public func setActiveDataKey(tenantID: String, version: Int) async throws {
+        try await setActiveDataKey(tenantID: tenantID, version: version, state: nil)
+    }
+    /// Rotates the root key without keyring states: for storage-level tests only.
+    public func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey]) async throws {
+        try await rotateRootKey(record, systemKeys: systemKeys, dataKeys: dataKeys, states: [])
+    }
 }
 
 /// Persistence of access tokens (as keyed hashes).
@@ -47,8 +78,9 @@ public protocol TokenStore: Sendable {
     func token(hash: [UInt8]) async throws -> TokenRecord?
     /// The token with this accessor in a tenant.
     func token(accessor: String, tenantID: String) async throws -> TokenRecord?
-    /// Marks a token revoked; returns whether it existed and was not revoked.
-    func revokeToken(accessor: String, tenantID: String, at time: Int64) async throws -> Bool
+    /// Marks a token revoked together with every token it created, transitively (children are never
+    /// orphaned by a revocation). Returns the accessors that this call revoked (empty if none was live).
+    func revokeToken(accessor: String, tenantID: String, at time: Int64) async throws -> [String]
 }
 
 /// Persistence of KV v2 secrets.

@@ -136,9 +136,13 @@ public struct ProtectService: Sendable {
 
     /// A policy, or `POLICY_NOT_FOUND`.
     public func policy(tenant: Tenant, name: String) async throws -> ProtectPolicy {
-        guard TransitKey.isValidName(name), let document = try await store.policy(tenantID: tenant.id, name: name),
-            let policy = try? JSONDecoder().decode(ProtectPolicy.self, from: Data(document.utf8))
-        else { throw CofferError(.policyNotFound, "no protection policy of this name") }
+        guard TransitKey.isValidName(name), let document = try await store.policy(tenantID: tenant.id, name: name) else {
+            throw CofferError(.policyNotFound, "no protection policy of this name")
+        }
+        // A stored policy that does not decode (edited, or from a newer version) is refused, never read as absent.
+        guard let policy = try? JSONDecoder().decode(ProtectPolicy.self, from: Data(document.utf8)), policy.name == name else {
+            throw CofferError(.storageCorrupt, "the stored protection policy is not one this version of Coffer can read")
+        }
         return policy
     }
 

@@ -36,7 +36,7 @@ public enum CofferApplication {
             let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
             tls.minimumTLSVersion = .tlsv12
-            return try .tls(.http1WithList(), tlsConfiguration: tls)
+            return try .tls(.http1WithList(tlsEnabled: true), tlsConfiguration: tls)
         } catch {
             throw CofferError(.configInvalid, "cannot load the TLS certificate or key (tls_cert_file, tls_key_file)")
         }

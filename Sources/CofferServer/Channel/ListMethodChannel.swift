@@ -32,8 +32,14 @@ extension ListMethodChannel: HTTPChannelHandler where BaseChannel: HTTPChannelHa
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 that also accepts Vault's `LIST` verb.
-    public static func http1WithList() -> HTTPServerBuilder {
-        .init { responder in ListMethodChannel(HTTP1Channel(responder: responder, configuration: .init())) }
+    /// HTTP/1.1 that also accepts Vault's `LIST` verb, and gives the responses the framework writes
+    /// itself (malformed requests) a request id, the security headers and a JSON error body.
+    public static func http1WithList(tlsEnabled: Bool = false) -> HTTPServerBuilder {
+        .init { responder in
+            ListMethodChannel(
+                HTTP1Channel(
+                    responder: responder,
+                    configuration: .init(additionalChannelHandlers: [FrameworkResponseHandler(tlsEnabled: tlsEnabled)])))
+        }
     }
 }

@@ -77,7 +77,7 @@ public struct AuditController: Sendable {
             guard let value = Int(limit), (1...1000).contains(value) else { throw CofferError(.invalidRequest, "limit must be 1-1000") }
             query.limit = value
         }
-        let found = try await runtime.audit.store.query(tenantID: caller.tenant.id, query)
+        let found = try await runtime.audit.query(tenantID: caller.tenant.id, query)
         var data: [String: JSONValue] = ["entries": .array(found.map(Self.entryJSON))]
         if found.count == query.limit, let last = found.last { data["next_after"] = .int(last.sequence) }
         return VaultResponse.data(.object(data), context: context)
@@ -105,7 +105,7 @@ public struct AuditController: Sendable {
         let result = try await runtime.audit.verify(tenantID: caller.tenant.id, checkpoints: checkpoints, trustedKey: trusted)
         var data: [String: JSONValue] = [
             "ok": .bool(result.ok), "checked": .int(result.checked), "last_sequence": .int(result.lastSequence),
-            "head_hash": .string(result.headHash.hexString), "checkpoints_checked": .int(checkpoints.count),
+            "head_hash": .string(result.headHash.hexString), "checkpoints_checked": .int(result.checkpointsChecked),
         ]
         if let failure = result.failure {
             data["first_broken_sequence"] = .int(failure.sequence)
@@ -143,7 +143,7 @@ public struct AuditController: Sendable {
         var report = AuditReport()
         var query = AuditQuery(since: now - seconds * 1000, limit: 1000)
         while true {
-            let page = try await runtime.audit.store.query(tenantID: caller.tenant.id, query)
+            let page = try await runtime.audit.query(tenantID: caller.tenant.id, query)
             for entry in page { if let record = entry.record { report.add(record) } }
             guard page.count == query.limit, let last = page.last else { break }
             query.afterSequence = last.sequence

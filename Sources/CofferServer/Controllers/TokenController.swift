@@ -24,7 +24,7 @@ public struct TokenController: Sendable {
             let caller = try await auth.authenticate(request)
             let token = try caller.requireToken()
             Audited.describe("token.revoke", "token", token.accessor)
-            _ = try await runtime.tokens.revoke(accessor: token.accessor, tenantID: caller.tenant.id)
+            try await runtime.tokens.revoke(accessor: token.accessor, tenantID: caller.tenant.id)
             return VaultResponse.noContent()
         }
         router.post("/v1/auth/token/revoke-accessor") { request, context in try await revokeAccessor(request, context) }
@@ -52,7 +52,7 @@ public struct TokenController: Sendable {
             data: nil,
             auth: [
                 "client_token": .string(token), "accessor": .string(record.accessor), "policies": [.string(role.rawValue)],
-                "token_policies": [.string(role.rawValue)], "metadata": nil, "lease_duration": .int(ttl), "renewable": false,
+                "token_policies": [.string(role.rawValue)], "metadata": nil, "lease_duration": .int(record.ttlSeconds), "renewable": false,
                 "entity_id": "", "token_type": "service", "orphan": false, "coffer_role": .string(role.rawValue),
                 "coffer_tenant": .string(caller.tenant.name),
             ], context: context)
@@ -93,7 +93,7 @@ public struct TokenController: Sendable {
         guard token.role == .admin || record.parentAccessor == token.accessor || record.accessor == token.accessor else {
             throw CofferError(.permissionDenied, "only admins, the creating token or the token itself may revoke it")
         }
-        _ = try await runtime.tokens.revoke(accessor: accessor, tenantID: caller.tenant.id)
+        try await runtime.tokens.revoke(accessor: accessor, tenantID: caller.tenant.id)
         return VaultResponse.noContent()
     }
 

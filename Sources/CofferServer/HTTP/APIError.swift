@@ -1,24 +1,24 @@
 import CofferCore
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// Maps Coffer's error codes to HTTP statuses; the only place that decides them.
 public enum ErrorStatus {
-    /// The HTTP status for a code.
+    /// The HTTP status for a code. Exhaustive, with no `default`: a new code must be given a status here.
     public static func status(for code: ErrorCode) -> HTTPResponse.Status {
         switch code {
         case .invalidRequest, .malformedJSON, .casMismatch, .casRequired: return .badRequest
+        case .keyExpired, .keyDisabled, .signatureInvalid, .policyMismatch: return .badRequest
         case .payloadTooLarge: return .contentTooLarge
         case .unauthenticated, .permissionDenied, .tenantMismatch: return .forbidden
-        case .notFound, .routeNotFound, .tenantNotFound: return .notFound
+        case .notFound, .routeNotFound, .tenantNotFound, .policyNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
         case .tenantExists: return .conflict
         case .referenceUnresolved: return .unprocessableContent
-        case .storageUnavailable, .rootKeyInvalid, .keyVersionUnknown, .auditUnavailable: return .serviceUnavailable
         case .rateLimited, .quotaExceeded: return .tooManyRequests
-        case .keyExpired, .keyDisabled, .signatureInvalid, .policyMismatch: return .badRequest
-        case .policyNotFound: return .notFound
-        default: return .internalServerError
+        case .storageUnavailable, .rootKeyInvalid, .keyVersionUnknown, .auditUnavailable, .keyringInvalid: return .serviceUnavailable
+        case .decryptionFailed, .internalError, .configInvalid, .storageCorrupt: return .internalServerError
         }
     }
 
@@ -36,6 +36,8 @@ public enum ErrorStatus {
         switch error {
         case let error as CofferError:
             return error
+        case is NIOTooManyBytesError:
+            return CofferError(.payloadTooLarge, "request body too large")
         case let error as HTTPError:
             let code = code(for: error.status)
             switch code {

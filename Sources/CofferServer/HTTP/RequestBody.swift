@@ -22,6 +22,9 @@ public struct BodyReader: Sendable {
             return buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw CofferError(.payloadTooLarge, "request body exceeds \(limit) bytes")
+        } catch is NIOTooManyBytesError {
+            // A chunked body has no Content-Length to refuse early; collecting it stops at the limit.
+            throw CofferError(.payloadTooLarge, "request body exceeds \(limit) bytes")
         }
     }
 
@@ -117,11 +120,14 @@ extension Dictionary where Key == String, Value == JSONValue {
         throw CofferError(.invalidRequest, "'\(key)' must be an array of integers")
     }
 
-    /// A duration field given as seconds or a string like `30m`.
+    /// A duration field given as seconds or a string like `30m`, at most 100 years; `INVALID_REQUEST`
+    /// for anything else, including a number too large to compute with.
     public func duration(_ key: String) throws(CofferError) -> Int64? {
         guard let value = self[key], value != .null else { return nil }
-        if let number = value.intValue, number >= 0, case .number = value { return Int64(number) }
+        if case .number(let number) = value, let seconds = number.int64Value, (0...Timestamp.maximumDurationSeconds).contains(seconds) {
+            return seconds
+        }
         if let text = value.stringValue, let seconds = Timestamp.parseDuration(text) { return seconds }
-        throw CofferError(.invalidRequest, "'\(key)' must be a duration like 30s, 15m, 24h or a number of seconds")
+        throw CofferError(.invalidRequest, "'\(key)' must be a duration like 30s, 15m, 24h or a number of seconds, at most 100 years")
     }
 }

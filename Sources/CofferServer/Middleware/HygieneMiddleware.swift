@@ -42,14 +42,7 @@ public struct HygieneMiddleware: RouterMiddleware {
             response.headers[.rateLimitReset] = String(limit.resetSeconds)
         }
         response.headers[.requestID] = context.requestID
-        response.headers[.contentTypeOptions] = "nosniff"
-        response.headers[.frameOptions] = "DENY"
-        response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
-        response.headers[.referrerPolicy] = "no-referrer"
-        response.headers[.cacheControl] = "no-store"
-        if tlsEnabled {
-            response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains"
-        }
+        SecurityHeaders.apply(to: &response.headers, tlsEnabled: tlsEnabled)
         let elapsed = ContinuousClock.now - started
         logger.info(
             "request",

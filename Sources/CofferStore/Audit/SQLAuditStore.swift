@@ -84,13 +84,13 @@ struct SQLAuditStore: AuditStore {
 
     func entries(tenantID: String, after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
         try await db.query(
-            "SELECT tenant_id, sequence, canonical, previous_hash, entry_hash FROM audit_entries WHERE tenant_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
+            "SELECT \(Self.columns) FROM audit_entries WHERE tenant_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
             [.text(tenantID), .int(sequence), .int(Int64(limit))]
         ).map(Self.decode)
     }
 
     func query(tenantID: String, _ query: AuditQuery) async throws -> [AuditEntry] {
-        var sql = "SELECT tenant_id, sequence, canonical, previous_hash, entry_hash FROM audit_entries WHERE tenant_id = $1 AND sequence > $2"
+        var sql = "SELECT \(Self.columns) FROM audit_entries WHERE tenant_id = $1 AND sequence > $2"
         var binds: [SQLValue] = [.text(tenantID), .int(query.afterSequence)]
         func add(_ fragment: String, _ value: SQLValue) {
             binds.append(value)
@@ -151,15 +151,20 @@ struct SQLAuditStore: AuditStore {
     }
 
     func addCheckpoint(_ checkpoint: AuditCheckpoint) async throws {
-        try await db.query(
-            """
-            INSERT INTO audit_checkpoints (tenant_id, sequence, head_hash, created_at, signature, public_key) VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (tenant_id, sequence) DO NOTHING
-            """,
-            [
-                .text(checkpoint.tenantID), .int(checkpoint.sequence), .blob(checkpoint.headHash), .int(checkpoint.time), .blob(checkpoint.signature),
-                .blob(checkpoint.publicKey),
-            ])
+        let dialect = db.dialect
+        try await db.transaction { tx in
+            try await AuditSchema.openGate(tx, dialect: dialect)
+            try await tx.query(
+                """
+                INSERT INTO audit_checkpoints (tenant_id, sequence, head_hash, created_at, signature, public_key) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (tenant_id, sequence) DO NOTHING
+                """,
+                [
+                    .text(checkpoint.tenantID), .int(checkpoint.sequence), .blob(checkpoint.headHash), .int(checkpoint.time),
+                    .blob(checkpoint.signature), .blob(checkpoint.publicKey),
+                ])
+            try await AuditSchema.closeGate(tx, dialect: dialect)
+        }
     }
 
     func checkpoints(tenantID: String) async throws -> [AuditCheckpoint] {
@@ -170,9 +175,14 @@ struct SQLAuditStore: AuditStore {
         }
     }
 
+    static let columns = "tenant_id, sequence, created_at, actor_id, operation, status, request_id, canonical, previous_hash, entry_hash"
+
     static func decode(_ row: SQLRow) throws -> AuditEntry {
         AuditEntry(
             tenantID: try row.text("tenant_id"), sequence: try row.int("sequence"), canonical: try row.blob("canonical"),
-            previousHash: try row.blob("previous_hash"), entryHash: try row.blob("entry_hash"))
+            previousHash: try row.blob("previous_hash"), entryHash: try row.blob("entry_hash"),
+            columns: AuditColumns(
+                time: try row.int("created_at"), actorID: try row.text("actor_id"), operation: try row.text("operation"),
+                status: Int(try row.int("status")), requestID: try row.text("request_id")))
     }
 }

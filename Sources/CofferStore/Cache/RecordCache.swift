@@ -5,28 +5,37 @@ import Synchronization
 /// (credentials by keyed hash, tenants) skip the database. Every write that could change a cached
 /// record invalidates the whole cache *after* it committed; a lookup only fills the cache if no
 /// invalidation happened while it read, so a record read before a revocation can never be cached after it.
+///
+/// A cache made with `cachesMisses` also remembers that a key was not found, so a lookup of an unknown
+/// credential costs what a lookup of a known one does (no timing tells whether a key exists); every
+/// insert into such a store must invalidate it.
 final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     struct State {
-        var entries: [Key: Value] = [:]
+        var entries: [Key: Value?] = [:]
         var generation: UInt64 = 0
     }
 
     private let state = Mutex(State())
     let capacity: Int
+    let cachesMisses: Bool
 
-    init(capacity: Int) {
+    init(capacity: Int, cachesMisses: Bool = false) {
         self.capacity = max(1, capacity)
+        self.cachesMisses = cachesMisses
     }
 
-    /// The cached value, if any.
-    func value(_ key: Key) -> Value? { state.withLock { $0.entries[key] } }
+    /// The cached value, if any (a cached miss reads as `nil` here).
+    func value(_ key: Key) -> Value? { state.withLock { $0.entries[key] ?? nil } }
+
+    /// The cached entry: `.some(nil)` for a cached miss, `nil` when nothing is cached.
+    func entry(_ key: Key) -> Value?? { state.withLock { $0.entries[key] } }
 
     /// The current generation, read before a database lookup.
     var generation: UInt64 { state.withLock { $0.generation } }
 
     /// Caches `value` unless an invalidation happened since `generation` was read. Evicts an arbitrary
     /// eighth of the entries when full (dictionary order is effectively random).
-    func store(_ key: Key, _ value: Value, ifGeneration generation: UInt64) {
+    func store(_ key: Key, _ value: Value?, ifGeneration generation: UInt64) {
         state.withLock { state in
             guard state.generation == generation else { return }
             if state.entries.count >= capacity {
@@ -47,12 +56,12 @@ final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Number of cached entries.
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// Looks `key` up in the cache, else loads it and caches a found value.
+    /// Looks `key` up in the cache, else loads it and caches a found value (and a miss, if this cache caches misses).
     func load(_ key: Key, _ loader: () async throws -> Value?) async rethrows -> Value? {
-        if let hit = value(key) { return hit }
+        if let hit = entry(key) { return hit }
         let generation = self.generation
-        guard let loaded = try await loader() else { return nil }
-        store(key, loaded, ifGeneration: generation)
+        let loaded = try await loader()
+        if loaded != nil || cachesMisses { store(key, loaded, ifGeneration: generation) }
         return loaded
     }
 }
@@ -66,6 +75,6 @@ struct StorageCaches: Sendable {
     init(apiKeyCapacity: Int) {
         tenants = RecordCache(capacity: 10_000)
         tokens = RecordCache(capacity: 50_000)
-        apiKeys = RecordCache(capacity: apiKeyCapacity)
+        apiKeys = RecordCache(capacity: apiKeyCapacity, cachesMisses: true)
     }
 }

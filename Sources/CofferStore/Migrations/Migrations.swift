@@ -84,6 +84,7 @@ public enum Migrations {
         APIKeySchema.migration,
         RateLimitSchema.migration,
         TransitSchema.migration,
+        IntegritySchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

@@ -29,11 +29,13 @@ struct SQLAPIKeyStore: APIKeyStore {
     }
 
     func insert(_ key: APIKeyRecord) async throws {
+        defer { cache?.invalidateAll() }  // the cache remembers misses: a new key must not read as one
         try await Self.insert(key, in: db)
     }
 
     func insertMany(_ keys: [APIKeyRecord]) async throws {
         guard !keys.isEmpty else { return }
+        defer { cache?.invalidateAll() }
         try await db.transaction { tx in
             for key in keys { try await Self.insert(key, in: tx) }
         }
@@ -111,23 +113,18 @@ struct SQLAPIKeyStore: APIKeyStore {
         }
     }
 
-    static func decodeJSON<T: Decodable>(_ row: SQLRow, _ column: String, as type: T.Type, default value: T) -> T {
-        guard let text = try? row.text(column), let decoded = try? JSONDecoder().decode(T.self, from: Data(text.utf8)) else { return value }
-        return decoded
-    }
-
     static func decode(_ row: SQLRow) throws -> APIKeyRecord {
         APIKeyRecord(
             id: try row.text("id"), tenantID: try row.text("tenant_id"), hash: try row.blob("hash"), displayPrefix: try row.text("display_prefix"),
-            kind: APIKeyFormat.Kind(rawValue: try row.text("kind")) ?? .test, name: try row.text("name"),
-            scopes: decodeJSON(row, "scopes_json", as: [String].self, default: []), createdAt: try row.int("created_at"),
+            kind: try row.known("kind", as: APIKeyFormat.Kind.self), name: try row.text("name"),
+            scopes: try row.json("scopes_json", as: [String].self), createdAt: try row.int("created_at"),
             expiresAt: try row.optionalInt("expires_at"), lastUsedAt: try row.optionalInt("last_used_at"),
             revokedAt: try row.optionalInt("revoked_at"),
             revokedReason: try row.optionalText("revoked_reason"), revokedBy: try row.optionalText("revoked_by"),
-            allowedCIDRs: decodeJSON(row, "cidrs_json", as: [String].self, default: []), rateLimit: Int(try row.int("rate_limit")),
+            allowedCIDRs: try row.json("cidrs_json", as: [String].self), rateLimit: Int(try row.int("rate_limit")),
             ratePeriodMillis: try row.int("rate_period_ms"), quotaLimit: Int(try row.int("quota_limit")),
             quotaWindowMillis: try row.int("quota_window_ms"),
-            metadata: decodeJSON(row, "metadata_json", as: [String: String].self, default: [:]), rotatedFrom: try row.optionalText("rotated_from"),
+            metadata: try row.json("metadata_json", as: [String: String].self), rotatedFrom: try row.optionalText("rotated_from"),
             rotatedTo: try row.optionalText("rotated_to"))
     }
 }

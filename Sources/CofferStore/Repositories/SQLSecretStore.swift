@@ -137,10 +137,11 @@ struct SQLSecretStore: SecretStore {
         }
     }
 
+    /// `substr` counts code points on both engines, so the prefix length is given in Unicode scalars.
     func paths(tenantID: String, mount: String, prefix: String) async throws -> [String] {
         try await db.query(
             "SELECT path FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 AND substr(path, 1, CAST($3 AS INTEGER)) = $4 ORDER BY path",
-            [.text(tenantID), .text(mount), .int(Int64(prefix.count)), .text(prefix)]
+            [.text(tenantID), .text(mount), .int(Int64(prefix.unicodeScalars.count)), .text(prefix)]
         ).map { try $0.text("path") }
     }
 
@@ -172,7 +173,7 @@ struct SQLSecretStore: SecretStore {
     }
 
     static func decodeMetadata(_ row: SQLRow) throws -> SecretMetadata {
-        let custom = (try? JSONDecoder().decode([String: String].self, from: Data(try row.text("custom_metadata").utf8))) ?? [:]
+        let custom = try row.json("custom_metadata", as: [String: String].self)
         return SecretMetadata(
             tenantID: try row.text("tenant_id"), mount: try row.text("mount"), path: try row.text("path"),
             currentVersion: Int(try row.int("current_version")), oldestVersion: Int(try row.int("oldest_version")),
@@ -182,7 +183,7 @@ struct SQLSecretStore: SecretStore {
     }
 
     static func decodeVersion(_ row: SQLRow) throws -> SecretVersion {
-        let refs = (try? JSONDecoder().decode([String: String].self, from: Data(try row.text("references_json").utf8))) ?? [:]
+        let refs = try row.json("references_json", as: [String: String].self)
         return SecretVersion(
             version: Int(try row.int("version")), createdAt: try row.int("created_at"), deletedAt: try row.optionalInt("deleted_at"),
             destroyed: try row.bool("destroyed"), blob: try row.optionalBlob("blob"), keyVersion: Int(try row.int("key_version")),

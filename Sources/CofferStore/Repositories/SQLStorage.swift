@@ -79,7 +79,7 @@ struct SQLTenantStore: TenantStore {
     let cache: RecordCache<String, Tenant>?
     static let systemKey = "\u{0}system"
 
-    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey) async throws {
+    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey, state: KeyringState?) async throws {
         do {
             try await db.transaction { tx in
                 try await RootVersionGuard.check(tx, rootVersion: firstKey.rootVersion)
@@ -95,6 +95,7 @@ struct SQLTenantStore: TenantStore {
                         .text(firstKey.tenantID), .int(Int64(firstKey.version)), .int(Int64(firstKey.rootVersion)), .blob(firstKey.wrapped),
                         .int(firstKey.createdAt),
                     ])
+                if let state { try await KeyringStateRows.save(state, expectedGeneration: nil, in: tx) }
             }
         } catch is StorageConstraintError {
             throw CofferError(.tenantExists, "a tenant with this name already exists")
@@ -123,7 +124,7 @@ struct SQLTenantStore: TenantStore {
     static func decode(_ row: SQLRow) throws -> Tenant {
         Tenant(
             id: try row.text("id"), name: try row.text("name"),
-            environment: TenantEnvironment(rawValue: try row.text("environment")) ?? .development,
+            environment: try row.known("environment", as: TenantEnvironment.self),
             activeKeyVersion: Int(try row.int("active_key_version")), isSystem: try row.bool("is_system"),
             createdAt: try row.int("created_at"))
     }
@@ -162,8 +163,9 @@ struct SQLKeyringStore: KeyringStore {
         }
     }
 
-    func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey]) async throws {
+    func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey], states: [KeyringState]) async throws {
         try await db.transaction { tx in
+            for state in states { try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx) }
             try await Self.activate(record, in: tx)
             for (name, wrapped) in systemKeys {
                 try await tx.query(
@@ -213,9 +215,10 @@ struct SQLKeyringStore: KeyringStore {
         try await db.query("SELECT * FROM data_keys WHERE tenant_id = $1 ORDER BY version", [.text(tenantID)]).map(Self.decodeDataKey)
     }
 
-    func addDataKey(_ key: WrappedDataKey) async throws {
+    func addDataKey(_ key: WrappedDataKey, state: KeyringState?) async throws {
         try await db.transaction { tx in
             try await RootVersionGuard.check(tx, rootVersion: key.rootVersion)
+            if let state { try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx) }
             try await tx.query(
                 "INSERT INTO data_keys (tenant_id, version, root_version, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)",
                 [.text(key.tenantID), .int(Int64(key.version)), .int(Int64(key.rootVersion)), .blob(key.wrapped), .int(key.createdAt)])
@@ -224,9 +227,86 @@ struct SQLKeyringStore: KeyringStore {
         tenantCache?.invalidateAll()
     }
 
-    func setActiveDataKey(tenantID: String, version: Int) async throws {
+    func setActiveDataKey(tenantID: String, version: Int, state: KeyringState?) async throws {
         defer { tenantCache?.invalidateAll() }
-        try await db.query("UPDATE tenants SET active_key_version = $1 WHERE id = $2", [.int(Int64(version)), .text(tenantID)])
+        try await db.transaction { tx in
+            if let state { try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx) }
+            try await tx.query("UPDATE tenants SET active_key_version = $1 WHERE id = $2", [.int(Int64(version)), .text(tenantID)])
+        }
+    }
+
+    func keyringStates() async throws -> [KeyringState] {
+        try await db.query("SELECT * FROM keyring_state ORDER BY tenant_id", []).map(KeyringStateRows.decode)
+    }
+
+    func keyringStatesAdopted() async throws -> Bool {
+        guard let row = try await db.query("SELECT adopted FROM keyring_meta WHERE id = 1", []).first else {
+            // Migration 6 writes this row; without it the store was tampered with: nothing is trusted.
+            throw CofferError(.keyringInvalid, "the keyring's bookkeeping row is missing")
+        }
+        return try row.bool("adopted")
+    }
+
+    func adoptKeyringStates(_ states: [KeyringState]) async throws {
+        try await db.transaction { tx in
+            let updated = try await tx.query("UPDATE keyring_meta SET adopted = 1 WHERE id = 1 AND adopted = 0 RETURNING id", [])
+            guard !updated.isEmpty else { return }
+            for state in states { try await KeyringStateRows.save(state, expectedGeneration: nil, in: tx) }
+        }
+    }
+
+    func referencedKeyVersions() async throws -> [String: Set<Int>] {
+        var found: [String: Set<Int>] = [:]
+        for row in try await db.query("SELECT DISTINCT tenant_id, key_version FROM kv_versions WHERE blob IS NOT NULL", []) {
+            found[try row.text("tenant_id"), default: []].insert(Int(try row.int("key_version")))
+        }
+        for row in try await db.query("SELECT tenant_id, sealed FROM transit_keys", []) {
+            guard let version = SealedBox.keyVersion(of: try row.blob("sealed")) else {
+                throw CofferError(.storageCorrupt, "a stored transit key has no readable header")
+            }
+            found[try row.text("tenant_id"), default: []].insert(version)
+        }
+        return found
+    }
+}
+
+/// Reads and writes `keyring_state` rows. A write names the generation it follows, so two instances
+/// changing one tenant's keyring at once cannot both succeed.
+enum KeyringStateRows {
+    static func save(_ state: KeyringState, expectedGeneration: Int64?, in tx: any SQLExecutor) async throws {
+        let digests = state.digests.keys.sorted().map { "\($0):\(state.digests[$0]?.hexString ?? "")" }.joined(separator: ",")
+        let values: [SQLValue] = [
+            .text(state.tenantID), .int(state.generation), .int(Int64(state.activeVersion)), .int(Int64(state.highestVersion)), .text(digests),
+            .blob(state.mac),
+        ]
+        guard let expectedGeneration, expectedGeneration > 0 else {
+            try await tx.query(
+                "INSERT INTO keyring_state (tenant_id, generation, active_version, highest_version, digests, mac) VALUES ($1, $2, $3, $4, $5, $6)",
+                values)
+            return
+        }
+        let updated = try await tx.query(
+            """
+            UPDATE keyring_state SET generation = $2, active_version = $3, highest_version = $4, digests = $5, mac = $6
+            WHERE tenant_id = $1 AND generation = $7 RETURNING tenant_id
+            """, values + [.int(expectedGeneration)])
+        guard !updated.isEmpty else {
+            throw CofferError(.keyringInvalid, "the keyring changed while this change was prepared; nothing was changed, run it again")
+        }
+    }
+
+    static func decode(_ row: SQLRow) throws -> KeyringState {
+        var digests: [Int: [UInt8]] = [:]
+        for item in try row.text("digests").split(separator: ",") {
+            let parts = item.split(separator: ":")
+            guard parts.count == 2, let version = Int(parts[0]), let digest = [UInt8](hex: String(parts[1])) else {
+                throw CofferError(.storageCorrupt, "a keyring state lists a malformed data key")
+            }
+            digests[version] = digest
+        }
+        return KeyringState(
+            tenantID: try row.text("tenant_id"), generation: try row.int("generation"), activeVersion: Int(try row.int("active_version")),
+            highestVersion: Int(try row.int("highest_version")), digests: digests, mac: try row.blob("mac"))
     }
 }
 
@@ -257,18 +337,25 @@ struct SQLTokenStore: TokenStore {
         try await db.query("SELECT * FROM tokens WHERE accessor = $1 AND tenant_id = $2", [.text(accessor), .text(tenantID)]).first.map(Self.decode)
     }
 
-    func revokeToken(accessor: String, tenantID: String, at time: Int64) async throws -> Bool {
+    func revokeToken(accessor: String, tenantID: String, at time: Int64) async throws -> [String] {
         defer { cache?.invalidateAll() }
+        // The token and, transitively, every token it created (Vault: revoking a parent revokes its children).
         let rows = try await db.query(
-            "UPDATE tokens SET revoked_at = $1 WHERE accessor = $2 AND tenant_id = $3 AND revoked_at IS NULL RETURNING accessor",
+            """
+            WITH RECURSIVE tree(accessor) AS (
+              SELECT accessor FROM tokens WHERE accessor = $2 AND tenant_id = $3
+              UNION SELECT t.accessor FROM tokens t JOIN tree ON t.parent_accessor = tree.accessor WHERE t.tenant_id = $3)
+            UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $3 AND revoked_at IS NULL AND accessor IN (SELECT accessor FROM tree)
+            RETURNING accessor
+            """,
             [.int(time), .text(accessor), .text(tenantID)])
-        return !rows.isEmpty
+        return try rows.map { try $0.text("accessor") }
     }
 
     static func decode(_ row: SQLRow) throws -> TokenRecord {
         TokenRecord(
             accessor: try row.text("accessor"), tenantID: try row.text("tenant_id"), hash: try row.blob("hash"),
-            role: Role(rawValue: try row.text("role")) ?? .viewer, displayName: try row.text("display_name"),
+            role: try row.known("role", as: Role.self), displayName: try row.text("display_name"),
             createdAt: try row.int("created_at"), expiresAt: try row.optionalInt("expires_at"), revokedAt: try row.optionalInt("revoked_at"),
             parentAccessor: try row.optionalText("parent_accessor"), ttlSeconds: try row.int("ttl_seconds"))
     }

@@ -1,3 +1,4 @@
+import Foundation
 import CofferCore
 
 /// A value bound to or read from SQL. Both engines store only these four kinds.
@@ -74,11 +75,35 @@ public struct SQLRow: Sendable {
         }
     }
 
-    /// A 0/1 integer column as a boolean.
-    public func bool(_ column: String) throws -> Bool { try int(column) != 0 }
+    /// A 0/1 integer column as a boolean; any other value is `STORAGE_CORRUPT` (fail closed).
+    public func bool(_ column: String) throws -> Bool {
+        switch try int(column) {
+        case 0: return false
+        case 1: return true
+        default: throw CofferError(.storageCorrupt, "column \(column) holds a value that is not 0 or 1")
+        }
+    }
+
+    /// A text column holding one of a closed set of values (a role, an environment, a kind). A value
+    /// Coffer does not know is `STORAGE_CORRUPT`, never read as some default.
+    public func known<T: RawRepresentable>(_ column: String, as type: T.Type) throws -> T where T.RawValue == String {
+        let text = try self.text(column)
+        guard let value = T(rawValue: text) else {
+            throw CofferError(.storageCorrupt, "column \(column) holds a value this version of Coffer does not know")
+        }
+        return value
+    }
+
+    /// A text column holding JSON of type `T`; `STORAGE_CORRUPT` if it does not decode.
+    public func json<T: Decodable>(_ column: String, as type: T.Type) throws -> T {
+        guard let decoded = try? JSONDecoder().decode(T.self, from: Data(try self.text(column).utf8)) else {
+            throw CofferError(.storageCorrupt, "column \(column) does not hold the JSON Coffer wrote")
+        }
+        return decoded
+    }
 
     static func typeError(_ column: String) -> CofferError {
-        CofferError(.storageUnavailable, "unexpected type in column \(column)")
+        CofferError(.storageCorrupt, "unexpected type in column \(column)")
     }
 }
 

@@ -13,7 +13,7 @@ struct AuditCheckpoint: AsyncParsableCommand {
         let checkpoint = try await options.client().send("POST", "/v1/audit/checkpoint").body["data"] ?? .null
         let line = String(decoding: checkpoint.canonicalBytes(), as: UTF8.self)
         if let out {
-            if !FileManager.default.fileExists(atPath: out) { FileManager.default.createFile(atPath: out, contents: nil) }
+            if !FileManager.default.fileExists(atPath: out) { _ = FileManager.default.createFile(atPath: out, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: out) else { throw CLIError("cannot write \(out)") }
             handle.seekToEndOfFile()
             handle.write(Data((line + "\n").utf8))
