@@ -173,7 +173,8 @@ public final class Keyring: Sendable {
             let versions = Set(held.map(\.version))
             for version in (referenced[tenant.id] ?? []).sorted() where !versions.contains(version) {
                 report.problems.append(
-                    "tenant '\(tenant.name)': stored data is sealed under data key version \(version), which the keyring does not hold (rolled back?)")
+                    "tenant '\(tenant.name)': stored data is sealed under data key version \(version), which the keyring does not hold (rolled back?)"
+                )
             }
         }
         for tenantID in Set(keys.keys).union(states.keys).subtracting(known).sorted() {

@@ -1,5 +1,5 @@
-import Foundation
 import CofferCore
+import Foundation
 
 /// A value bound to or read from SQL. Both engines store only these four kinds.
 public enum SQLValue: Sendable, Hashable {
