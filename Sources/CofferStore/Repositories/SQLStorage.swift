@@ -24,6 +24,14 @@ public final class SQLStorage: CofferStorage {
     public let rateLimits: any RateLimiterBackend
     /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
     public let isShared: Bool
+    let caches: StorageCaches?
+
+    /// Drops every cached record, for maintenance that wrote to the database directly (and tests doing so).
+    public func invalidateCaches() {
+        caches?.tenants.invalidateAll()
+        caches?.tokens.invalidateAll()
+        caches?.apiKeys.invalidateAll()
+    }
 
     /// Wraps a migrated database. Writes made while an ``AuditScope`` is current carry its entry.
     /// Single-instance (SQLite) storage caches credentials and tenants, up to `apiKeyCacheEntries` API keys.
@@ -32,6 +40,7 @@ public final class SQLStorage: CofferStorage {
         let audited = AuditingDatabase(inner: database, clock: clock)
         isShared = database.dialect == .postgres
         let caches = isShared ? nil : StorageCaches(apiKeyCapacity: apiKeyCacheEntries)
+        self.caches = caches
         self.tenants = SQLTenantStore(db: audited, cache: caches?.tenants)
         self.keyring = SQLKeyringStore(db: audited, tenantCache: caches?.tenants)
         self.tokens = SQLTokenStore(db: audited, cache: caches?.tokens)
