@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferStoreTests",
-            dependencies: ["CofferStore", "CofferCore"],
+            dependencies: ["CofferStore", "CofferCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -149,6 +149,13 @@ public final class Keyring: Sendable {
         public var problems: [String]
         /// Whether the keyring verifies.
         public var ok: Bool { problems.isEmpty }
+
+        /// Creates a report.
+        public init(tenants: Int, dataKeys: Int, problems: [String]) {
+            self.tenants = tenants
+            self.dataKeys = dataKeys
+            self.problems = problems
+        }
     }
 
     /// Checks every tenant's keyring against its authenticated state, and every stored ciphertext's key
@@ -205,6 +212,12 @@ public final class Keyring: Sendable {
         if let problem = state.problem(keys: keys, activeVersion: tenant.activeKeyVersion, rootKey: rootKey) {
             throw CofferError(.keyringInvalid, "tenant '\(tenant.name)': \(problem)")
         }
+        let held = Set(keys.map(\.version))
+        if let missing = (try await store.referencedKeyVersions()[tenantID] ?? []).sorted().first(where: { !held.contains($0) }) {
+            throw CofferError(
+                .keyringInvalid,
+                "tenant '\(tenant.name)': stored data is sealed under data key version \(missing), which the keyring does not hold (rolled back?)")
+        }
         return (state, keys, tenant)
     }
 
@@ -228,8 +241,7 @@ public final class Keyring: Sendable {
     /// data names, so a number is never issued twice whatever the database says.
     public func rotateDataKey(tenantID: String) async throws -> Int {
         let (state, existing, _) = try await verifiedState(tenantID: tenantID)
-        let referenced = try await store.referencedKeyVersions()[tenantID] ?? []
-        let version = max(state.highestVersion, existing.map(\.version).max() ?? 0, referenced.max() ?? 0) + 1
+        let version = max(state.highestVersion, existing.map(\.version).max() ?? 0) + 1
         let key = DataKey.generate(version: version)
         let wrapped = WrappedDataKey(
             tenantID: tenantID, version: version, rootVersion: rootVersion, wrapped: try rootKey.wrap(key, tenantID: tenantID),
