@@ -25,11 +25,24 @@ struct APIKeyServiceTests {
 
     static let admin = APIKeyService.Grantor.role(.admin)
 
+    /// The rule lives in the service: a grace period never extends a key's life past its own expiry.
+    @Test(arguments: StorageEngine.available)
+    func rotationGraceNeverExtendsTheOldKey(engine: StorageEngine) async throws {
+        try await Self.withService(engine) { service, _, clock, tenant, _ in
+            let expiry = clock.nowMillis + 30_000
+            let (_, record) = try await service.create(
+                tenant: tenant, settings: .init(name: "brief", scopes: ["kv:read"], expiresAt: .some(expiry)), admin: false, grantor: Self.admin,
+                in: .unaudited())
+            _ = try await service.rotate(id: record.id, tenantID: tenant.id, graceSeconds: 3600, grantor: Self.admin, in: .unaudited())
+            #expect(try await service.get(id: record.id, tenantID: tenant.id).expiresAt == expiry)
+        }
+    }
+
     @Test(arguments: StorageEngine.available)
     func lifecycleCodesFromTheirInstant(engine: StorageEngine) async throws {
         try await Self.withService(engine) { service, _, clock, tenant, other in
             let (key, record) = try await service.create(
-                tenant: tenant, settings: .init(name: "billing", scopes: ["kv:read:payments/*"]), admin: false, grantor: Self.admin)
+                tenant: tenant, settings: .init(name: "billing", scopes: ["kv:read:payments/*"]), admin: false, grantor: Self.admin, in: .unaudited())
             #expect(key.hasPrefix("sk_test_"), "a staging tenant's keys are test keys")
             #expect(record.hash == Self.hasher.hash(key) && !record.displayPrefix.contains(String(key.dropFirst(12))))
             func code(_ presented: String = key, tenantID: String = tenant.id, required: [String] = []) async throws -> APIKeyVerifyCode {
@@ -46,7 +59,8 @@ struct APIKeyServiceTests {
             #expect(try await code(mistyped) == .malformed, "a bad checksum is refused before any lookup")
 
             // Rotation with a grace period: both keys work until it ends, then only the new one.
-            let (newKey, replacement) = try await service.rotate(id: record.id, tenantID: tenant.id, graceSeconds: 60, grantor: Self.admin)
+            let (newKey, replacement) = try await service.rotate(
+                id: record.id, tenantID: tenant.id, graceSeconds: 60, grantor: Self.admin, in: .unaudited())
             #expect(replacement.rotatedFrom == record.id && replacement.scopes == record.scopes && replacement.name == "billing")
             #expect(try await service.get(id: record.id, tenantID: tenant.id).rotatedTo == replacement.id)
             #expect(try await code() == .valid)
@@ -55,18 +69,19 @@ struct APIKeyServiceTests {
             #expect(try await code() == .expired, "the grace period ends exactly on time")
             #expect(try await code(newKey) == .valid)
             await #expect(throws: CofferError.self, "a rotated key cannot be rotated again") {
-                _ = try await service.rotate(id: record.id, tenantID: tenant.id, graceSeconds: 0, grantor: Self.admin)
+                _ = try await service.rotate(id: record.id, tenantID: tenant.id, graceSeconds: 0, grantor: Self.admin, in: .unaudited())
             }
 
             // Grace 0 stops the old key at once; revocation is immediate and recorded.
-            let (third, _) = try await service.rotate(id: replacement.id, tenantID: tenant.id, graceSeconds: 0, grantor: Self.admin)
+            let (third, _) = try await service.rotate(id: replacement.id, tenantID: tenant.id, graceSeconds: 0, grantor: Self.admin, in: .unaudited())
             #expect(try await code(newKey) == .expired)
             let thirdID = try #require(try await service.lookup(third)).id
-            let revoked = try await service.revoke(id: thirdID, tenantID: tenant.id, reason: "leaked", by: "token:abc", grantor: Self.admin)
+            let revoked = try await service.revoke(
+                id: thirdID, tenantID: tenant.id, reason: "leaked", by: "token:abc", grantor: Self.admin, in: .unaudited())
             #expect(revoked.revokedAt == clock.nowMillis && revoked.revokedReason == "leaked" && revoked.revokedBy == "token:abc")
             #expect(try await code(third) == .revoked)
             await #expect(throws: CofferError.self) {
-                _ = try await service.revoke(id: thirdID, tenantID: other.id, reason: "", by: "x", grantor: Self.admin)
+                _ = try await service.revoke(id: thirdID, tenantID: other.id, reason: "", by: "x", grantor: Self.admin, in: .unaudited())
             }
         }
     }
@@ -76,7 +91,7 @@ struct APIKeyServiceTests {
         try await Self.withService(engine) { service, _, clock, tenant, _ in
             let settings = APIKeyService.Settings(
                 name: "metered", allowedCIDRs: ["10.0.0.0/8"], rateLimit: 2, ratePeriodMillis: 60_000, quotaLimit: 3, quotaWindowMillis: 86_400_000)
-            let (key, _) = try await service.create(tenant: tenant, settings: settings, admin: false, grantor: Self.admin)
+            let (key, _) = try await service.create(tenant: tenant, settings: settings, admin: false, grantor: Self.admin, in: .unaudited())
             func verify(ip: String = "10.0.0.1") async throws -> APIKeyVerifier.Outcome {
                 try await service.verify(key, tenantID: tenant.id, clientIP: ip, required: [])
             }
@@ -132,33 +147,36 @@ struct APIKeyServiceTests {
         try await Self.withService(engine) { service, _, _, tenant, _ in
             let scoped = APIKeyService.Grantor.apiKey(scopes: [Scope("kv:read:payments/*"), Scope("keys:manage")].compactMap { $0 }, admin: false)
             let ok = try await service.create(
-                tenant: tenant, settings: .init(name: "child", scopes: ["kv:read:payments/eu/*"]), admin: false, grantor: scoped)
+                tenant: tenant, settings: .init(name: "child", scopes: ["kv:read:payments/eu/*"]), admin: false, grantor: scoped, in: .unaudited())
             #expect(ok.record.scopes == ["kv:read:payments/eu/*"])
             // Managing a key is granting its scopes again: a scoped manager cannot touch a stronger key.
             let strong = try await service.create(
-                tenant: tenant, settings: .init(name: "strong", scopes: ["kv:read"]), admin: false, grantor: Self.admin)
+                tenant: tenant, settings: .init(name: "strong", scopes: ["kv:read"]), admin: false, grantor: Self.admin, in: .unaudited())
             await #expect(throws: CofferError.self, "rotating would hand out a stronger key") {
-                _ = try await service.rotate(id: strong.record.id, tenantID: tenant.id, graceSeconds: 0, grantor: scoped)
+                _ = try await service.rotate(id: strong.record.id, tenantID: tenant.id, graceSeconds: 0, grantor: scoped, in: .unaudited())
             }
             await #expect(throws: CofferError.self) {
-                _ = try await service.update(id: strong.record.id, tenantID: tenant.id, settings: .init(allowedCIDRs: []), grantor: scoped)
+                _ = try await service.update(
+                    id: strong.record.id, tenantID: tenant.id, settings: .init(allowedCIDRs: []), grantor: scoped, in: .unaudited())
             }
             await #expect(throws: CofferError.self) {
-                _ = try await service.revoke(id: strong.record.id, tenantID: tenant.id, reason: "", by: "k", grantor: scoped)
+                _ = try await service.revoke(id: strong.record.id, tenantID: tenant.id, reason: "", by: "k", grantor: scoped, in: .unaudited())
             }
             #expect(
-                try await service.rotate(id: ok.record.id, tenantID: tenant.id, graceSeconds: 0, grantor: scoped).record.scopes == ok.record.scopes)
+                try await service.rotate(id: ok.record.id, tenantID: tenant.id, graceSeconds: 0, grantor: scoped, in: .unaudited()).record.scopes
+                    == ok.record.scopes)
             for scopes in [["kv:read:hr/*"], ["kv:write:payments/x"], ["kv:read"], ["audit:read"]] {
                 await #expect(throws: CofferError.self, "\(scopes) exceeds the grantor") {
-                    _ = try await service.create(tenant: tenant, settings: .init(name: "x", scopes: scopes), admin: false, grantor: scoped)
+                    _ = try await service.create(
+                        tenant: tenant, settings: .init(name: "x", scopes: scopes), admin: false, grantor: scoped, in: .unaudited())
                 }
             }
             await #expect(throws: CofferError.self, "only admins make admin keys") {
-                _ = try await service.create(tenant: tenant, settings: .init(name: "x"), admin: true, grantor: scoped)
+                _ = try await service.create(tenant: tenant, settings: .init(name: "x"), admin: true, grantor: scoped, in: .unaudited())
             }
             await #expect(throws: CofferError.self, "admin scopes need an admin key") {
                 _ = try await service.create(
-                    tenant: tenant, settings: .init(name: "x", scopes: ["tenants:manage"]), admin: false, grantor: Self.admin)
+                    tenant: tenant, settings: .init(name: "x", scopes: ["tenants:manage"]), admin: false, grantor: Self.admin, in: .unaudited())
             }
             for bad in [
                 APIKeyService.Settings(name: ""), .init(name: "x", scopes: ["KV:read"]), .init(name: "x", expiresAt: .some(1)),
@@ -166,7 +184,7 @@ struct APIKeyServiceTests {
                 .init(name: "x\u{7}"), .init(name: "x", metadata: ["": "v"]),
             ] {
                 await #expect(throws: CofferError.self) {
-                    _ = try await service.create(tenant: tenant, settings: bad, admin: false, grantor: Self.admin)
+                    _ = try await service.create(tenant: tenant, settings: bad, admin: false, grantor: Self.admin, in: .unaudited())
                 }
             }
         }
@@ -176,11 +194,12 @@ struct APIKeyServiceTests {
     func cachedLookupsSeeEveryChangeAtOnce(engine: StorageEngine) async throws {
         try await Self.withService(engine) { service, storage, clock, tenant, _ in
             let (key, record) = try await service.create(
-                tenant: tenant, settings: .init(name: "hot", scopes: ["keys:verify"]), admin: false, grantor: Self.admin)
+                tenant: tenant, settings: .init(name: "hot", scopes: ["keys:verify"]), admin: false, grantor: Self.admin, in: .unaudited())
             for _ in 0..<3 { #expect(try await service.lookup(key)?.scopes == ["keys:verify"]) }
-            _ = try await service.update(id: record.id, tenantID: tenant.id, settings: .init(scopes: ["audit:read"]), grantor: Self.admin)
+            _ = try await service.update(
+                id: record.id, tenantID: tenant.id, settings: .init(scopes: ["audit:read"]), grantor: Self.admin, in: .unaudited())
             #expect(try await service.lookup(key)?.scopes == ["audit:read"], "an update is visible to the next lookup")
-            _ = try await service.revoke(id: record.id, tenantID: tenant.id, reason: "r", by: "t", grantor: Self.admin)
+            _ = try await service.revoke(id: record.id, tenantID: tenant.id, reason: "r", by: "t", grantor: Self.admin, in: .unaudited())
             #expect(try await service.lookup(key)?.revokedAt == clock.nowMillis, "a revocation is visible to the next lookup")
 
             // Tenants are cached too: a data-key rotation must show at once.
@@ -195,7 +214,8 @@ struct APIKeyServiceTests {
     @Test(arguments: StorageEngine.available)
     func lastUseIsWrittenInBatches(engine: StorageEngine) async throws {
         try await Self.withService(engine) { service, _, clock, tenant, _ in
-            let (key, record) = try await service.create(tenant: tenant, settings: .init(name: "used"), admin: false, grantor: Self.admin)
+            let (key, record) = try await service.create(
+                tenant: tenant, settings: .init(name: "used"), admin: false, grantor: Self.admin, in: .unaudited())
             #expect(try await service.get(id: record.id, tenantID: tenant.id).lastUsedAt == nil)
             clock.advance(millis: 5_000)
             _ = try await service.verify(key, tenantID: tenant.id, clientIP: nil, required: [])

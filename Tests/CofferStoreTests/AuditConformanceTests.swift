@@ -163,20 +163,20 @@ struct AuditConformanceTests {
         }
     }
 
-    /// A write made under an audit scope lands with its entry, or neither does.
+    /// A write made for a unit of work lands with the work's entry, or neither does.
     @Test(arguments: StorageEngine.available)
     func changeAndEntryCommitTogether(engine: StorageEngine) async throws {
         try await StorageConformanceTests.withStorage(engine) { storage, _ in
             let (_, service, tenant) = try await Self.setUp(storage, entries: 1)
-            func audited(_ body: () async throws -> Void) async throws -> AuditScope {
-                let scope = AuditScope(record: Self.record(9))
-                scope.identify(tenantID: tenant.id, actor: .anonymous) { $0 }
-                scope.describe(operation: "kv.write", resourceType: "kv", resourceID: "secret/atomic")
-                try await AuditScope.$current.withValue(scope) { try await body() }
-                return scope
+            func audited() -> UnitOfWork {
+                let work = UnitOfWork(record: Self.record(9))
+                work.identify(tenantID: tenant.id, actor: .anonymous) { $0 }
+                work.describe("kv.write", "kv", "secret/atomic")
+                return work
             }
-            let scope = try await audited { _ = try await StorageConformanceTests.write(storage, tenant.id, "atomic") }
-            #expect(scope.committedEntry?.sequence == 2)
+            let work = audited()
+            _ = try await StorageConformanceTests.write(storage, tenant.id, "atomic", in: work)
+            #expect(work.committedEntry?.sequence == 2)
             #expect(try await storage.audit.head(tenantID: tenant.id).sequence == 2)
 
             // Break audit inserts: the change must roll back with its entry.
@@ -190,7 +190,7 @@ struct AuditConformanceTests {
                 try await storage.database.query("CREATE TRIGGER broken BEFORE INSERT ON audit_entries FOR EACH ROW EXECUTE FUNCTION broken()", [])
             }
             await #expect(throws: (any Error).self) {
-                _ = try await audited { _ = try await StorageConformanceTests.write(storage, tenant.id, "atomic") }
+                _ = try await StorageConformanceTests.write(storage, tenant.id, "atomic", in: audited())
             }
             #expect(try await storage.secrets.metadata(tenantID: tenant.id, mount: "secret", path: "atomic")?.currentVersion == 1)
             #expect(try await storage.secrets.versions(tenantID: tenant.id, mount: "secret", path: "atomic").count == 1)

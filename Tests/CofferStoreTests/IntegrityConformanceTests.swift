@@ -16,7 +16,7 @@ struct IntegrityConformanceTests {
         let service = TenantService(
             tenants: storage.tenants, keyring: keyring, tokens: TokenService(store: storage.tokens, hasher: keyring.hasher, clock: SystemClock()),
             clock: SystemClock())
-        let (tenant, _) = try await service.create(name: "acme", environment: .production)
+        let (tenant, _) = try await service.create(name: "acme", environment: .production, in: .unaudited())
         let secrets = SecretService(
             store: storage.secrets, keyring: keyring, clock: SystemClock(), references: EnvReferencePolicy(patterns: [], environment: [:]))
         return (keyring, tenant, secrets)
@@ -65,11 +65,11 @@ struct IntegrityConformanceTests {
         try await StorageConformanceTests.withStorage(engine) { storage, url in
             let rootKey = SecureRandom.bytes(32)
             let (keyring, tenant, secrets) = try await Self.setUp(storage, rootKey: rootKey)
-            _ = try await secrets.write(tenant: tenant, mount: "secret", path: "old", data: ["v": "1"], cas: nil)
+            _ = try await secrets.write(tenant: tenant, mount: "secret", path: "old", data: ["v": "1"], cas: nil, in: .unaudited())
             let before = try await Self.snapshot(storage, tenant)
-            #expect(try await keyring.rotateDataKey(tenantID: tenant.id) == 2)
+            #expect(try await keyring.rotateDataKey(tenantID: tenant.id, in: .unaudited()) == 2)
             let rotated = try #require(try await storage.tenants.tenant(id: tenant.id))
-            _ = try await secrets.write(tenant: rotated, mount: "secret", path: "new", data: ["v": "2"], cas: nil)
+            _ = try await secrets.write(tenant: rotated, mount: "secret", path: "new", data: ["v": "2"], cas: nil, in: .unaudited())
 
             try await Self.restore(storage, tenant, before, withState: restoreState)
             let reopened = try await SQLStorage.open(url: url)
@@ -90,16 +90,16 @@ struct IntegrityConformanceTests {
             let (keyring, tenant, secrets) = try await Self.setUp(storage, rootKey: SecureRandom.bytes(32))
             #expect(try await keyring.verify().ok)
             let before = try await Self.snapshot(storage, tenant)
-            #expect(try await keyring.rotateDataKey(tenantID: tenant.id) == 2)
+            #expect(try await keyring.rotateDataKey(tenantID: tenant.id, in: .unaudited()) == 2)
             let rotated = try #require(try await storage.tenants.tenant(id: tenant.id))
-            _ = try await secrets.write(tenant: rotated, mount: "secret", path: "new", data: ["v": "2"], cas: nil)
+            _ = try await secrets.write(tenant: rotated, mount: "secret", path: "new", data: ["v": "2"], cas: nil, in: .unaudited())
             try await Self.restore(storage, tenant, before, withState: true)
 
             let report = try await keyring.verify()
             #expect(!report.ok)
             #expect(report.problems.contains { $0.contains("acme") && $0.contains("version 2") && $0.contains("rolled back") }, "\(report.problems)")
             // Even asked to, the live keyring will not issue a version that stored data already names.
-            let reissue = await #expect(throws: CofferError.self) { _ = try await keyring.rotateDataKey(tenantID: tenant.id) }
+            let reissue = await #expect(throws: CofferError.self) { _ = try await keyring.rotateDataKey(tenantID: tenant.id, in: .unaudited()) }
             #expect(reissue?.code == .keyringInvalid)
             #expect(try await storage.keyring.dataKeys(tenantID: tenant.id).map(\.version) == [1], "nothing was written")
         }
@@ -111,7 +111,7 @@ struct IntegrityConformanceTests {
         try await StorageConformanceTests.withStorage(engine) { storage, url in
             let rootKey = SecureRandom.bytes(32)
             let (keyring, tenant, _) = try await Self.setUp(storage, rootKey: rootKey)
-            _ = try await keyring.rotateDataKey(tenantID: tenant.id)
+            _ = try await keyring.rotateDataKey(tenantID: tenant.id, in: .unaudited())
             try await storage.database.query("UPDATE tenants SET active_key_version = 1 WHERE id = $1", [.text(tenant.id)])
             let reopened = try await SQLStorage.open(url: url)
             let refused = await #expect(throws: CofferError.self) {
@@ -128,9 +128,9 @@ struct IntegrityConformanceTests {
         try await StorageConformanceTests.withStorage(engine) { storage, url in
             let rootKey = SecureRandom.bytes(32)
             let (keyring, tenant, _) = try await Self.setUp(storage, rootKey: rootKey)
-            _ = try await keyring.rotateDataKey(tenantID: tenant.id)
-            try await keyring.activate(tenantID: tenant.id, version: 1)
-            #expect(try await keyring.rotateDataKey(tenantID: tenant.id) == 3, "after a rollback the next version is still new")
+            _ = try await keyring.rotateDataKey(tenantID: tenant.id, in: .unaudited())
+            try await keyring.activate(tenantID: tenant.id, version: 1, in: .unaudited())
+            #expect(try await keyring.rotateDataKey(tenantID: tenant.id, in: .unaudited()) == 3, "after a rollback the next version is still new")
             let reopened = try await SQLStorage.open(url: url)
             let again = try await Keyring.open(storage: reopened, source: .key(rootKey, origin: "test"))
             #expect(try await again.verify() == Keyring.VerifyReport(tenants: 1, dataKeys: 3, problems: []))

@@ -26,12 +26,13 @@ struct StorageConformanceTests {
     }
 
     static func write(
-        _ store: SQLStorage, _ tenant: String, _ path: String, cas: Int? = nil, value: UInt8 = 0, max: Int = 10
+        _ store: SQLStorage, _ tenant: String, _ path: String, cas: Int? = nil, value: UInt8 = 0, max: Int = 10,
+        in work: UnitOfWork = .unaudited()
     ) async throws -> SecretVersion {
         let write = SecretWrite(cas: cas, defaultMaxVersions: max, keyVersion: 1, references: [:]) { version throws(CofferError) in
             [value, UInt8(version)]
         }
-        return try await store.secrets.write(tenantID: tenant, mount: "secret", path: path, write, at: 1000).1
+        return try await store.secrets.write(tenantID: tenant, mount: "secret", path: path, write, at: 1000, in: work).1
     }
 
     @Test(arguments: StorageEngine.available)

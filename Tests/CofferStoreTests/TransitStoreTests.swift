@@ -14,17 +14,17 @@ struct TransitStoreTests {
             let tenants = TenantService(
                 tenants: storage.tenants, keyring: keyring, tokens: TokenService(store: storage.tokens, hasher: keyring.hasher, clock: clock),
                 clock: clock)
-            let (tenant, _) = try await tenants.create(name: "transit-a", environment: .production)
-            let (other, _) = try await tenants.create(name: "transit-b", environment: .production)
+            let (tenant, _) = try await tenants.create(name: "transit-a", environment: .production, in: .unaudited())
+            let (other, _) = try await tenants.create(name: "transit-b", environment: .production, in: .unaudited())
             let transit = TransitService(store: storage.transit, keyring: keyring, clock: clock, cacheKeys: !storage.isShared)
-            let key = try await transit.create(tenant: tenant, name: "orders", type: .aes256GCM96)
+            let key = try await transit.create(tenant: tenant, name: "orders", type: .aes256GCM96, in: .unaudited())
             let material = try #require(key.version(1)?.material)
             let sealed = try #require(try await storage.transit.sealedKey(tenantID: tenant.id, name: "orders"))
             #expect(sealed.count > 32 && Data(sealed).range(of: Data(material)) == nil, "no key material in clear")
             await #expect(throws: CofferError.self, "another tenant has no such key") { _ = try await transit.key(tenant: other, name: "orders") }
 
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<8 { group.addTask { _ = try await transit.rotate(tenant: tenant, name: "orders") } }
+                for _ in 0..<8 { group.addTask { _ = try await transit.rotate(tenant: tenant, name: "orders", in: .unaudited()) } }
                 try await group.waitForAll()
             }
             let rotated = try await transit.key(tenant: tenant, name: "orders")
@@ -33,7 +33,7 @@ struct TransitStoreTests {
             #expect(version == 9 && ciphertext.hasPrefix("vault:v9:"))
 
             // Moving the sealed blob to another tenant's row does not open it there.
-            _ = try await transit.create(tenant: other, name: "orders", type: .aes256GCM96)
+            _ = try await transit.create(tenant: other, name: "orders", type: .aes256GCM96, in: .unaudited())
             try await storage.database.query(
                 "UPDATE transit_keys SET sealed = $1 WHERE tenant_id = $2 AND name = $3", [.blob(sealed), .text(other.id), .text("orders")])
             let fresh = TransitService(store: storage.transit, keyring: keyring, clock: clock, cacheKeys: false)
@@ -42,11 +42,11 @@ struct TransitStoreTests {
             }
 
             // After a data-key rotation, re-sealing moves every key to the new data key; the material is unchanged.
-            let dataKeyVersion = try await keyring.rotateDataKey(tenantID: tenant.id)
+            let dataKeyVersion = try await keyring.rotateDataKey(tenantID: tenant.id, in: .unaudited())
             let rotatedTenant = try #require(try await storage.tenants.tenant(id: tenant.id))
             #expect(rotatedTenant.activeKeyVersion == dataKeyVersion)
-            #expect(try await transit.resealAll(tenant: rotatedTenant) == 1)
-            #expect(try await transit.resealAll(tenant: rotatedTenant) == 0, "idempotent")
+            #expect(try await transit.resealAll(tenant: rotatedTenant, in: .unaudited()) == 1)
+            #expect(try await transit.resealAll(tenant: rotatedTenant, in: .unaudited()) == 0, "idempotent")
             let resealed = try #require(try await storage.transit.sealedKey(tenantID: tenant.id, name: "orders"))
             #expect(SealedBox.keyVersion(of: resealed) == dataKeyVersion)
             #expect(try await transit.decrypt(tenant: rotatedTenant, name: "orders", ciphertext: ciphertext).plaintext == [7, 7])

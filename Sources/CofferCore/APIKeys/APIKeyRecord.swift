@@ -80,7 +80,7 @@ public struct APIKeyRecord: Sendable, Hashable {
 /// Persistence of API keys (as keyed hashes).
 public protocol APIKeyStore: Sendable {
     /// Inserts a key.
-    func insert(_ key: APIKeyRecord) async throws
+    func insert(_ key: APIKeyRecord, in work: UnitOfWork) async throws
     /// Inserts many keys in one transaction (bulk issuance and benchmarks).
     func insertMany(_ keys: [APIKeyRecord]) async throws
     /// The key with this keyed hash (any tenant: the hash is the lookup).
@@ -90,12 +90,12 @@ public protocol APIKeyStore: Sendable {
     /// A tenant's keys ordered by id, after `afterID`.
     func list(tenantID: String, afterID: String, limit: Int) async throws -> [APIKeyRecord]
     /// Replaces the mutable settings (name, scopes, limits, allow-list, metadata, expiry) of a key.
-    func update(_ key: APIKeyRecord) async throws -> Bool
+    func update(_ key: APIKeyRecord, in work: UnitOfWork) async throws -> Bool
     /// Revokes a key now; returns whether it was live.
-    func revoke(id: String, tenantID: String, at time: Int64, reason: String, by actor: String) async throws -> Bool
+    func revoke(id: String, tenantID: String, at time: Int64, reason: String, by actor: String, in work: UnitOfWork) async throws -> Bool
     /// Rotation in one transaction: inserts `replacement`, links both, and sets the old key's expiry to `oldExpiresAt`
     /// (never later than it already was). Returns `false` if the old key is missing, revoked or already rotated.
-    func rotate(id: String, tenantID: String, replacement: APIKeyRecord, oldExpiresAt: Int64) async throws -> Bool
+    func rotate(id: String, tenantID: String, replacement: APIKeyRecord, oldExpiresAt: Int64, in work: UnitOfWork) async throws -> Bool
     /// Records last use for many keys at once (later times only).
     func touch(_ uses: [(id: String, time: Int64)]) async throws
 }

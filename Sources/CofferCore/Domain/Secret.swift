@@ -97,26 +97,58 @@ public struct SecretMetadataUpdate: Sendable, Hashable {
 
 /// What a KV write asks the store to persist; the store assigns the version and calls `seal`.
 public struct SecretWrite: Sendable {
-    /// Check-and-set: the version the caller believes is current (0 = must not exist).
-    public var cas: Int?
-    /// Versions kept when metadata says 0.
-    public var defaultMaxVersions: Int
     /// Data-key version `seal` will use.
     public var keyVersion: Int
     /// Reference fields of this value.
     public var references: [String: String]
+    /// The service's admission rule, run on the locked metadata before anything is written (check-and-set).
+    public var admit: @Sendable (SecretMetadata) throws(CofferError) -> Void
     /// Encrypts the value for the version number the store assigns.
     public var seal: @Sendable (Int) throws(CofferError) -> [UInt8]
+    /// The service's retention rule: given the metadata and the new version, the oldest version to keep.
+    public var oldestKept: @Sendable (SecretMetadata, Int) -> Int
 
-    /// Creates a write.
+    /// Creates a write with explicit rules.
+    public init(
+        keyVersion: Int, references: [String: String], admit: @escaping @Sendable (SecretMetadata) throws(CofferError) -> Void,
+        oldestKept: @escaping @Sendable (SecretMetadata, Int) -> Int, seal: @escaping @Sendable (Int) throws(CofferError) -> [UInt8]
+    ) {
+        self.keyVersion = keyVersion
+        self.references = references
+        self.admit = admit
+        self.oldestKept = oldestKept
+        self.seal = seal
+    }
+
+    /// A KV v2 write: Vault's check-and-set and max-versions rules (``KVRules``).
     public init(
         cas: Int?, defaultMaxVersions: Int, keyVersion: Int, references: [String: String],
         seal: @escaping @Sendable (Int) throws(CofferError) -> [UInt8]
     ) {
-        self.cas = cas
-        self.defaultMaxVersions = defaultMaxVersions
-        self.keyVersion = keyVersion
-        self.references = references
-        self.seal = seal
+        self.init(
+            keyVersion: keyVersion, references: references,
+            admit: { metadata throws(CofferError) in try KVRules.checkAndSet(cas, metadata) },
+            oldestKept: { metadata, version in KVRules.oldestKept(version: version, metadata: metadata, defaultMaxVersions: defaultMaxVersions) },
+            seal: seal)
+    }
+}
+
+/// KV v2's rules, as Vault has them; pure functions the store runs inside its transaction.
+public enum KVRules {
+    /// Check-and-set: `CAS_REQUIRED` when the metadata demands a `cas` and none was given;
+    /// `CAS_MISMATCH` when `cas` is not the current version (0 = the secret must not exist yet).
+    public static func checkAndSet(_ cas: Int?, _ metadata: SecretMetadata) throws(CofferError) {
+        if metadata.casRequired && cas == nil {
+            throw CofferError(.casRequired, "check-and-set parameter required for this call")
+        }
+        if let cas, cas != metadata.currentVersion {
+            throw CofferError(.casMismatch, "check-and-set parameter did not match the current version")
+        }
+    }
+
+    /// The oldest version kept after writing `version`: the metadata's `max_versions`, else the default.
+    public static func oldestKept(version: Int, metadata: SecretMetadata, defaultMaxVersions: Int) -> Int {
+        let keep = metadata.maxVersions > 0 ? metadata.maxVersions : defaultMaxVersions
+        return max(1, version - keep + 1)
     }
 }

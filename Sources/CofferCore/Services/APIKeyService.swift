@@ -88,7 +88,9 @@ public struct APIKeyService: Sendable {
     }
 
     /// Issues a key in `tenant`. Returns the key (its only copy) and the stored record.
-    public func create(tenant: Tenant, settings: Settings, admin: Bool, grantor: Grantor) async throws -> (key: String, record: APIKeyRecord) {
+    public func create(
+        tenant: Tenant, settings: Settings, admin: Bool, grantor: Grantor, in work: UnitOfWork
+    ) async throws -> (key: String, record: APIKeyRecord) {
         if admin && !grantor.isAdmin { throw CofferError(.permissionDenied, "only admins can create admin keys") }
         let now = clock.nowMillis
         var record = APIKeyRecord(
@@ -100,9 +102,8 @@ public struct APIKeyService: Sendable {
         record.hash = hasher.hash(key)
         record.displayPrefix = APIKeyFormat.displayPrefix(key)
         // Named before the write: the request's audit entry is appended inside the write's transaction.
-        AuditScope.current?.describe(
-            operation: "keys.create", resourceType: "api_key", resourceID: record.id, details: ["kind": record.kind.rawValue])
-        try await store.insert(record)
+        work.describe("keys.create", "api_key", record.id, ["kind": record.kind.rawValue])
+        try await store.insert(record, in: work)
         return (key, record)
     }
 
@@ -118,22 +119,24 @@ public struct APIKeyService: Sendable {
     }
 
     /// Changes name, scopes, expiry, allow-list, limits or metadata of a live key.
-    public func update(id: String, tenantID: String, settings: Settings, grantor: Grantor) async throws -> APIKeyRecord {
+    public func update(id: String, tenantID: String, settings: Settings, grantor: Grantor, in work: UnitOfWork) async throws -> APIKeyRecord {
         var record = try await get(id: id, tenantID: tenantID)
         guard record.revokedAt == nil else { throw CofferError(.invalidRequest, "a revoked key cannot be changed") }
         guard grantor.mayManage(record) else { throw CofferError(.permissionDenied, "you can only change keys whose scopes you hold") }
         try apply(settings, to: &record, now: clock.nowMillis, grantor: grantor, creating: false)
-        guard try await store.update(record) else { throw CofferError(.notFound, "no such API key") }
+        guard try await store.update(record, in: work) else { throw CofferError(.notFound, "no such API key") }
         return record
     }
 
     /// Revokes a key now. Verification fails with `REVOKED` from this instant.
-    public func revoke(id: String, tenantID: String, reason: String, by actor: String, grantor: Grantor) async throws -> APIKeyRecord {
+    public func revoke(
+        id: String, tenantID: String, reason: String, by actor: String, grantor: Grantor, in work: UnitOfWork
+    ) async throws -> APIKeyRecord {
         let record = try await get(id: id, tenantID: tenantID)
         guard grantor.mayManage(record) else { throw CofferError(.permissionDenied, "you can only revoke keys whose scopes you hold") }
         let reason = reason.isEmpty ? "unspecified" : reason
         guard Self.isPlainText(reason, max: 256) else { throw CofferError(.invalidRequest, "reason must be at most 256 printable characters") }
-        guard try await store.revoke(id: id, tenantID: tenantID, at: clock.nowMillis, reason: reason, by: actor) else {
+        guard try await store.revoke(id: id, tenantID: tenantID, at: clock.nowMillis, reason: reason, by: actor, in: work) else {
             throw CofferError(.invalidRequest, "the key is already revoked")
         }
         return try await get(id: id, tenantID: tenantID)
@@ -141,7 +144,9 @@ public struct APIKeyService: Sendable {
 
     /// Replaces a key by a new one with the same settings. The old key stays valid for `graceSeconds`
     /// (0 = it stops now), never longer than it already would; both records link to each other.
-    public func rotate(id: String, tenantID: String, graceSeconds: Int64, grantor: Grantor) async throws -> (key: String, record: APIKeyRecord) {
+    public func rotate(
+        id: String, tenantID: String, graceSeconds: Int64, grantor: Grantor, in work: UnitOfWork
+    ) async throws -> (key: String, record: APIKeyRecord) {
         guard (0...30 * 86_400).contains(graceSeconds) else { throw CofferError(.invalidRequest, "grace must be between 0 and 30 days") }
         let old = try await get(id: id, tenantID: tenantID)
         guard grantor.mayManage(old) else { throw CofferError(.permissionDenied, "you can only rotate keys whose scopes you hold") }
@@ -157,8 +162,10 @@ public struct APIKeyService: Sendable {
         replacement.lastUsedAt = nil
         replacement.rotatedFrom = old.id
         replacement.rotatedTo = nil
-        AuditScope.current?.addDetails(["rotated_to": replacement.id, "grace_seconds": String(graceSeconds)])
-        guard try await store.rotate(id: id, tenantID: tenantID, replacement: replacement, oldExpiresAt: now + graceSeconds * 1000) else {
+        work.addDetails(["rotated_to": replacement.id, "grace_seconds": String(graceSeconds)])
+        // The old key's grace never reaches past its own expiry.
+        let graceEnd = min(now + graceSeconds * 1000, old.expiresAt ?? .max)
+        guard try await store.rotate(id: id, tenantID: tenantID, replacement: replacement, oldExpiresAt: graceEnd, in: work) else {
             throw CofferError(.invalidRequest, "the key is revoked or was already rotated")
         }
         return (key, replacement)

@@ -239,7 +239,7 @@ public final class Keyring: Sendable {
     /// Creates a new data-key version for a tenant and makes it active. Returns the new version: above
     /// every version the authenticated state ever issued, every version stored, and every version stored
     /// data names, so a number is never issued twice whatever the database says.
-    public func rotateDataKey(tenantID: String) async throws -> Int {
+    public func rotateDataKey(tenantID: String, in work: UnitOfWork) async throws -> Int {
         let (state, existing, _) = try await verifiedState(tenantID: tenantID)
         let version = max(state.highestVersion, existing.map(\.version).max() ?? 0) + 1
         let key = DataKey.generate(version: version)
@@ -247,7 +247,8 @@ public final class Keyring: Sendable {
             tenantID: tenantID, version: version, rootVersion: rootVersion, wrapped: try rootKey.wrap(key, tenantID: tenantID),
             createdAt: clock.nowMillis)
         let next = KeyringState.make(tenantID: tenantID, keys: existing + [wrapped], activeVersion: version, after: state, rootKey: rootKey)
-        try await store.addDataKey(wrapped, state: next)
+        work.addDetails(["new_version": String(version)])
+        try await store.addDataKey(wrapped, state: next, in: work)
         cache.withLock { $0[tenantID, default: [:]][version] = key }
         return version
     }
@@ -297,10 +298,11 @@ public final class Keyring: Sendable {
     }
 
     /// Points a tenant's writes back at an existing data-key version (rollback).
-    public func activate(tenantID: String, version: Int) async throws {
+    public func activate(tenantID: String, version: Int, in work: UnitOfWork) async throws {
         _ = try await dataKey(tenantID: tenantID, version: version)
         let (state, existing, _) = try await verifiedState(tenantID: tenantID)
         let next = KeyringState.make(tenantID: tenantID, keys: existing, activeVersion: version, after: state, rootKey: rootKey)
-        try await store.setActiveDataKey(tenantID: tenantID, version: version, state: next)
+        work.addDetails(["active_version": String(version)])
+        try await store.setActiveDataKey(tenantID: tenantID, version: version, state: next, in: work)
     }
 }

@@ -47,7 +47,7 @@ public struct SecretService: Sendable {
 
     /// Writes a new version of `data` at `path`.
     public func write(
-        tenant: Tenant, mount: String, path: String, data: [String: JSONValue], cas: Int?
+        tenant: Tenant, mount: String, path: String, data: [String: JSONValue], cas: Int?, in work: UnitOfWork
     ) async throws -> (SecretMetadata, SecretVersion) {
         let path = try Self.normalize(path)
         var refs: [String: String] = [:]
@@ -63,7 +63,7 @@ public struct SecretService: Sendable {
                 plaintext, key: key.key, keyVersion: key.version,
                 aad: .secret(tenantID: tenantID, mount: mount, path: path, version: version))
         }
-        return try await store.write(tenantID: tenant.id, mount: mount, path: path, write, at: clock.nowMillis)
+        return try await store.write(tenantID: tenant.id, mount: mount, path: path, write, at: clock.nowMillis, in: work)
     }
 
     /// Reads the latest version, or `version` when given. Throws `NOT_FOUND` when nothing is there.
@@ -125,29 +125,47 @@ public struct SecretService: Sendable {
         return (metadata, try await store.versions(tenantID: tenant.id, mount: mount, path: path))
     }
 
+    /// Vault's KV v2 PATCH: merges `changes` into the latest version (a `null` value removes that field) and
+    /// writes the result as a new version, checked against `cas` (by default the version that was read, so
+    /// a concurrent write is never silently overwritten).
+    public func patch(
+        tenant: Tenant, mount: String, path: String, changes: [String: JSONValue], cas: Int?, in work: UnitOfWork
+    ) async throws -> (SecretMetadata, SecretVersion) {
+        let current = try await read(tenant: tenant, mount: mount, path: path, version: nil)
+        guard var merged = current.data else { throw CofferError(.notFound, "the latest version is deleted or destroyed") }
+        for (key, value) in changes {
+            if value == .null { merged.removeValue(forKey: key) } else { merged[key] = value }
+        }
+        return try await write(tenant: tenant, mount: mount, path: path, data: merged, cas: cas ?? current.metadata.currentVersion, in: work)
+    }
+
     /// Soft-deletes the latest version.
-    public func deleteLatest(tenant: Tenant, mount: String, path: String) async throws {
+    public func deleteLatest(tenant: Tenant, mount: String, path: String, in work: UnitOfWork) async throws {
         let path = try Self.normalize(path)
         guard let metadata = try await store.metadata(tenantID: tenant.id, mount: mount, path: path), metadata.currentVersion > 0 else {
             return
         }
-        try await store.setDeletion(tenantID: tenant.id, mount: mount, path: path, versions: [metadata.currentVersion], deletedAt: clock.nowMillis)
+        try await store.setDeletion(
+            tenantID: tenant.id, mount: mount, path: path, versions: [metadata.currentVersion], deletedAt: clock.nowMillis, in: work)
     }
 
     /// Soft-deletes (`undelete == false`) or restores the given versions.
-    public func setDeleted(tenant: Tenant, mount: String, path: String, versions: [Int], undelete: Bool) async throws {
+    public func setDeleted(tenant: Tenant, mount: String, path: String, versions: [Int], undelete: Bool, in work: UnitOfWork) async throws {
         let path = try Self.normalize(path)
-        try await store.setDeletion(tenantID: tenant.id, mount: mount, path: path, versions: versions, deletedAt: undelete ? nil : clock.nowMillis)
+        try await store.setDeletion(
+            tenantID: tenant.id, mount: mount, path: path, versions: versions, deletedAt: undelete ? nil : clock.nowMillis, in: work)
     }
 
     /// Permanently erases the given versions' values.
-    public func destroy(tenant: Tenant, mount: String, path: String, versions: [Int]) async throws {
+    public func destroy(tenant: Tenant, mount: String, path: String, versions: [Int], in work: UnitOfWork) async throws {
         let path = try Self.normalize(path)
-        try await store.destroy(tenantID: tenant.id, mount: mount, path: path, versions: versions)
+        try await store.destroy(tenantID: tenant.id, mount: mount, path: path, versions: versions, in: work)
     }
 
     /// Creates or updates metadata.
-    public func updateMetadata(tenant: Tenant, mount: String, path: String, _ update: SecretMetadataUpdate) async throws -> SecretMetadata {
+    public func updateMetadata(
+        tenant: Tenant, mount: String, path: String, _ update: SecretMetadataUpdate, in work: UnitOfWork
+    ) async throws -> SecretMetadata {
         let path = try Self.normalize(path)
         if let max = update.maxVersions, max < 0 || max > 10_000 {
             throw CofferError(.invalidRequest, "max_versions must be between 0 and 10000")
@@ -155,13 +173,13 @@ public struct SecretService: Sendable {
         if let custom = update.customMetadata, custom.count > 64 || custom.contains(where: { $0.key.utf8.count > 128 || $0.value.utf8.count > 512 }) {
             throw CofferError(.invalidRequest, "custom_metadata allows at most 64 keys of 128 bytes with values of 512 bytes")
         }
-        return try await store.updateMetadata(tenantID: tenant.id, mount: mount, path: path, update, at: clock.nowMillis)
+        return try await store.updateMetadata(tenantID: tenant.id, mount: mount, path: path, update, at: clock.nowMillis, in: work)
     }
 
     /// Deletes the metadata and all versions of a path.
-    public func deleteAll(tenant: Tenant, mount: String, path: String) async throws {
+    public func deleteAll(tenant: Tenant, mount: String, path: String, in work: UnitOfWork) async throws {
         let path = try Self.normalize(path)
-        try await store.deleteAll(tenantID: tenant.id, mount: mount, path: path)
+        try await store.deleteAll(tenantID: tenant.id, mount: mount, path: path, in: work)
     }
 
     /// Direct children under a folder: names, with a trailing `/` for sub-folders. Throws `NOT_FOUND` if none.
@@ -188,7 +206,7 @@ public struct SecretService: Sendable {
 
     /// Re-encrypts up to `batchSize` versions still sealed with an older data key than the active one.
     /// Returns how many were re-encrypted; 0 means done. Safe to interrupt and run again.
-    public func reencryptBatch(tenant: Tenant, batchSize: Int) async throws -> Int {
+    public func reencryptBatch(tenant: Tenant, batchSize: Int, in work: UnitOfWork) async throws -> Int {
         let active = try await keyring.dataKey(tenantID: tenant.id, version: tenant.activeKeyVersion)
         let rows = try await store.versionsBelow(tenantID: tenant.id, keyVersion: active.version, limit: batchSize)
         var done = 0
@@ -200,7 +218,7 @@ public struct SecretService: Sendable {
                 aad: .secret(tenantID: tenant.id, mount: row.mount, path: row.path, version: row.version.version))
             if try await store.replaceBlob(
                 tenantID: tenant.id, mount: row.mount, path: row.path, version: row.version.version,
-                expectedKeyVersion: row.version.keyVersion, blob: sealed, keyVersion: active.version)
+                expectedKeyVersion: row.version.keyVersion, blob: sealed, keyVersion: active.version, in: work)
             {
                 done += 1
             }

@@ -14,21 +14,23 @@ public struct TenantService: Sendable {
     }
 
     /// Creates a tenant and an admin token for it (returned once).
-    public func create(name: String, environment: TenantEnvironment, isSystem: Bool = false) async throws -> (Tenant, String) {
+    public func create(name: String, environment: TenantEnvironment, isSystem: Bool = false, in work: UnitOfWork) async throws -> (Tenant, String) {
         guard Tenant.isValidName(name) else {
             throw CofferError(.invalidRequest, "tenant names are 1-64 characters of a-z, 0-9, '-' and '_'")
         }
         let id = Base62.encode(SecureRandom.bytes(16), minLength: 22)
         let tenant = Tenant(id: id, name: name, environment: environment, activeKeyVersion: 1, isSystem: isSystem, createdAt: clock.nowMillis)
         let firstKey = try keyring.newTenantKey(tenantID: id)
-        try await tenants.createTenant(tenant, firstKey: firstKey, state: keyring.firstState(for: firstKey))
-        let (token, _) = try await tokens.create(tenantID: id, role: .admin, displayName: "\(name)-admin", ttlSeconds: 0, parent: nil)
+        try await tenants.createTenant(tenant, firstKey: firstKey, state: keyring.firstState(for: firstKey), in: work)
+        // The tenant's first admin token is part of making the tenant, not a second audited act.
+        let (token, _) = try await tokens.create(
+            tenantID: id, role: .admin, displayName: "\(name)-admin", ttlSeconds: 0, parent: nil, in: .unaudited())
         return (tenant, token)
     }
 
     /// Initialises an empty Coffer: the system tenant and its root (admin) token. `nil` if already initialised.
     public func initialise(name: String, environment: TenantEnvironment) async throws -> (Tenant, String)? {
         guard try await tenants.systemTenant() == nil else { return nil }
-        return try await create(name: name, environment: environment, isSystem: true)
+        return try await create(name: name, environment: environment, isSystem: true, in: .unaudited())
     }
 }

@@ -13,7 +13,7 @@ public struct TokenService: Sendable {
 
     /// Mints a token. The returned string is the only copy; only its keyed hash is stored.
     public func create(
-        tenantID: String, role: Role, displayName: String, ttlSeconds: Int64, parent: TokenRecord?
+        tenantID: String, role: Role, displayName: String, ttlSeconds: Int64, parent: TokenRecord?, in work: UnitOfWork
     ) async throws -> (token: String, record: TokenRecord) {
         if let parent {
             guard parent.role.canGrant(role) else {
@@ -36,8 +36,8 @@ public struct TokenService: Sendable {
             displayName: displayName, createdAt: now, expiresAt: expiresAt, parentAccessor: parent?.accessor,
             ttlSeconds: granted)
         // Named before the write: the request's audit entry is appended inside the write's transaction.
-        AuditScope.current?.addDetails(["created_accessor": record.accessor, "created_role": role.rawValue])
-        try await store.insertToken(record)
+        work.addDetails(["created_accessor": record.accessor, "created_role": role.rawValue])
+        try await store.insertToken(record, in: work)
         return (token, record)
     }
 
@@ -58,8 +58,8 @@ public struct TokenService: Sendable {
     /// Revokes a token by accessor within a tenant, and every token it created, transitively.
     /// Returns the accessors revoked by this call.
     @discardableResult
-    public func revoke(accessor: String, tenantID: String) async throws -> [String] {
-        try await store.revokeToken(accessor: accessor, tenantID: tenantID, at: clock.nowMillis)
+    public func revoke(accessor: String, tenantID: String, in work: UnitOfWork) async throws -> [String] {
+        try await store.revokeToken(accessor: accessor, tenantID: tenantID, at: clock.nowMillis, in: work)
     }
 
     /// Looks a token up by accessor within a tenant.

@@ -2,7 +2,7 @@
 public protocol TenantStore: Sendable {
     /// Inserts a tenant together with its first wrapped data key and its authenticated keyring state
     /// (`nil` only in storage-level tests), atomically. Throws `TENANT_EXISTS` if the name is taken.
-    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey, state: KeyringState?) async throws
+    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey, state: KeyringState?, in work: UnitOfWork) async throws
     /// The tenant with this id.
     func tenant(id: String) async throws -> Tenant?
     /// The tenant with this name.
@@ -36,9 +36,9 @@ public protocol KeyringStore: Sendable {
     /// (`nil` only in storage-level tests). Refused (`KEY_VERSION_UNKNOWN`) unless it is wrapped by the
     /// active root-key version; refused (`KEYRING_INVALID`) if the stored state is no longer the one
     /// `state` follows (another instance changed the keyring meanwhile).
-    func addDataKey(_ key: WrappedDataKey, state: KeyringState?) async throws
+    func addDataKey(_ key: WrappedDataKey, state: KeyringState?, in work: UnitOfWork) async throws
     /// Points the tenant's active version at an existing data key, with the tenant's new keyring state.
-    func setActiveDataKey(tenantID: String, version: Int, state: KeyringState?) async throws
+    func setActiveDataKey(tenantID: String, version: Int, state: KeyringState?, in work: UnitOfWork) async throws
     /// Every tenant's stored keyring state.
     func keyringStates() async throws -> [KeyringState]
     /// Whether this store keeps keyring states (`false` only for a store made before they existed).
@@ -49,59 +49,43 @@ public protocol KeyringStore: Sendable {
     func referencedKeyVersions() async throws -> [String: Set<Int>]
 }
 
-extension TenantStore {
-    /// Inserts a tenant and its first data key without a keyring state: for storage-level tests only,
-    /// as a keyring with such a tenant does not verify.
-    public func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey) async throws {
-        try await createTenant(tenant, firstKey: firstKey, state: nil)
-    }
-}
-
-extension KeyringStore {
-    /// Adds a data key without a keyring state: for storage-level tests only.
-    public func addDataKey(_ key: WrappedDataKey) async throws { try await addDataKey(key, state: nil) }
-    /// Changes the active version without a keyring state: for storage-level tests only.
-    public func setActiveDataKey(tenantID: String, version: Int) async throws {
-        try await setActiveDataKey(tenantID: tenantID, version: version, state: nil)
-    }
-    /// Rotates the root key without keyring states: for storage-level tests only.
-    public func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey]) async throws {
-        try await rotateRootKey(record, systemKeys: systemKeys, dataKeys: dataKeys, states: [])
-    }
-}
-
 /// Persistence of access tokens (as keyed hashes).
 public protocol TokenStore: Sendable {
     /// Inserts a token record.
-    func insertToken(_ token: TokenRecord) async throws
+    func insertToken(_ token: TokenRecord, in work: UnitOfWork) async throws
     /// The token with this keyed hash.
     func token(hash: [UInt8]) async throws -> TokenRecord?
     /// The token with this accessor in a tenant.
     func token(accessor: String, tenantID: String) async throws -> TokenRecord?
     /// Marks a token revoked together with every token it created, transitively (children are never
     /// orphaned by a revocation). Returns the accessors that this call revoked (empty if none was live).
-    func revokeToken(accessor: String, tenantID: String, at time: Int64) async throws -> [String]
+    func revokeToken(accessor: String, tenantID: String, at time: Int64, in work: UnitOfWork) async throws -> [String]
 }
 
-/// Persistence of KV v2 secrets.
+/// Persistence of KV v2 secrets. Every write runs in one transaction of the given unit of work, which
+/// appends the work's audit entry before commit.
 public protocol SecretStore: Sendable {
     /// Metadata of a path.
     func metadata(tenantID: String, mount: String, path: String) async throws -> SecretMetadata?
     /// All kept versions of a path, ascending.
     func versions(tenantID: String, mount: String, path: String) async throws -> [SecretVersion]
     /// Writes a new version atomically: checks CAS, assigns the version, seals, prunes beyond max versions.
-    func write(tenantID: String, mount: String, path: String, _ write: SecretWrite, at time: Int64) async throws -> (SecretMetadata, SecretVersion)
+    func write(
+        tenantID: String, mount: String, path: String, _ write: SecretWrite, at time: Int64, in work: UnitOfWork
+    ) async throws -> (SecretMetadata, SecretVersion)
     /// Sets or clears (`nil`) the deletion time of versions; returns how many changed.
     @discardableResult
-    func setDeletion(tenantID: String, mount: String, path: String, versions: [Int], deletedAt: Int64?) async throws -> Int
+    func setDeletion(tenantID: String, mount: String, path: String, versions: [Int], deletedAt: Int64?, in work: UnitOfWork) async throws -> Int
     /// Erases the blobs of versions; returns how many changed.
     @discardableResult
-    func destroy(tenantID: String, mount: String, path: String, versions: [Int]) async throws -> Int
+    func destroy(tenantID: String, mount: String, path: String, versions: [Int], in work: UnitOfWork) async throws -> Int
     /// Creates or updates metadata.
-    func updateMetadata(tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64) async throws -> SecretMetadata
+    func updateMetadata(
+        tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64, in work: UnitOfWork
+    ) async throws -> SecretMetadata
     /// Deletes metadata and every version of a path; returns whether it existed.
     @discardableResult
-    func deleteAll(tenantID: String, mount: String, path: String) async throws -> Bool
+    func deleteAll(tenantID: String, mount: String, path: String, in work: UnitOfWork) async throws -> Bool
     /// Paths in a mount starting with `prefix`.
     func paths(tenantID: String, mount: String, prefix: String) async throws -> [String]
     /// Number of stored (not destroyed) versions sealed with a given data-key version.
@@ -110,7 +94,7 @@ public protocol SecretStore: Sendable {
     func versionsBelow(tenantID: String, keyVersion: Int, limit: Int) async throws -> [(mount: String, path: String, version: SecretVersion)]
     /// Replaces a version's blob if it is still sealed with `expectedKeyVersion`; returns whether it changed.
     func replaceBlob(
-        tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int
+        tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int, in work: UnitOfWork
     ) async throws -> Bool
 }
 
@@ -121,20 +105,22 @@ public protocol TransitStore: Sendable {
     /// A tenant's key names, sorted.
     func keyNames(tenantID: String) async throws -> [String]
     /// Stores a new key; `false` if the name is taken.
-    func createKey(tenantID: String, name: String, sealed: [UInt8], at time: Int64) async throws -> Bool
+    func createKey(tenantID: String, name: String, sealed: [UInt8], at time: Int64, in work: UnitOfWork) async throws -> Bool
     /// Replaces a key's blob in one transaction (row locked on PostgreSQL): `transform` gets the current blob and
     /// returns the new one. `false` if there is no such key.
-    func updateKey(tenantID: String, name: String, at time: Int64, _ transform: @Sendable ([UInt8]) async throws -> [UInt8]) async throws -> Bool
+    func updateKey(
+        tenantID: String, name: String, at time: Int64, in work: UnitOfWork, _ transform: @Sendable ([UInt8]) async throws -> [UInt8]
+    ) async throws -> Bool
     /// Deletes a key; `false` if there was none.
-    func deleteKey(tenantID: String, name: String) async throws -> Bool
+    func deleteKey(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool
     /// A policy's JSON document.
     func policy(tenantID: String, name: String) async throws -> String?
     /// Creates or replaces a policy.
-    func putPolicy(tenantID: String, name: String, document: String, at time: Int64) async throws
+    func putPolicy(tenantID: String, name: String, document: String, at time: Int64, in work: UnitOfWork) async throws
     /// A tenant's policy names, sorted.
     func policyNames(tenantID: String) async throws -> [String]
     /// Deletes a policy; `false` if there was none.
-    func deletePolicy(tenantID: String, name: String) async throws -> Bool
+    func deletePolicy(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool
 }
 
 /// Everything Coffer persists, behind one value.

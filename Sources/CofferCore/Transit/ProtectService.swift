@@ -92,7 +92,7 @@ public struct ProtectService: Sendable {
 
     /// Validates and stores a policy: its keys must exist and fit the mode. Returns it as stored (with its key history).
     @discardableResult
-    public func put(tenant: Tenant, _ policy: ProtectPolicy) async throws -> ProtectPolicy {
+    public func put(tenant: Tenant, _ policy: ProtectPolicy, in work: UnitOfWork) async throws -> ProtectPolicy {
         guard TransitKey.isValidName(policy.name) else { throw CofferError(.invalidRequest, "policy names are 1-128 of A-Z a-z 0-9 - _ .") }
         if policy.mode.signs {
             guard let name = policy.signingKey else { throw CofferError(.invalidRequest, "mode \(policy.mode.rawValue) needs signing_key") }
@@ -124,8 +124,16 @@ public struct ProtectService: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try await store.putPolicy(
-            tenantID: tenant.id, name: policy.name, document: String(decoding: try encoder.encode(policy), as: UTF8.self), at: clock.nowMillis)
+            tenantID: tenant.id, name: policy.name, document: String(decoding: try encoder.encode(policy), as: UTF8.self), at: clock.nowMillis,
+            in: work)
         return policy
+    }
+
+    /// Deletes a policy, or `POLICY_NOT_FOUND`.
+    public func delete(tenant: Tenant, name: String, in work: UnitOfWork) async throws {
+        guard TransitKey.isValidName(name), try await store.deletePolicy(tenantID: tenant.id, name: name, in: work) else {
+            throw CofferError(.policyNotFound, "no protection policy of this name")
+        }
     }
 
     static func history(_ earlier: [String], _ replaced: String?, current: String?) -> [String] {

@@ -44,7 +44,9 @@ public final class TransitService: Sendable {
 
     /// Creates a key (version 1). As in Vault, creating an existing key of the same type is a no-op that
     /// returns it; a different type is `INVALID_REQUEST`.
-    public func create(tenant: Tenant, name: String, type: TransitKeyType, options: KeyOptions = KeyOptions()) async throws -> TransitKey {
+    public func create(
+        tenant: Tenant, name: String, type: TransitKeyType, options: KeyOptions = KeyOptions(), in work: UnitOfWork
+    ) async throws -> TransitKey {
         guard TransitKey.isValidName(name) else { throw CofferError(.invalidRequest, "key names are 1-128 of A-Z a-z 0-9 - _ .") }
         guard !options.exportable else { throw CofferError(.invalidRequest, "exportable keys are not supported: key material never leaves Coffer") }
         guard !options.derived || type == .aes256GCM96 || type == .chacha20Poly1305 else {
@@ -57,8 +59,8 @@ public final class TransitService: Sendable {
         key.autoRotatePeriodSeconds = options.autoRotatePeriodSeconds
         key.overlapSeconds = options.overlapSeconds
         key.expiresAt = options.expiresAt
-        AuditScope.current?.addDetails(["algorithm": type.rawValue])
-        guard try await store.createKey(tenantID: tenant.id, name: name, sealed: try await seal(key, tenant: tenant), at: now) else {
+        work.addDetails(["algorithm": type.rawValue])
+        guard try await store.createKey(tenantID: tenant.id, name: name, sealed: try await seal(key, tenant: tenant), at: now, in: work) else {
             let existing = try await self.key(tenant: tenant, name: name)
             guard existing.type == type else { throw CofferError(.invalidRequest, "a key named \(name) already exists with another type") }
             return existing
@@ -88,7 +90,8 @@ public final class TransitService: Sendable {
         let now = clock.nowMillis
         if key.autoRotatePeriodSeconds > 0, let latest = key.version(key.latestVersion), latest.createdAt + key.autoRotatePeriodSeconds * 1000 <= now
         {
-            key = try await update(tenant: tenant, name: name) { key in
+            // Automatic rotation is the system's own act, not the caller's: it is not written to the caller's entry.
+            key = try await update(tenant: tenant, name: name, in: .unaudited()) { key in
                 guard let latest = key.version(key.latestVersion), latest.createdAt + key.autoRotatePeriodSeconds * 1000 <= now else { return }
                 key.rotate(material: try key.type.generateMaterial(), now: now)
             }
@@ -101,11 +104,13 @@ public final class TransitService: Sendable {
 
     /// Changes a key in one transaction; returns it as stored.
     @discardableResult
-    public func update(tenant: Tenant, name: String, _ change: @escaping @Sendable (inout TransitKey) throws -> Void) async throws -> TransitKey {
+    public func update(
+        tenant: Tenant, name: String, in work: UnitOfWork, _ change: @escaping @Sendable (inout TransitKey) throws -> Void
+    ) async throws -> TransitKey {
         let box = Mutex<TransitKey?>(nil)
         let tenantID = tenant.id
         defer { invalidate() }
-        let found = try await store.updateKey(tenantID: tenant.id, name: name, at: clock.nowMillis) { [self] sealed in
+        let found = try await store.updateKey(tenantID: tenant.id, name: name, at: clock.nowMillis, in: work) { [self] sealed in
             var key = try await open(sealed, tenantID: tenantID, name: name)
             try change(&key)
             box.withLock { $0 = key }
@@ -116,17 +121,17 @@ public final class TransitService: Sendable {
     }
 
     /// Adds a new latest version.
-    public func rotate(tenant: Tenant, name: String) async throws -> TransitKey {
+    public func rotate(tenant: Tenant, name: String, in work: UnitOfWork) async throws -> TransitKey {
         let now = clock.nowMillis
-        return try await update(tenant: tenant, name: name) { key in
+        return try await update(tenant: tenant, name: name, in: work) { key in
             try key.checkNotExpired(now: now)
             key.rotate(material: try key.type.generateMaterial(), now: now)
         }
     }
 
     /// Deletes versions below `minAvailableVersion` (they can never decrypt again).
-    public func trim(tenant: Tenant, name: String, minAvailableVersion: Int) async throws -> TransitKey {
-        try await update(tenant: tenant, name: name) { key in
+    public func trim(tenant: Tenant, name: String, minAvailableVersion: Int, in work: UnitOfWork) async throws -> TransitKey {
+        try await update(tenant: tenant, name: name, in: work) { key in
             guard minAvailableVersion > 0, minAvailableVersion <= key.minDecryptionVersion,
                 key.minEncryptionVersion == 0 || minAvailableVersion <= key.minEncryptionVersion
             else {
@@ -139,24 +144,26 @@ public final class TransitService: Sendable {
 
     /// Re-seals every key of the tenant still sealed under an older data key than the active one
     /// (part of `keyring reencrypt`). Returns how many were re-sealed; safe to run again.
-    public func resealAll(tenant: Tenant) async throws -> Int {
+    public func resealAll(tenant: Tenant, in work: UnitOfWork) async throws -> Int {
         var count = 0
         for name in try await store.keyNames(tenantID: tenant.id) {
             guard let sealed = try await store.sealedKey(tenantID: tenant.id, name: name), let version = SealedBox.keyVersion(of: sealed),
                 version < tenant.activeKeyVersion
             else { continue }
-            try await update(tenant: tenant, name: name) { _ in }
+            try await update(tenant: tenant, name: name, in: work) { _ in }
             count += 1
         }
         return count
     }
 
     /// Deletes a key whose configuration allows it.
-    public func delete(tenant: Tenant, name: String) async throws {
+    public func delete(tenant: Tenant, name: String, in work: UnitOfWork) async throws {
         let key = try await self.key(tenant: tenant, name: name)
         guard key.deletionAllowed else { throw CofferError(.invalidRequest, "deletion is not allowed for this key (set deletion_allowed first)") }
         defer { invalidate() }
-        guard try await store.deleteKey(tenantID: tenant.id, name: name) else { throw CofferError(.notFound, "no transit key of this name") }
+        guard try await store.deleteKey(tenantID: tenant.id, name: name, in: work) else {
+            throw CofferError(.notFound, "no transit key of this name")
+        }
     }
 
     // MARK: - Operations

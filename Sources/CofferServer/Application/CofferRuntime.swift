@@ -33,6 +33,8 @@ public final class CofferRuntime: Sendable {
     public let transit: TransitService
     /// Protect / unprotect by policy.
     public let protector: ProtectService
+    /// Re-encryption after a data-key rotation.
+    public let reencryption: ReencryptionService
 
     /// Opens storage from the configuration, migrates it and unlocks the keyring with `rootKey`.
     public static func start(
@@ -77,6 +79,7 @@ public final class CofferRuntime: Sendable {
         let transit = TransitService(store: storage.transit, keyring: keyring, clock: clock, cacheKeys: !storage.isShared)
         self.transit = transit
         self.protector = ProtectService(transit: transit, store: storage.transit, clock: clock)
+        self.reencryption = ReencryptionService(secrets: secrets, transit: transit, store: storage.secrets, keyring: storage.keyring)
         self.authenticator = Authenticator(
             tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock)
     }

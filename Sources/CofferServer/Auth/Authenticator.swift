@@ -52,27 +52,27 @@ public struct Authenticator: Sendable {
 
     /// Authenticates and returns the caller, or throws `UNAUTHENTICATED` / `TENANT_MISMATCH`, or
     /// `RATE_LIMITED` / `QUOTA_EXCEEDED` when a request limit refuses the request.
-    public func authenticate(_ request: Request) async throws -> Caller {
+    public func authenticate(_ request: Request, _ context: CofferRequestContext) async throws -> Caller {
         let caller: Caller
         do {
-            caller = try await resolve(request)
+            caller = try await resolve(request, context)
         } catch let error as CofferError where error.code == .unauthenticated {
-            if AuditScope.current != nil {
+            if context.work.isAudited {
                 // A failed authentication goes to the requested tenant's chain, else the system tenant's.
                 var tenant: Tenant?
                 if let requested = Self.requestedTenant(request) { tenant = try await tenants.tenant(named: requested) }
                 if tenant == nil { tenant = try await tenants.systemTenant() }
-                if let tenant { identify(tenant, .anonymous, operation: "auth.failed") }
+                if let tenant { identify(tenant, .anonymous, operation: "auth.failed", in: context.work) }
             }
-            try await limiter.admitAnonymous(clientIP: RequestNotes.current?.clientIP ?? "")
+            try await limiter.admitAnonymous(clientIP: context.clientIP, notes: context.notes)
             throw error
         }
-        try await limiter.admit(caller)
+        try await limiter.admit(caller, notes: context.notes)
         return caller
     }
 
     /// The caller behind the request's credential, bound to its tenant.
-    func resolve(_ request: Request) async throws -> Caller {
+    func resolve(_ request: Request, _ context: CofferRequestContext) async throws -> Caller {
         guard let presented = Self.credential(request) else {
             throw CofferError(.unauthenticated, "permission denied: missing client token")
         }
@@ -80,7 +80,7 @@ public struct Authenticator: Sendable {
         let tenantID: String
         if presented.hasPrefix("sk_") {
             // The same checks as verify: revoked, expired, and the key's IP allow-list against the peer address.
-            guard let key = try await apiKeys.authenticate(presented, clientIP: RequestNotes.current?.clientIP) else {
+            guard let key = try await apiKeys.authenticate(presented, clientIP: context.clientIP) else {
                 throw CofferError(.unauthenticated, "permission denied: invalid API key")
             }
             credential = .apiKey(key)
@@ -94,23 +94,25 @@ public struct Authenticator: Sendable {
         let caller = Caller(credential: credential, tenant: tenant)
         if let requested = Self.requestedTenant(request), requested != tenant.name {
             // Recorded in the credential's own tenant: the attempt says something about that credential.
-            identify(tenant, caller.actor, operation: "auth.tenant_mismatch")
+            identify(tenant, caller.actor, operation: "auth.tenant_mismatch", in: context.work)
             throw CofferError(.tenantMismatch, "permission denied: this credential belongs to another tenant")
         }
-        identify(tenant, caller.actor, operation: nil)
+        identify(tenant, caller.actor, operation: nil, in: context.work)
         return caller
     }
 
-    func identify(_ tenant: Tenant, _ actor: AuditActor, operation: String?) {
-        guard let scope = AuditScope.current else { return }
+    func identify(_ tenant: Tenant, _ actor: AuditActor, operation: String?, in work: UnitOfWork) {
+        guard work.isAudited else { return }
         let redactor = audit.redactor(tenantID: tenant.id)
-        scope.identify(tenantID: tenant.id, actor: actor) { redactor.redact($0) }
-        if let operation { scope.describe(operation: operation, resourceType: "auth", resourceID: "") }
+        work.identify(tenantID: tenant.id, actor: actor) { redactor.redact($0) }
+        if let operation { work.describe(operation, "auth", "") }
     }
 
     /// Authenticates and checks the caller may do `action` (on `target`): by role for tokens, by scope for API keys.
-    public func authorize(_ request: Request, _ action: Role.Action, target: String? = nil) async throws -> Caller {
-        let caller = try await authenticate(request)
+    public func authorize(
+        _ request: Request, _ context: CofferRequestContext, _ action: Role.Action, target: String? = nil
+    ) async throws -> Caller {
+        let caller = try await authenticate(request, context)
         guard caller.may(action, target: target) else {
             switch caller.credential {
             case .token(let token):

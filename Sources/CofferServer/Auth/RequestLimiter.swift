@@ -12,7 +12,7 @@ struct RequestLimiter: Sendable {
     static let minute: Int64 = 60_000
 
     /// Counts a request of an authenticated caller; throws when a limit refuses it.
-    func admit(_ caller: Caller) async throws {
+    func admit(_ caller: Caller, notes: RequestNotes) async throws {
         let now = clock.nowMillis
         var status: RateLimitStatus?
         if let key = caller.apiKey, key.rateLimit > 0 {
@@ -36,14 +36,14 @@ struct RequestLimiter: Sendable {
         {
             status = tenantStatus
         }
-        if let status { RequestNotes.current?.rateLimit = status }
+        if let status { notes.rateLimit = status }
     }
 
     /// Counts a request that failed authentication against its client address; throws `RATE_LIMITED`
     /// once the anonymous tier is used up, so credential guessing is slowed down.
-    func admitAnonymous(clientIP: String) async throws {
+    func admitAnonymous(clientIP: String, notes: RequestNotes) async throws {
         guard let status = try await check("anon:\(clientIP)", limit: tiers.anonymousPerMinute, now: clock.nowMillis) else { return }
-        RequestNotes.current?.rateLimit = status
+        notes.rateLimit = status
     }
 
     /// Checks one GCRA bucket; `nil` when the limit is off (0).
@@ -58,17 +58,10 @@ struct RequestLimiter: Sendable {
 
 /// Facts about the current request that end up in response headers (the tightest rate limit seen).
 final class RequestNotes: Sendable {
-    /// The notes of the running request.
-    @TaskLocal static var current: RequestNotes?
-
     private let state = Mutex<RateLimitStatus?>(nil)
-    /// The peer's address (the anonymous tier's bucket).
-    let clientIP: String
 
-    /// Notes for a request from `clientIP`.
-    init(clientIP: String) {
-        self.clientIP = clientIP
-    }
+    /// Empty notes.
+    init() {}
 
     /// The rate-limit status to report.
     var rateLimit: RateLimitStatus? {

@@ -37,18 +37,18 @@ public struct APIKeyController: Sendable {
     }
 
     func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .manageKeys)
-        Audited.describe("keys.create", "api_key", "")
-        let fields = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .manageKeys)
+        context.work.describe("keys.create", "api_key", "")
+        let fields = try await body.object(request, context)
         let settings = try Self.settings(fields, now: runtime.clock.nowMillis)
         let (key, record) = try await keys.create(
-            tenant: caller.tenant, settings: settings, admin: try fields.bool("admin") ?? false, grantor: caller.grantor)
+            tenant: caller.tenant, settings: settings, admin: try fields.bool("admin") ?? false, grantor: caller.grantor, in: context.work)
         return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant, key: key)), context: context)
     }
 
     func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .manageKeys)
-        Audited.describe("keys.list", "api_key", "")
+        let caller = try await auth.authorize(request, context, .manageKeys)
+        context.work.describe("keys.list", "api_key", "")
         let parameters = request.uri.queryParameters
         let limit = parameters.get("limit").flatMap(Int.init) ?? 100
         guard (1...1000).contains(limit) else { throw CofferError(.invalidRequest, "limit must be 1-1000") }
@@ -61,50 +61,50 @@ public struct APIKeyController: Sendable {
     }
 
     func show(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .manageKeys)
+        let caller = try await auth.authorize(request, context, .manageKeys)
         let id = try keyID(context)
-        Audited.describe("keys.read", "api_key", id)
+        context.work.describe("keys.read", "api_key", id)
         return VaultResponse.data(
             .object(Self.describe(try await keys.get(id: id, tenantID: caller.tenant.id), tenant: caller.tenant)), context: context)
     }
 
     func update(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .manageKeys)
+        let caller = try await auth.authorize(request, context, .manageKeys)
         let id = try keyID(context)
-        Audited.describe("keys.update", "api_key", id)
-        let fields = try await body.object(request)
+        context.work.describe("keys.update", "api_key", id)
+        let fields = try await body.object(request, context)
         if fields["admin"] != nil { throw CofferError(.invalidRequest, "a key's kind cannot change; create a new key") }
         let settings = try Self.settings(fields, now: runtime.clock.nowMillis)
-        let record = try await keys.update(id: id, tenantID: caller.tenant.id, settings: settings, grantor: caller.grantor)
+        let record = try await keys.update(id: id, tenantID: caller.tenant.id, settings: settings, grantor: caller.grantor, in: context.work)
         return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant)), context: context)
     }
 
     func revoke(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .manageKeys)
+        let caller = try await auth.authorize(request, context, .manageKeys)
         let id = try keyID(context)
-        Audited.describe("keys.revoke", "api_key", id)
-        let fields = try await body.object(request)
+        context.work.describe("keys.revoke", "api_key", id)
+        let fields = try await body.object(request, context)
         let record = try await keys.revoke(
             id: id, tenantID: caller.tenant.id, reason: try fields.string("reason") ?? "", by: "\(caller.actor.kind):\(caller.actor.id)",
-            grantor: caller.grantor)
+            grantor: caller.grantor, in: context.work)
         return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant)), context: context)
     }
 
     func rotate(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .manageKeys)
+        let caller = try await auth.authorize(request, context, .manageKeys)
         let id = try keyID(context)
-        Audited.describe("keys.rotate", "api_key", id)
-        let fields = try await body.object(request)
+        context.work.describe("keys.rotate", "api_key", id)
+        let fields = try await body.object(request, context)
         let grace = try fields.duration("grace") ?? 0
-        let (key, record) = try await keys.rotate(id: id, tenantID: caller.tenant.id, graceSeconds: grace, grantor: caller.grantor)
+        let (key, record) = try await keys.rotate(id: id, tenantID: caller.tenant.id, graceSeconds: grace, grantor: caller.grantor, in: context.work)
         return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant, key: key)), context: context)
     }
 
     func verify(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .verifyKeys)
-        Audited.describe("keys.verify", "api_key", "")
-        AuditScope.current?.summariseOnSuccess()
-        let fields = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .verifyKeys)
+        context.work.describe("keys.verify", "api_key", "")
+        context.work.summariseOnSuccess()
+        let fields = try await body.object(request, context)
         guard let presented = try fields.string("key"), !presented.isEmpty, presented.utf8.count <= 512 else {
             throw CofferError(.invalidRequest, "'key' is required")
         }

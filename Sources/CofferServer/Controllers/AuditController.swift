@@ -20,16 +20,16 @@ public struct AuditController: Sendable {
         router.get("/v1/audit/entries") { request, context in try await entries(request, context) }
         router.post("/v1/audit/verify") { request, context in try await verify(request, context) }
         router.post("/v1/audit/checkpoint") { request, context in
-            let caller = try await auth.authorize(request, .readAudit)
-            Audited.describe("audit.checkpoint", "audit", caller.tenant.id)
+            let caller = try await auth.authorize(request, context, .readAudit)
+            context.work.describe("audit.checkpoint", "audit", caller.tenant.id)
             guard let checkpoint = try await runtime.audit.checkpoint(tenantID: caller.tenant.id) else {
                 throw CofferError(.notFound, "the audit log of this tenant is empty")
             }
             return VaultResponse.data(checkpoint.json, context: context)
         }
         router.get("/v1/audit/checkpoints") { request, context in
-            let caller = try await auth.authorize(request, .readAudit)
-            Audited.describe("audit.checkpoints.read", "audit", caller.tenant.id)
+            let caller = try await auth.authorize(request, context, .readAudit)
+            context.work.describe("audit.checkpoints.read", "audit", caller.tenant.id)
             let checkpoints = try await runtime.audit.store.checkpoints(tenantID: caller.tenant.id)
             return VaultResponse.data(
                 ["checkpoints": .array(checkpoints.map(\.json)), "public_key": .string(runtime.audit.signingPublicKey.hexString)], context: context)
@@ -56,8 +56,8 @@ public struct AuditController: Sendable {
     }
 
     func entries(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .readAudit)
-        Audited.describe("audit.read", "audit", caller.tenant.id)
+        let caller = try await auth.authorize(request, context, .readAudit)
+        context.work.describe("audit.read", "audit", caller.tenant.id)
         let parameters = request.uri.queryParameters
         var query = AuditQuery(since: try time(request, "since"), until: try time(request, "until"))
         query.actorID = parameters.get("actor")
@@ -84,9 +84,9 @@ public struct AuditController: Sendable {
     }
 
     func verify(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .readAudit)
-        Audited.describe("audit.verify", "audit", caller.tenant.id)
-        let object = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .readAudit)
+        context.work.describe("audit.verify", "audit", caller.tenant.id)
+        let object = try await body.object(request, context)
         var checkpoints: [AuditCheckpoint] = []
         if case .array(let items) = object["checkpoints"] ?? .null {
             for item in items {
@@ -115,9 +115,9 @@ public struct AuditController: Sendable {
     }
 
     func retention(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .manageAudit)
-        Audited.describe("audit.retention", "audit", caller.tenant.id)
-        let object = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .manageAudit)
+        context.work.describe("audit.retention", "audit", caller.tenant.id)
+        let object = try await body.object(request, context)
         guard let text = try object.string("before") else { throw CofferError(.invalidRequest, "missing before (RFC 3339 date)") }
         let before: Int64
         if let absolute = Timestamp.parse(text) {
@@ -135,8 +135,8 @@ public struct AuditController: Sendable {
     }
 
     func report(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .readAudit)
-        Audited.describe("audit.report", "audit", caller.tenant.id)
+        let caller = try await auth.authorize(request, context, .readAudit)
+        context.work.describe("audit.report", "audit", caller.tenant.id)
         let period = request.uri.queryParameters.get("period") ?? "30d"
         guard let seconds = Timestamp.parseDuration(period), seconds > 0 else { throw CofferError(.invalidRequest, "period must be like 30d") }
         let now = runtime.clock.nowMillis
@@ -165,9 +165,9 @@ public struct AuditController: Sendable {
     }
 
     func auditHash(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .readAudit)
-        Audited.describe("audit.hash", "audit", caller.tenant.id)
-        guard let input = try await body.object(request).string("input") else { throw CofferError(.invalidRequest, "missing input") }
+        let caller = try await auth.authorize(request, context, .readAudit)
+        context.work.describe("audit.hash", "audit", caller.tenant.id)
+        guard let input = try await body.object(request, context).string("input") else { throw CofferError(.invalidRequest, "missing input") }
         return VaultResponse.data(["hash": .string(runtime.audit.redactor(tenantID: caller.tenant.id).hash(input))], context: context)
     }
 }

@@ -43,7 +43,7 @@ public struct KVController: Sendable {
         router.patch("\(base)/metadata/**") { request, context in try await writeMetadata(request, context) }
         router.delete("\(base)/metadata/**") { request, context in try await deleteMetadata(request, context) }
         router.get("\(base)/config") { request, context in
-            _ = try await auth.authorize(request, .readSecrets)
+            _ = try await auth.authorize(request, context, .readSecrets)
             return VaultResponse.data(
                 ["max_versions": .int(runtime.configuration.defaultMaxVersions), "cas_required": false, "delete_version_after": "0s"],
                 context: context)
@@ -63,8 +63,8 @@ public struct KVController: Sendable {
 
     func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let path = Self.path(context)
-        let caller = try await auth.authorize(request, .readSecrets, target: Self.target(path))
-        Audited.describe("kv.read", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
+        let caller = try await auth.authorize(request, context, .readSecrets, target: Self.target(path))
+        context.work.describe("kv.read", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
         var version: Int?
         if let text = request.uri.queryParameters.get("version") {
             guard let number = Int(text), number >= 0 else { throw CofferError(.invalidRequest, "version must be a non-negative integer") }
@@ -81,68 +81,65 @@ public struct KVController: Sendable {
 
     func write(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let path = Self.path(context)
-        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
-        Audited.describe("kv.write", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
-        let object = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .writeSecrets, target: Self.target(path))
+        context.work.describe("kv.write", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
+        let object = try await body.object(request, context)
         guard let data = object["data"]?.objectValue else {
             throw CofferError(.invalidRequest, "no data provided: the body must be {\"data\": {...}}")
         }
         let options = object["options"]?.objectValue ?? [:]
         let cas = try options.int("cas")
-        let (_, version) = try await secrets.write(tenant: caller.tenant, mount: mount, path: path, data: data, cas: cas)
+        let (_, version) = try await secrets.write(tenant: caller.tenant, mount: mount, path: path, data: data, cas: cas, in: context.work)
         return VaultResponse.data(Self.versionMetadata(version, custom: nil), context: context)
     }
 
     func patch(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let path = Self.path(context)
-        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
-        Audited.describe("kv.patch", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
-        let object = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .writeSecrets, target: Self.target(path))
+        context.work.describe("kv.patch", "kv", "\(mount)/\(path)", ["algorithm": "aes-256-gcm"])
+        let object = try await body.object(request, context)
         guard let changes = object["data"]?.objectValue else {
             throw CofferError(.invalidRequest, "no data provided: the body must be {\"data\": {...}}")
         }
-        let current = try await secrets.read(tenant: caller.tenant, mount: mount, path: path, version: nil)
-        guard var merged = current.data else { throw CofferError(.notFound, "the latest version is deleted or destroyed") }
-        for (key, value) in changes {
-            if value == .null { merged.removeValue(forKey: key) } else { merged[key] = value }
-        }
-        let cas = try (object["options"]?.objectValue ?? [:]).int("cas") ?? current.metadata.currentVersion
-        let (_, version) = try await secrets.write(tenant: caller.tenant, mount: mount, path: path, data: merged, cas: cas)
+        let cas = try (object["options"]?.objectValue ?? [:]).int("cas")
+        let (_, version) = try await secrets.patch(tenant: caller.tenant, mount: mount, path: path, changes: changes, cas: cas, in: context.work)
         return VaultResponse.data(Self.versionMetadata(version, custom: nil), context: context)
     }
 
     func deleteLatest(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let path = Self.path(context)
-        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
-        Audited.describe("kv.delete", "kv", "\(mount)/\(path)")
-        try await secrets.deleteLatest(tenant: caller.tenant, mount: mount, path: path)
+        let caller = try await auth.authorize(request, context, .writeSecrets, target: Self.target(path))
+        context.work.describe("kv.delete", "kv", "\(mount)/\(path)")
+        try await secrets.deleteLatest(tenant: caller.tenant, mount: mount, path: path, in: context.work)
         return VaultResponse.noContent()
     }
 
     func versions(_ verb: String, _ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let path = Self.path(context)
-        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
-        Audited.describe("kv.\(verb)", "kv", "\(mount)/\(path)")
-        let versions = try await body.object(request).intList("versions")
+        let caller = try await auth.authorize(request, context, .writeSecrets, target: Self.target(path))
+        context.work.describe("kv.\(verb)", "kv", "\(mount)/\(path)")
+        let versions = try await body.object(request, context).intList("versions")
         guard !versions.isEmpty else { throw CofferError(.invalidRequest, "no versions provided") }
         switch verb {
-        case "destroy": try await secrets.destroy(tenant: caller.tenant, mount: mount, path: path, versions: versions)
-        default: try await secrets.setDeleted(tenant: caller.tenant, mount: mount, path: path, versions: versions, undelete: verb == "undelete")
+        case "destroy": try await secrets.destroy(tenant: caller.tenant, mount: mount, path: path, versions: versions, in: context.work)
+        default:
+            try await secrets.setDeleted(
+                tenant: caller.tenant, mount: mount, path: path, versions: versions, undelete: verb == "undelete", in: context.work)
         }
         return VaultResponse.noContent()
     }
 
     func list(_ request: Request, _ context: CofferRequestContext, folder: String) async throws -> Response {
-        let caller = try await auth.authorize(request, .readSecrets, target: Self.target(folder).map { $0.isEmpty ? "" : $0 + "/" })
-        Audited.describe("kv.list", "kv", "\(mount)/\(folder)")
+        let caller = try await auth.authorize(request, context, .readSecrets, target: Self.target(folder).map { $0.isEmpty ? "" : $0 + "/" })
+        context.work.describe("kv.list", "kv", "\(mount)/\(folder)")
         let keys = try await secrets.list(tenant: caller.tenant, mount: mount, folder: folder)
         return VaultResponse.data(["keys": .strings(keys)], context: context)
     }
 
     func readMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let path = Self.path(context)
-        let caller = try await auth.authorize(request, .readSecrets, target: Self.target(path))
-        Audited.describe("kv.metadata.read", "kv", "\(mount)/\(path)")
+        let caller = try await auth.authorize(request, context, .readSecrets, target: Self.target(path))
+        context.work.describe("kv.metadata.read", "kv", "\(mount)/\(path)")
         let (metadata, versions) = try await secrets.metadata(tenant: caller.tenant, mount: mount, path: path)
         var versionMap: [String: JSONValue] = [:]
         for version in versions {
@@ -165,9 +162,9 @@ public struct KVController: Sendable {
 
     func writeMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let path = Self.path(context)
-        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
-        Audited.describe("kv.metadata.write", "kv", "\(mount)/\(path)")
-        let object = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .writeSecrets, target: Self.target(path))
+        context.work.describe("kv.metadata.write", "kv", "\(mount)/\(path)")
+        let object = try await body.object(request, context)
         var custom: [String: String]?
         if let value = object["custom_metadata"], value != .null {
             guard let members = value.objectValue else { throw CofferError(.invalidRequest, "'custom_metadata' must be an object of strings") }
@@ -181,15 +178,15 @@ public struct KVController: Sendable {
         let update = SecretMetadataUpdate(
             maxVersions: try object.int("max_versions"), casRequired: try object.bool("cas_required"),
             deleteVersionAfterSeconds: try object.duration("delete_version_after"), customMetadata: custom)
-        _ = try await secrets.updateMetadata(tenant: caller.tenant, mount: mount, path: path, update)
+        _ = try await secrets.updateMetadata(tenant: caller.tenant, mount: mount, path: path, update, in: context.work)
         return VaultResponse.noContent()
     }
 
     func deleteMetadata(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let path = Self.path(context)
-        let caller = try await auth.authorize(request, .writeSecrets, target: Self.target(path))
-        Audited.describe("kv.metadata.delete", "kv", "\(mount)/\(path)")
-        try await secrets.deleteAll(tenant: caller.tenant, mount: mount, path: path)
+        let caller = try await auth.authorize(request, context, .writeSecrets, target: Self.target(path))
+        context.work.describe("kv.metadata.delete", "kv", "\(mount)/\(path)")
+        try await secrets.deleteAll(tenant: caller.tenant, mount: mount, path: path, in: context.work)
         return VaultResponse.noContent()
     }
 

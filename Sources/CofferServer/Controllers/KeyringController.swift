@@ -17,9 +17,9 @@ public struct KeyringController: Sendable {
     public func addRoutes(to router: Router<CofferRequestContext>) {
         router.get("/v1/sys/keyring") { request, context in try await status(request, context) }
         router.post("/v1/sys/keyring/rotate") { request, context in
-            let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
-            Audited.describe("keyring.rotate", "keyring", caller.tenant.id, ["algorithm": "aes-256-gcm"])
-            let version = try await runtime.keyring.rotateDataKey(tenantID: caller.tenant.id)
+            let caller = try await runtime.authenticator.authorize(request, context, .manageKeyring)
+            context.work.describe("keyring.rotate", "keyring", caller.tenant.id, ["algorithm": "aes-256-gcm"])
+            let version = try await runtime.keyring.rotateDataKey(tenantID: caller.tenant.id, in: context.work)
             return VaultResponse.data(["active_version": .int(version)], context: context)
         }
         router.post("/v1/sys/keyring/reencrypt") { request, context in try await reencrypt(request, context) }
@@ -27,8 +27,8 @@ public struct KeyringController: Sendable {
     }
 
     func status(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
-        Audited.describe("keyring.read", "keyring", caller.tenant.id)
+        let caller = try await runtime.authenticator.authorize(request, context, .manageKeyring)
+        context.work.describe("keyring.read", "keyring", caller.tenant.id)
         var versions: [JSONValue] = []
         for key in try await runtime.storage.keyring.dataKeys(tenantID: caller.tenant.id) {
             let count = try await runtime.storage.secrets.countVersions(tenantID: caller.tenant.id, keyVersion: key.version)
@@ -46,46 +46,32 @@ public struct KeyringController: Sendable {
     }
 
     func reencrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
-        Audited.describe("keyring.reencrypt", "keyring", caller.tenant.id)
-        let object = try await body.object(request)
-        let batchSize = try object.int("batch_size") ?? 100
-        let maxBatches = try object.int("max_batches") ?? Int.max
-        guard (1...10_000).contains(batchSize), maxBatches > 0 else {
-            throw CofferError(.invalidRequest, "batch_size must be 1-10000 and max_batches positive")
-        }
-        var total = 0
-        var batches = 0
-        while batches < maxBatches {
-            let done = try await runtime.secrets.reencryptBatch(tenant: caller.tenant, batchSize: batchSize)
-            if done == 0 { break }
-            total += done
-            batches += 1
-        }
-        let transitKeys = try await runtime.transit.resealAll(tenant: caller.tenant)
-        var remaining = 0
-        for key in try await runtime.storage.keyring.dataKeys(tenantID: caller.tenant.id) where key.version < caller.tenant.activeKeyVersion {
-            remaining += try await runtime.storage.secrets.countVersions(tenantID: caller.tenant.id, keyVersion: key.version)
-        }
+        let caller = try await runtime.authenticator.authorize(request, context, .manageKeyring)
+        context.work.describe("keyring.reencrypt", "keyring", caller.tenant.id)
+        let object = try await body.object(request, context)
+        let progress = try await runtime.reencryption.run(
+            tenant: caller.tenant, batchSize: try object.int("batch_size") ?? 100,
+            maxBatches: try object.int("max_batches") ?? ReencryptionService.maximumBatches, in: context.work)
         return VaultResponse.data(
             [
-                "reencrypted": .int(total), "batches": .int(batches), "remaining": .int(remaining), "transit_keys_resealed": .int(transitKeys),
+                "reencrypted": .int(progress.reencrypted), "batches": .int(progress.batches), "remaining": .int(progress.remaining),
+                "transit_keys_resealed": .int(progress.transitKeysResealed),
                 "active_version": .int(caller.tenant.activeKeyVersion),
             ],
             context: context)
     }
 
     func rollback(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await runtime.authenticator.authorize(request, .manageKeyring)
-        Audited.describe("keyring.rollback", "keyring", caller.tenant.id)
-        let object = try await body.object(request)
+        let caller = try await runtime.authenticator.authorize(request, context, .manageKeyring)
+        context.work.describe("keyring.rollback", "keyring", caller.tenant.id)
+        let object = try await body.object(request, context)
         guard let version = try object.int("to_version"), version > 0 else { throw CofferError(.invalidRequest, "missing to_version") }
         guard let reason = try object.string("reason"), !reason.isEmpty else {
             throw CofferError(.invalidRequest, "a reason is required for a key rollback")
         }
         let known = try await runtime.storage.keyring.dataKeys(tenantID: caller.tenant.id).map(\.version)
         guard known.contains(version) else { throw CofferError(.invalidRequest, "no data-key version \(version) in this tenant") }
-        try await runtime.keyring.activate(tenantID: caller.tenant.id, version: version)
+        try await runtime.keyring.activate(tenantID: caller.tenant.id, version: version, in: context.work)
         return VaultResponse.data(["active_version": .int(version), "reason": .string(reason)], context: context)
     }
 }

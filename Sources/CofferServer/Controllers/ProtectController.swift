@@ -37,48 +37,46 @@ public struct ProtectController: Sendable {
     }
 
     func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .readTransit)
-        Audited.describe("policy.list", "policy", "")
+        let caller = try await auth.authorize(request, context, .readTransit)
+        context.work.describe("policy.list", "policy", "")
         let names = try await runtime.storage.transit.policyNames(tenantID: caller.tenant.id)
         return VaultResponse.data(["keys": .array(names.map(JSONValue.string))], context: context)
     }
 
     func put(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let name = try name(context)
-        let caller = try await auth.authorize(request, .managePolicies, target: name)
-        Audited.describe("policy.write", "policy", name)
-        let fields = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .managePolicies, target: name)
+        context.work.describe("policy.write", "policy", name)
+        let fields = try await body.object(request, context)
         guard let modeText = try fields.string("mode"), let mode = ProtectPolicy.Mode(rawValue: modeText) else {
             throw CofferError(.invalidRequest, "mode must be sign, encrypt or sign-then-encrypt")
         }
         let policy = ProtectPolicy(
             name: name, mode: mode, encryptionKey: try fields.string("encryption_key"), signingKey: try fields.string("signing_key"),
             encryptionKeyVersion: try fields.int("encryption_key_version"), signingKeyVersion: try fields.int("signing_key_version"))
-        return VaultResponse.data(Self.describe(try await protector.put(tenant: caller.tenant, policy)), context: context)
+        return VaultResponse.data(Self.describe(try await protector.put(tenant: caller.tenant, policy, in: context.work)), context: context)
     }
 
     func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let name = try name(context)
-        let caller = try await auth.authorize(request, .readTransit)
-        Audited.describe("policy.read", "policy", name)
+        let caller = try await auth.authorize(request, context, .readTransit)
+        context.work.describe("policy.read", "policy", name)
         return VaultResponse.data(Self.describe(try await protector.policy(tenant: caller.tenant, name: name)), context: context)
     }
 
     func delete(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let name = try name(context)
-        let caller = try await auth.authorize(request, .managePolicies, target: name)
-        Audited.describe("policy.delete", "policy", name)
-        guard try await runtime.storage.transit.deletePolicy(tenantID: caller.tenant.id, name: name) else {
-            throw CofferError(.policyNotFound, "no protection policy of this name")
-        }
+        let caller = try await auth.authorize(request, context, .managePolicies, target: name)
+        context.work.describe("policy.delete", "policy", name)
+        try await protector.delete(tenant: caller.tenant, name: name, in: context.work)
         return VaultResponse.noContent()
     }
 
     func protect(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let name = try name(context)
-        let caller = try await auth.authorize(request, .protectPayload, target: name)
-        Audited.describe("protect", "policy", name)
-        let fields = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .protectPayload, target: name)
+        context.work.describe("protect", "policy", name)
+        let fields = try await body.object(request, context)
         let payload: [UInt8]
         let isJSON: Bool
         if let encoded = try fields.string("payload_base64") {
@@ -98,9 +96,9 @@ public struct ProtectController: Sendable {
 
     func unprotect(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let name = try name(context)
-        let caller = try await auth.authorize(request, .unprotectPayload, target: name)
-        Audited.describe("unprotect", "policy", name)
-        guard let protected = try await body.object(request).string("protected") else {
+        let caller = try await auth.authorize(request, context, .unprotectPayload, target: name)
+        context.work.describe("unprotect", "policy", name)
+        guard let protected = try await body.object(request, context).string("protected") else {
             throw CofferError(.invalidRequest, "'protected' is required")
         }
         let (payload, isJSON) = try await protector.unprotect(tenant: caller.tenant, policyName: name, protected: protected)

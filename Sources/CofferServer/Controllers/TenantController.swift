@@ -20,8 +20,8 @@ public struct TenantController: Sendable {
         router.on("/v1/sys/tenants", method: .list) { request, context in try await list(request, context) }
     }
 
-    func systemAdmin(_ request: Request) async throws -> Caller {
-        let caller = try await runtime.authenticator.authorize(request, .manageTenants)
+    func systemAdmin(_ request: Request, _ context: CofferRequestContext) async throws -> Caller {
+        let caller = try await runtime.authenticator.authorize(request, context, .manageTenants)
         guard caller.tenant.isSystem else {
             throw CofferError(.permissionDenied, "only admins of the system tenant manage tenants")
         }
@@ -29,15 +29,15 @@ public struct TenantController: Sendable {
     }
 
     func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        _ = try await systemAdmin(request)
-        Audited.describe("tenant.create", "tenant", "")
-        let object = try await body.object(request)
+        _ = try await systemAdmin(request, context)
+        context.work.describe("tenant.create", "tenant", "")
+        let object = try await body.object(request, context)
         guard let name = try object.string("name") else { throw CofferError(.invalidRequest, "missing name") }
         let environmentName = try object.string("environment") ?? "development"
         guard let environment = TenantEnvironment(rawValue: environmentName) else {
             throw CofferError(.invalidRequest, "environment must be development, staging or production")
         }
-        let (tenant, token) = try await runtime.tenants.create(name: name, environment: environment)
+        let (tenant, token) = try await runtime.tenants.create(name: name, environment: environment, in: context.work)
         return VaultResponse.envelope(
             data: Self.describe(tenant),
             auth: ["client_token": .string(token), "policies": ["admin"], "coffer_role": "admin", "coffer_tenant": .string(tenant.name)],
@@ -45,8 +45,8 @@ public struct TenantController: Sendable {
     }
 
     func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        _ = try await systemAdmin(request)
-        Audited.describe("tenant.list", "tenant", "")
+        _ = try await systemAdmin(request, context)
+        context.work.describe("tenant.list", "tenant", "")
         let tenants = try await runtime.storage.tenants.listTenants()
         return VaultResponse.data(["keys": .strings(tenants.map(\.name)), "tenants": .array(tenants.map(Self.describe))], context: context)
     }

@@ -21,20 +21,20 @@ public struct TokenController: Sendable {
         router.post("/v1/auth/token/lookup-self") { request, context in try await lookupSelf(request, context) }
         router.post("/v1/auth/token/lookup-accessor") { request, context in try await lookupAccessor(request, context) }
         router.post("/v1/auth/token/revoke-self") { request, context in
-            let caller = try await auth.authenticate(request)
+            let caller = try await auth.authenticate(request, context)
             let token = try caller.requireToken()
-            Audited.describe("token.revoke", "token", token.accessor)
-            try await runtime.tokens.revoke(accessor: token.accessor, tenantID: caller.tenant.id)
+            context.work.describe("token.revoke", "token", token.accessor)
+            try await runtime.tokens.revoke(accessor: token.accessor, tenantID: caller.tenant.id, in: context.work)
             return VaultResponse.noContent()
         }
         router.post("/v1/auth/token/revoke-accessor") { request, context in try await revokeAccessor(request, context) }
     }
 
     func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .createTokens)
+        let caller = try await auth.authorize(request, context, .createTokens)
         let parent = try caller.requireToken()
-        Audited.describe("token.create", "token", "")
-        let object = try await body.object(request)
+        context.work.describe("token.create", "token", "")
+        let object = try await body.object(request, context)
         var role = parent.role
         if let name = try object.string("role") {
             guard let parsed = Role(rawValue: name) else { throw CofferError(.invalidRequest, "role must be viewer, modifier, auditor or admin") }
@@ -47,7 +47,7 @@ public struct TokenController: Sendable {
         let displayName = try object.string("display_name") ?? "token"
         guard displayName.utf8.count <= 128 else { throw CofferError(.invalidRequest, "display_name is at most 128 bytes") }
         let (token, record) = try await runtime.tokens.create(
-            tenantID: caller.tenant.id, role: role, displayName: displayName, ttlSeconds: ttl, parent: parent)
+            tenantID: caller.tenant.id, role: role, displayName: displayName, ttlSeconds: ttl, parent: parent, in: context.work)
         return VaultResponse.envelope(
             data: nil,
             auth: [
@@ -59,17 +59,17 @@ public struct TokenController: Sendable {
     }
 
     func lookupSelf(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authenticate(request)
+        let caller = try await auth.authenticate(request, context)
         let token = try caller.requireToken()
-        Audited.describe("token.lookup", "token", token.accessor)
+        context.work.describe("token.lookup", "token", token.accessor)
         return VaultResponse.data(Self.describe(token, tenant: caller.tenant, now: runtime.clock.nowMillis), context: context)
     }
 
     func lookupAccessor(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .createTokens)
+        let caller = try await auth.authorize(request, context, .createTokens)
         let token = try caller.requireToken()
-        Audited.describe("token.lookup", "token", "")
-        guard let accessor = try await body.object(request).string("accessor") else {
+        context.work.describe("token.lookup", "token", "")
+        guard let accessor = try await body.object(request, context).string("accessor") else {
             throw CofferError(.invalidRequest, "missing accessor")
         }
         guard let record = try await runtime.tokens.lookup(accessor: accessor, tenantID: caller.tenant.id),
@@ -81,10 +81,10 @@ public struct TokenController: Sendable {
     }
 
     func revokeAccessor(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authenticate(request)
+        let caller = try await auth.authenticate(request, context)
         let token = try caller.requireToken()
-        Audited.describe("token.revoke", "token", "")
-        guard let accessor = try await body.object(request).string("accessor") else {
+        context.work.describe("token.revoke", "token", "")
+        guard let accessor = try await body.object(request, context).string("accessor") else {
             throw CofferError(.invalidRequest, "missing accessor")
         }
         guard let record = try await runtime.tokens.lookup(accessor: accessor, tenantID: caller.tenant.id) else {
@@ -93,7 +93,7 @@ public struct TokenController: Sendable {
         guard token.role == .admin || record.parentAccessor == token.accessor || record.accessor == token.accessor else {
             throw CofferError(.permissionDenied, "only admins, the creating token or the token itself may revoke it")
         }
-        try await runtime.tokens.revoke(accessor: accessor, tenantID: caller.tenant.id)
+        try await runtime.tokens.revoke(accessor: accessor, tenantID: caller.tenant.id, in: context.work)
         return VaultResponse.noContent()
     }
 

@@ -42,8 +42,8 @@ public struct TransitController: Sendable {
     /// The start of every per-key route: the key name from the path, the authorised caller, and the audit description.
     func begin(_ request: Request, _ context: CofferRequestContext, _ action: Role.Action, _ operation: String) async throws -> (Caller, String) {
         let name = try name(context)
-        let caller = try await auth.authorize(request, action, target: name)
-        Audited.describe(operation, "transit_key", name)
+        let caller = try await auth.authorize(request, context, action, target: name)
+        context.work.describe(operation, "transit_key", name)
         return (caller, name)
     }
 
@@ -57,8 +57,8 @@ public struct TransitController: Sendable {
     // MARK: - Keys
 
     func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, .readTransit)
-        Audited.describe("transit.list", "transit_key", "")
+        let caller = try await auth.authorize(request, context, .readTransit)
+        context.work.describe("transit.list", "transit_key", "")
         let names = try await transit.names(tenant: caller.tenant)
         guard !names.isEmpty else { throw CofferError(.notFound, "no transit keys") }
         return VaultResponse.data(["keys": .array(names.map(JSONValue.string))], context: context)
@@ -66,7 +66,7 @@ public struct TransitController: Sendable {
 
     func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .manageTransit, "transit.create")
-        let fields = try await body.object(request)
+        let fields = try await body.object(request, context)
         let typeName = try fields.string("type") ?? "aes256-gcm96"
         guard let type = TransitKeyType(rawValue: typeName) else {
             throw CofferError(.invalidRequest, "type must be one of \(TransitKeyType.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -78,7 +78,7 @@ public struct TransitController: Sendable {
         options.autoRotatePeriodSeconds = try fields.duration("auto_rotate_period") ?? 0
         options.overlapSeconds = try fields.duration("overlap_period") ?? 0
         options.expiresAt = try Self.time(fields, "expires_at")
-        let key = try await transit.create(tenant: caller.tenant, name: name, type: type, options: options)
+        let key = try await transit.create(tenant: caller.tenant, name: name, type: type, options: options, in: context.work)
         return VaultResponse.data(try describe(key, tenant: caller.tenant), context: context)
     }
 
@@ -89,13 +89,13 @@ public struct TransitController: Sendable {
 
     func delete(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .manageTransit, "transit.delete")
-        try await transit.delete(tenant: caller.tenant, name: name)
+        try await transit.delete(tenant: caller.tenant, name: name, in: context.work)
         return VaultResponse.noContent()
     }
 
     func config(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .manageTransit, "transit.config")
-        let fields = try await body.object(request)
+        let fields = try await body.object(request, context)
         let minDecryption = try fields.int("min_decryption_version")
         let minEncryption = try fields.int("min_encryption_version")
         let deletionAllowed = try fields.bool("deletion_allowed")
@@ -105,7 +105,7 @@ public struct TransitController: Sendable {
         if try fields.bool("exportable") == true {
             throw CofferError(.invalidRequest, "exportable keys are not supported: key material never leaves Coffer")
         }
-        let key = try await transit.update(tenant: caller.tenant, name: name) { key in
+        let key = try await transit.update(tenant: caller.tenant, name: name, in: context.work) { key in
             if let minDecryption {
                 guard minDecryption >= 1, minDecryption <= key.latestVersion else {
                     throw CofferError(.invalidRequest, "min_decryption_version must be between 1 and the latest version")
@@ -131,17 +131,17 @@ public struct TransitController: Sendable {
 
     func rotate(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .manageTransit, "transit.rotate")
-        let key = try await transit.rotate(tenant: caller.tenant, name: name)
-        AuditScope.current?.addDetails(["latest_version": String(key.latestVersion)])
+        let key = try await transit.rotate(tenant: caller.tenant, name: name, in: context.work)
+        context.work.addDetails(["latest_version": String(key.latestVersion)])
         return VaultResponse.data(try describe(key, tenant: caller.tenant), context: context)
     }
 
     func trim(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .manageTransit, "transit.trim")
-        guard let minimum = try await body.object(request).int("min_available_version") else {
+        guard let minimum = try await body.object(request, context).int("min_available_version") else {
             throw CofferError(.invalidRequest, "min_available_version is required")
         }
-        let key = try await transit.trim(tenant: caller.tenant, name: name, minAvailableVersion: minimum)
+        let key = try await transit.trim(tenant: caller.tenant, name: name, minAvailableVersion: minimum, in: context.work)
         return VaultResponse.data(try describe(key, tenant: caller.tenant), context: context)
     }
 
@@ -149,7 +149,7 @@ public struct TransitController: Sendable {
 
     func encrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitEncrypt, "transit.encrypt")
-        let fields = try await body.object(request)
+        let fields = try await body.object(request, context)
         return try await Self.batch(fields, context: context) { item in
             let plaintext = try Self.base64(item, "plaintext", required: true) ?? []
             let (ciphertext, version) = try await transit.encrypt(
@@ -161,7 +161,7 @@ public struct TransitController: Sendable {
 
     func decrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitDecrypt, "transit.decrypt")
-        let fields = try await body.object(request)
+        let fields = try await body.object(request, context)
         return try await Self.batch(fields, context: context) { item in
             guard let ciphertext = try item.string("ciphertext") else { throw CofferError(.invalidRequest, "'ciphertext' is required") }
             let (plaintext, _) = try await transit.decrypt(
@@ -173,13 +173,13 @@ public struct TransitController: Sendable {
 
     func rewrap(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let name = try name(context)
-        let caller = try await auth.authorize(request, .transitDecrypt, target: name)
+        let caller = try await auth.authorize(request, context, .transitDecrypt, target: name)
         // One authentication (and one rate-limit unit); rewrapping also needs the right to encrypt.
         guard caller.may(.transitEncrypt, target: name) else {
             throw CofferError(.permissionDenied, "permission denied: rewrap needs encrypt and decrypt")
         }
-        Audited.describe("transit.rewrap", "transit_key", name)
-        let fields = try await body.object(request)
+        context.work.describe("transit.rewrap", "transit_key", name)
+        let fields = try await body.object(request, context)
         return try await Self.batch(fields, context: context) { item in
             guard let ciphertext = try item.string("ciphertext") else { throw CofferError(.invalidRequest, "'ciphertext' is required") }
             let aad = try Self.base64(item, "associated_data") ?? []
@@ -195,9 +195,9 @@ public struct TransitController: Sendable {
         let name = try name(context)
         let kind = context.parameters.get("kind") ?? ""
         guard kind == "plaintext" || kind == "wrapped" else { throw CofferError(.invalidRequest, "datakey type must be plaintext or wrapped") }
-        let caller = try await auth.authorize(request, .transitEncrypt, target: name)
-        Audited.describe("transit.datakey", "transit_key", name, ["kind": kind])
-        let fields = try await body.object(request)
+        let caller = try await auth.authorize(request, context, .transitEncrypt, target: name)
+        context.work.describe("transit.datakey", "transit_key", name, ["kind": kind])
+        let fields = try await body.object(request, context)
         let bits = try fields.int("bits") ?? 256
         guard [128, 256, 512].contains(bits) else { throw CofferError(.invalidRequest, "bits must be 128, 256 or 512") }
         let material = SecureRandom.bytes(bits / 8)
@@ -211,7 +211,7 @@ public struct TransitController: Sendable {
 
     func sign(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitSign, "transit.sign")
-        let fields = try await body.object(request)
+        let fields = try await body.object(request, context)
         try Self.checkHash(fields, context)
         return try await Self.batch(fields, context: context) { item in
             let input = try Self.base64(item, "input", required: true) ?? []
@@ -222,7 +222,7 @@ public struct TransitController: Sendable {
 
     func verify(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitVerify, "transit.verify")
-        let fields = try await body.object(request)
+        let fields = try await body.object(request, context)
         try Self.checkHash(fields, context)
         return try await Self.batch(fields, context: context) { item in
             let input = try Self.base64(item, "input", required: true) ?? []
@@ -236,7 +236,7 @@ public struct TransitController: Sendable {
 
     func hmac(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitHMAC, "transit.hmac")
-        let fields = try await body.object(request)
+        let fields = try await body.object(request, context)
         let algorithm = try context.parameters.get("algorithm") ?? fields.string("algorithm") ?? "sha2-256"
         guard algorithm == "sha2-256" else { throw CofferError(.invalidRequest, "only sha2-256 HMACs are supported") }
         return try await Self.batch(fields, context: context) { item in

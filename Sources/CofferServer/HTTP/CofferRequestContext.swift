@@ -12,12 +12,20 @@ public struct CofferRequestContext: RequestContext {
     public var requestID: String
     /// The peer's IP address, when the transport knows it.
     public var clientIP: String
+    /// The request's unit of work: its audit record, passed explicitly to every service that writes.
+    public let work: UnitOfWork
+    /// Facts that end up in response headers (the tightest rate limit seen).
+    let notes = RequestNotes()
 
     /// Creates a context for a new request.
     public init(source: Source) {
         coreContext = .init(source: source)
         requestID = Self.makeRequestID()
         clientIP = source.channel.remoteAddress?.ipAddress ?? ""
+        work = UnitOfWork(
+            record: AuditRecord(
+                time: 0, actor: .anonymous, operation: "", resourceType: "http", resourceID: "", clientIP: clientIP, userAgent: "",
+                requestID: requestID, status: 0, errorCode: "", request: .null))
     }
 
     /// Request ids: a random per-process half and a counter, formatted as a lowercase UUID. Unique

@@ -5,7 +5,9 @@ import Logging
 
 /// Records every authenticated request and every failed authentication, fail-closed: a response is
 /// only returned once its entry is durable; otherwise the client gets 503 `AUDIT_UNAVAILABLE`.
-/// Write requests carry their entry inside their own transaction (see `AuditScope`).
+/// The request's ``UnitOfWork`` (in its context) is passed explicitly to every service that writes, and
+/// a write appends the entry inside its own transaction; this middleware writes the entry of a request
+/// that wrote nothing (reads, refusals) once its outcome is known.
 public struct AuditMiddleware: RouterMiddleware {
     /// The context type.
     public typealias Context = CofferRequestContext
@@ -20,27 +22,28 @@ public struct AuditMiddleware: RouterMiddleware {
 
     /// Handles a request.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard runtime.configuration.auditEnabled else { return try await next(request, context) }
-        let scope = AuditScope(
-            record: AuditRecord(
-                time: runtime.clock.nowMillis, actor: .anonymous, operation: "", resourceType: "http", resourceID: request.uri.path,
-                clientIP: context.clientIP, userAgent: request.headers[.userAgent] ?? "", requestID: context.requestID, status: 0, errorCode: "",
-                request: .null, details: ["method": request.method.rawValue]))
+        let work = context.work
+        guard runtime.configuration.auditEnabled else {
+            work.disable()
+            return try await next(request, context)
+        }
+        work.begin(
+            time: runtime.clock.nowMillis, method: request.method.rawValue, path: request.uri.path, userAgent: request.headers[.userAgent] ?? "")
         let response: Response
         do {
-            response = try await AuditScope.$current.withValue(scope) { try await next(request, context) }
+            response = try await next(request, context)
         } catch {
             let failure = ErrorStatus.normalize(error)
-            try await persist(scope, status: Int(ErrorStatus.status(for: failure).code), code: failure.code.rawValue, force: true)
+            try await persist(work, status: Int(ErrorStatus.status(for: failure).code), code: failure.code.rawValue, force: true)
             throw error
         }
-        try await persist(scope, status: Int(response.status.code), code: "", force: false)
+        try await persist(work, status: Int(response.status.code), code: "", force: false)
         return response
     }
 
-    func persist(_ scope: AuditScope, status: Int, code: String, force: Bool) async throws {
-        if let committed = scope.committedEntry { runtime.auditSinks.emit(committed) }
-        guard let (tenantID, record) = scope.finalRecord(status: status, errorCode: code, time: runtime.clock.nowMillis, force: force) else {
+    func persist(_ work: UnitOfWork, status: Int, code: String, force: Bool) async throws {
+        if let committed = work.committedEntry { runtime.auditSinks.emit(committed) }
+        guard let (tenantID, record) = work.finalRecord(status: status, errorCode: code, time: runtime.clock.nowMillis, force: force) else {
             return
         }
         do {

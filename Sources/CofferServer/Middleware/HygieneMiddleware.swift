@@ -21,10 +21,10 @@ public struct HygieneMiddleware: RouterMiddleware {
     /// Handles a request.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let notes = RequestNotes(clientIP: context.clientIP)
+        let notes = context.notes
         var response: Response
         do {
-            response = try await RequestNotes.$current.withValue(notes) { try await next(request, context) }
+            response = try await next(request, context)
         } catch {
             if !(error is CofferError || error is HTTPError) {
                 logger.error("unhandled error", metadata: ["request_id": .string(context.requestID), "error_type": .string("\(type(of: error))")])

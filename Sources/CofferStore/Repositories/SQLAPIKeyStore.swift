@@ -2,7 +2,7 @@ import CofferCore
 import Foundation
 
 struct SQLAPIKeyStore: APIKeyStore {
-    let db: any SQLDatabase
+    let db: WorkDatabase
     /// Records by keyed hash (single-instance storage only); invalidated after every change but `touch`.
     let cache: RecordCache<[UInt8], APIKeyRecord>?
 
@@ -28,9 +28,9 @@ struct SQLAPIKeyStore: APIKeyStore {
         try await executor.query("INSERT INTO api_keys (\(columns)) VALUES (\(placeholders))", binds(key))
     }
 
-    func insert(_ key: APIKeyRecord) async throws {
+    func insert(_ key: APIKeyRecord, in work: UnitOfWork) async throws {
         defer { cache?.invalidateAll() }  // the cache remembers misses: a new key must not read as one
-        try await Self.insert(key, in: db)
+        try await db.transaction(work) { tx in try await Self.insert(key, in: tx) }
     }
 
     func insertMany(_ keys: [APIKeyRecord]) async throws {
@@ -59,33 +59,38 @@ struct SQLAPIKeyStore: APIKeyStore {
         ).map(Self.decode)
     }
 
-    func update(_ key: APIKeyRecord) async throws -> Bool {
+    func update(_ key: APIKeyRecord, in work: UnitOfWork) async throws -> Bool {
         defer { cache?.invalidateAll() }
         return
-            !(try await db.query(
-                """
-                UPDATE api_keys SET name = $3, scopes_json = $4, expires_at = $5, cidrs_json = $6, rate_limit = $7, rate_period_ms = $8,
-                  quota_limit = $9, quota_window_ms = $10, metadata_json = $11 WHERE id = $1 AND tenant_id = $2 RETURNING id
-                """,
-                [
-                    .text(key.id), .text(key.tenantID), .text(key.name), Self.json(key.scopes), .optional(key.expiresAt), Self.json(key.allowedCIDRs),
-                    .int(Int64(key.rateLimit)), .int(key.ratePeriodMillis), .int(Int64(key.quotaLimit)), .int(key.quotaWindowMillis),
-                    Self.json(key.metadata),
-                ])).isEmpty
+            !(try await db.transaction(work) { tx in
+                try await tx.query(
+                    """
+                    UPDATE api_keys SET name = $3, scopes_json = $4, expires_at = $5, cidrs_json = $6, rate_limit = $7, rate_period_ms = $8,
+                      quota_limit = $9, quota_window_ms = $10, metadata_json = $11 WHERE id = $1 AND tenant_id = $2 RETURNING id
+                    """,
+                    [
+                        .text(key.id), .text(key.tenantID), .text(key.name), Self.json(key.scopes), .optional(key.expiresAt),
+                        Self.json(key.allowedCIDRs),
+                        .int(Int64(key.rateLimit)), .int(key.ratePeriodMillis), .int(Int64(key.quotaLimit)), .int(key.quotaWindowMillis),
+                        Self.json(key.metadata),
+                    ])
+            }).isEmpty
     }
 
-    func revoke(id: String, tenantID: String, at time: Int64, reason: String, by actor: String) async throws -> Bool {
+    func revoke(id: String, tenantID: String, at time: Int64, reason: String, by actor: String, in work: UnitOfWork) async throws -> Bool {
         defer { cache?.invalidateAll() }
         return
-            !(try await db.query(
-                "UPDATE api_keys SET revoked_at = $3, revoked_reason = $4, revoked_by = $5 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id",
-                [.text(id), .text(tenantID), .int(time), .text(reason), .text(actor)])).isEmpty
+            !(try await db.transaction(work) { tx in
+                try await tx.query(
+                    "UPDATE api_keys SET revoked_at = $3, revoked_reason = $4, revoked_by = $5 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id",
+                    [.text(id), .text(tenantID), .int(time), .text(reason), .text(actor)])
+            }).isEmpty
     }
 
-    func rotate(id: String, tenantID: String, replacement: APIKeyRecord, oldExpiresAt: Int64) async throws -> Bool {
+    func rotate(id: String, tenantID: String, replacement: APIKeyRecord, oldExpiresAt: Int64, in work: UnitOfWork) async throws -> Bool {
         defer { cache?.invalidateAll() }
         let lock = db.forUpdate
-        return try await db.transaction { tx in
+        return try await db.transaction(work) { tx in
             guard
                 let old = try await tx.query(
                     "SELECT \(Self.columns) FROM api_keys WHERE id = $1 AND tenant_id = $2" + lock, [.text(id), .text(tenantID)]
@@ -95,10 +100,9 @@ struct SQLAPIKeyStore: APIKeyStore {
             var linked = replacement
             linked.rotatedFrom = id
             try await Self.insert(linked, in: tx)
-            let expiry = min(oldExpiresAt, old.expiresAt ?? oldExpiresAt)
             try await tx.query(
                 "UPDATE api_keys SET rotated_to = $3, expires_at = $4 WHERE id = $1 AND tenant_id = $2",
-                [.text(id), .text(tenantID), .text(replacement.id), .int(expiry)])
+                [.text(id), .text(tenantID), .text(replacement.id), .int(oldExpiresAt)])
             return true
         }
     }

@@ -2,7 +2,7 @@ import CofferCore
 import Foundation
 
 struct SQLSecretStore: SecretStore {
-    let db: any SQLDatabase
+    let db: WorkDatabase
 
     func metadata(tenantID: String, mount: String, path: String) async throws -> SecretMetadata? {
         try await Self.metadata(db, tenantID: tenantID, mount: mount, path: path, lock: "")
@@ -22,9 +22,11 @@ struct SQLSecretStore: SecretStore {
         ).map(Self.decodeVersion)
     }
 
-    func write(tenantID: String, mount: String, path: String, _ write: SecretWrite, at time: Int64) async throws -> (SecretMetadata, SecretVersion) {
+    func write(
+        tenantID: String, mount: String, path: String, _ write: SecretWrite, at time: Int64, in work: UnitOfWork
+    ) async throws -> (SecretMetadata, SecretVersion) {
         let lock = db.forUpdate
-        return try await db.transaction { tx in
+        return try await db.transaction(work) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
             // Create the row if absent (racing creators both succeed), then lock it.
             try await tx.query(
@@ -35,12 +37,7 @@ struct SQLSecretStore: SecretStore {
                 """, key + [.int(time)])
             let metadata = try await Self.metadata(tx, tenantID: tenantID, mount: mount, path: path, lock: lock)
             guard var metadata else { throw CofferError(.internalError, "metadata vanished") }
-            if metadata.casRequired && write.cas == nil {
-                throw CofferError(.casRequired, "check-and-set parameter required for this call")
-            }
-            if let cas = write.cas, cas != metadata.currentVersion {
-                throw CofferError(.casMismatch, "check-and-set parameter did not match the current version")
-            }
+            try write.admit(metadata)
             let version = metadata.currentVersion + 1
             let blob = try write.seal(version)
             let refs = String(decoding: try JSONEncoder().encode(write.references), as: UTF8.self)
@@ -49,8 +46,7 @@ struct SQLSecretStore: SecretStore {
                 INSERT INTO kv_versions (tenant_id, mount, path, version, created_at, deleted_at, destroyed, blob, key_version, references_json)
                 VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $7, $8)
                 """, key + [.int(Int64(version)), .int(time), .blob(blob), .int(Int64(write.keyVersion)), .text(refs)])
-            let keep = metadata.maxVersions > 0 ? metadata.maxVersions : write.defaultMaxVersions
-            let oldest = max(1, version - keep + 1)
+            let oldest = write.oldestKept(metadata, version)
             try await tx.query(
                 "DELETE FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version < $4", key + [.int(Int64(oldest))])
             try await tx.query(
@@ -65,9 +61,9 @@ struct SQLSecretStore: SecretStore {
         }
     }
 
-    func setDeletion(tenantID: String, mount: String, path: String, versions: [Int], deletedAt: Int64?) async throws -> Int {
+    func setDeletion(tenantID: String, mount: String, path: String, versions: [Int], deletedAt: Int64?, in work: UnitOfWork) async throws -> Int {
         guard !versions.isEmpty else { return 0 }
-        return try await db.transaction { tx in
+        return try await db.transaction(work) { tx in
             var changed = 0
             for version in Set(versions) {
                 let sql =
@@ -82,9 +78,9 @@ struct SQLSecretStore: SecretStore {
         }
     }
 
-    func destroy(tenantID: String, mount: String, path: String, versions: [Int]) async throws -> Int {
+    func destroy(tenantID: String, mount: String, path: String, versions: [Int], in work: UnitOfWork) async throws -> Int {
         guard !versions.isEmpty else { return 0 }
-        return try await db.transaction { tx in
+        return try await db.transaction(work) { tx in
             var changed = 0
             for version in Set(versions) {
                 changed += try await tx.query(
@@ -96,10 +92,11 @@ struct SQLSecretStore: SecretStore {
         }
     }
 
-    func updateMetadata(tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64) async throws -> SecretMetadata
-    {
+    func updateMetadata(
+        tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64, in work: UnitOfWork
+    ) async throws -> SecretMetadata {
         let lock = db.forUpdate
-        return try await db.transaction { tx in
+        return try await db.transaction(work) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
             let existing = try await Self.metadata(tx, tenantID: tenantID, mount: mount, path: path, lock: lock)
             var metadata = existing ?? SecretMetadata(tenantID: tenantID, mount: mount, path: path, createdAt: time, updatedAt: time)
@@ -129,8 +126,8 @@ struct SQLSecretStore: SecretStore {
         }
     }
 
-    func deleteAll(tenantID: String, mount: String, path: String) async throws -> Bool {
-        try await db.transaction { tx in
+    func deleteAll(tenantID: String, mount: String, path: String, in work: UnitOfWork) async throws -> Bool {
+        try await db.transaction(work) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
             try await tx.query("DELETE FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3", key)
             return !(try await tx.query("DELETE FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 AND path = $3 RETURNING path", key)).isEmpty
@@ -161,15 +158,20 @@ struct SQLSecretStore: SecretStore {
     }
 
     func replaceBlob(
-        tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int
+        tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int, in work: UnitOfWork
     ) async throws -> Bool {
-        !(try await db.query(
-            """
-            UPDATE kv_versions SET blob = $5, key_version = $6 WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4
-              AND key_version = $7 AND destroyed = 0 RETURNING version
-            """,
-            [.text(tenantID), .text(mount), .text(path), .int(Int64(version)), .blob(blob), .int(Int64(keyVersion)), .int(Int64(expectedKeyVersion))]
-        )).isEmpty
+        !(try await db.transaction(work) { tx in
+            try await tx.query(
+                """
+                UPDATE kv_versions SET blob = $5, key_version = $6 WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4
+                  AND key_version = $7 AND destroyed = 0 RETURNING version
+                """,
+                [
+                    .text(tenantID), .text(mount), .text(path), .int(Int64(version)), .blob(blob), .int(Int64(keyVersion)),
+                    .int(Int64(expectedKeyVersion)),
+                ]
+            )
+        }).isEmpty
     }
 
     static func decodeMetadata(_ row: SQLRow) throws -> SecretMetadata {

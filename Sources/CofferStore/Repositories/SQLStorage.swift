@@ -33,11 +33,11 @@ public final class SQLStorage: CofferStorage {
         caches?.apiKeys.invalidateAll()
     }
 
-    /// Wraps a migrated database. Writes made while an ``AuditScope`` is current carry its entry.
+    /// Wraps a migrated database. Every write takes an explicit ``UnitOfWork`` whose entry it appends in its own transaction.
     /// Single-instance (SQLite) storage caches credentials and tenants, up to `apiKeyCacheEntries` API keys.
     public init(database: any SQLDatabase, clock: any CofferClock = SystemClock(), apiKeyCacheEntries: Int = 50_000) {
         self.database = database
-        let audited = AuditingDatabase(inner: database, clock: clock)
+        let audited = WorkDatabase(db: database, clock: clock)
         isShared = database.dialect == .postgres
         let caches = isShared ? nil : StorageCaches(apiKeyCapacity: apiKeyCacheEntries)
         self.caches = caches
@@ -84,13 +84,13 @@ enum RootVersionGuard {
 }
 
 struct SQLTenantStore: TenantStore {
-    let db: any SQLDatabase
+    let db: WorkDatabase
     let cache: RecordCache<String, Tenant>?
     static let systemKey = "\u{0}system"
 
-    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey, state: KeyringState?) async throws {
+    func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey, state: KeyringState?, in work: UnitOfWork) async throws {
         do {
-            try await db.transaction { tx in
+            try await db.transaction(work) { tx in
                 try await RootVersionGuard.check(tx, rootVersion: firstKey.rootVersion)
                 try await tx.query(
                     "INSERT INTO tenants (id, name, environment, active_key_version, is_system, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -140,7 +140,7 @@ struct SQLTenantStore: TenantStore {
 }
 
 struct SQLKeyringStore: KeyringStore {
-    let db: any SQLDatabase
+    let db: WorkDatabase
     /// Invalidated after changes of a tenant's active data key.
     let tenantCache: RecordCache<String, Tenant>?
 
@@ -224,8 +224,8 @@ struct SQLKeyringStore: KeyringStore {
         try await db.query("SELECT * FROM data_keys WHERE tenant_id = $1 ORDER BY version", [.text(tenantID)]).map(Self.decodeDataKey)
     }
 
-    func addDataKey(_ key: WrappedDataKey, state: KeyringState?) async throws {
-        try await db.transaction { tx in
+    func addDataKey(_ key: WrappedDataKey, state: KeyringState?, in work: UnitOfWork) async throws {
+        try await db.transaction(work) { tx in
             try await RootVersionGuard.check(tx, rootVersion: key.rootVersion)
             if let state { try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx) }
             try await tx.query(
@@ -236,9 +236,9 @@ struct SQLKeyringStore: KeyringStore {
         tenantCache?.invalidateAll()
     }
 
-    func setActiveDataKey(tenantID: String, version: Int, state: KeyringState?) async throws {
+    func setActiveDataKey(tenantID: String, version: Int, state: KeyringState?, in work: UnitOfWork) async throws {
         defer { tenantCache?.invalidateAll() }
-        try await db.transaction { tx in
+        try await db.transaction(work) { tx in
             if let state { try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx) }
             try await tx.query("UPDATE tenants SET active_key_version = $1 WHERE id = $2", [.int(Int64(version)), .text(tenantID)])
         }
@@ -320,20 +320,22 @@ enum KeyringStateRows {
 }
 
 struct SQLTokenStore: TokenStore {
-    let db: any SQLDatabase
+    let db: WorkDatabase
     let cache: RecordCache<[UInt8], TokenRecord>?
 
-    func insertToken(_ token: TokenRecord) async throws {
-        try await db.query(
-            """
-            INSERT INTO tokens (accessor, tenant_id, hash, role, display_name, created_at, expires_at, revoked_at, parent_accessor, ttl_seconds)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            """,
-            [
-                .text(token.accessor), .text(token.tenantID), .blob(token.hash), .text(token.role.rawValue), .text(token.displayName),
-                .int(token.createdAt), .optional(token.expiresAt), .optional(token.revokedAt), .optional(token.parentAccessor),
-                .int(token.ttlSeconds),
-            ])
+    func insertToken(_ token: TokenRecord, in work: UnitOfWork) async throws {
+        try await db.transaction(work) { tx in
+            try await tx.query(
+                """
+                INSERT INTO tokens (accessor, tenant_id, hash, role, display_name, created_at, expires_at, revoked_at, parent_accessor, ttl_seconds)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                """,
+                [
+                    .text(token.accessor), .text(token.tenantID), .blob(token.hash), .text(token.role.rawValue), .text(token.displayName),
+                    .int(token.createdAt), .optional(token.expiresAt), .optional(token.revokedAt), .optional(token.parentAccessor),
+                    .int(token.ttlSeconds),
+                ])
+        }
     }
 
     func token(hash: [UInt8]) async throws -> TokenRecord? {
@@ -346,18 +348,20 @@ struct SQLTokenStore: TokenStore {
         try await db.query("SELECT * FROM tokens WHERE accessor = $1 AND tenant_id = $2", [.text(accessor), .text(tenantID)]).first.map(Self.decode)
     }
 
-    func revokeToken(accessor: String, tenantID: String, at time: Int64) async throws -> [String] {
+    func revokeToken(accessor: String, tenantID: String, at time: Int64, in work: UnitOfWork) async throws -> [String] {
         defer { cache?.invalidateAll() }
         // The token and, transitively, every token it created (Vault: revoking a parent revokes its children).
-        let rows = try await db.query(
-            """
-            WITH RECURSIVE tree(accessor) AS (
-              SELECT accessor FROM tokens WHERE accessor = $2 AND tenant_id = $3
-              UNION SELECT t.accessor FROM tokens t JOIN tree ON t.parent_accessor = tree.accessor WHERE t.tenant_id = $3)
-            UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $3 AND revoked_at IS NULL AND accessor IN (SELECT accessor FROM tree)
-            RETURNING accessor
-            """,
-            [.int(time), .text(accessor), .text(tenantID)])
+        let rows = try await db.transaction(work) { tx in
+            try await tx.query(
+                """
+                WITH RECURSIVE tree(accessor) AS (
+                  SELECT accessor FROM tokens WHERE accessor = $2 AND tenant_id = $3
+                  UNION SELECT t.accessor FROM tokens t JOIN tree ON t.parent_accessor = tree.accessor WHERE t.tenant_id = $3)
+                UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $3 AND revoked_at IS NULL AND accessor IN (SELECT accessor FROM tree)
+                RETURNING accessor
+                """,
+                [.int(time), .text(accessor), .text(tenantID)])
+        }
         return try rows.map { try $0.text("accessor") }
     }
 

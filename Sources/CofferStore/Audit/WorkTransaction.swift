@@ -1,0 +1,41 @@
+import CofferCore
+
+/// A database that runs write transactions for an explicit ``UnitOfWork``: the work's audit entry, when
+/// it has one to write, is appended inside the same transaction before commit, so a change and its
+/// record land together or not at all. Reads go to the database directly; nothing is inferred from SQL.
+struct WorkDatabase: SQLExecutor {
+    let db: any SQLDatabase
+    let clock: any CofferClock
+
+    var dialect: SQLDialect { db.dialect }
+
+    /// A read (or a write that is not a tenant's data, like a last-used flush) outside any unit of work.
+    @discardableResult
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try await db.query(sql, binds) }
+
+    /// A transaction that records nothing (maintenance, tests).
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await db.transaction(body)
+    }
+
+    /// One transaction for `work`: `body`'s statements, then the work's entry, then commit.
+    func transaction<T: Sendable>(_ work: UnitOfWork, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        let dialect = db.dialect
+        let clock = self.clock
+        do {
+            let (result, entry) = try await db.transaction { tx -> (T, AuditEntry?) in
+                let result = try await body(tx)
+                guard let (tenantID, record) = work.claimForTransaction(time: clock.nowMillis) else { return (result, nil) }
+                return (result, try await SQLAuditStore.append([(tenantID, record)], in: tx, dialect: dialect).first)
+            }
+            if let entry { work.transactionCommitted(entry) }
+            return result
+        } catch {
+            work.transactionRolledBack()
+            throw error
+        }
+    }
+
+    /// `" FOR UPDATE"` on PostgreSQL, nothing on SQLite (whose writer is already exclusive).
+    var forUpdate: String { db.forUpdate }
+}
