@@ -1,44 +1,53 @@
 import CofferCore
 import CofferServer
 import Foundation
+import TOMLKit
 
-/// Reads `coffer.toml`: the flat subset Coffer needs — `key = value` lines, optional `[section]`
-/// headers (keys become `section.key`), `#` comments, and values that are `"strings"`, integers,
-/// `true`/`false` or `["string", "arrays"]`. Anything else is an error naming the line.
+/// Reads `coffer.toml` with TOMLKit (TOML 1.0: tables, dotted keys, comments, strings, integers,
+/// booleans, arrays). A duplicate key or malformed TOML is an error with its line; a value of a type
+/// Coffer does not use (floats, dates) or an unknown key is an error naming the key. Values are never
+/// echoed (a storage URL can hold a password).
 public enum ConfigFile {
-    /// Parses the text into dotted keys and values.
+    /// Parses the text into dotted keys (`section.key`) and values.
     public static func parse(_ text: String) throws(CofferError) -> [String: JSONValue] {
-        var values: [String: JSONValue] = [:]
-        var section = ""
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = stripComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            if line.hasPrefix("[") && line.hasSuffix("]") {
-                section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
-                continue
-            }
-            guard let equals = line.firstIndex(of: "=") else {
-                throw CofferError(.configInvalid, "config line \(index + 1): expected key = value")
-            }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            let rawValue = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            guard !key.isEmpty, let value = JSONValue.parse(Array(rawValue.utf8)) else {
-                throw CofferError(.configInvalid, "config line \(index + 1): value must be a string, integer, boolean or array")
-            }
-            values[section.isEmpty ? key : "\(section).\(key)"] = value
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw CofferError(.configInvalid, "config line \(error.source.begin.line): \(error.description)")
+        } catch {
+            throw CofferError(.configInvalid, "the config file is not valid TOML")
         }
+        var values: [String: JSONValue] = [:]
+        try flatten(table, prefix: "", into: &values)
         return values
     }
 
-    static func stripComment(_ line: String) -> String {
-        var inString = false
-        var previous: Character = " "
-        for (offset, character) in line.enumerated() {
-            if character == "\"" && previous != "\\" { inString.toggle() }
-            if character == "#" && !inString { return String(line.prefix(offset)) }
-            previous = character
+    static func flatten(_ table: TOMLTable, prefix: String, into values: inout [String: JSONValue]) throws(CofferError) {
+        for (key, item) in table {
+            let name = prefix.isEmpty ? key : "\(prefix).\(key)"
+            if let nested = item.table {
+                try flatten(nested, prefix: name, into: &values)
+            } else {
+                values[name] = try value(item, key: name)
+            }
         }
-        return line
+    }
+
+    static func value(_ item: any TOMLValueConvertible, key: String) throws(CofferError) -> JSONValue {
+        switch item.type {
+        case .string: return .string(item.string ?? "")
+        case .int:
+            guard let number = item.int else { throw CofferError(.configInvalid, "\(key) must be an integer") }
+            return .int(number)
+        case .bool: return .bool(item.bool ?? false)
+        case .array:
+            var items: [JSONValue] = []
+            for element in item.array ?? TOMLArray() { items.append(try value(element, key: key)) }
+            return .array(items)
+        default:
+            throw CofferError(.configInvalid, "\(key) must be a string, integer, boolean or array, not a \(item.type)")
+        }
     }
 
     /// Applies parsed values to a configuration.
@@ -54,7 +63,9 @@ public enum ConfigFile {
             case "tls.cert_file", "tls_cert_file": configuration.tlsCertificatePath = try string(key, value)
             case "tls.key_file", "tls_key_file": configuration.tlsKeyPath = try string(key, value)
             case "secrets.env_references", "env_references":
-                guard case .array(let items) = value else { throw CofferError(.configInvalid, "\(key) must be an array of strings") }
+                guard case .array(let items) = value, items.allSatisfy({ $0.stringValue != nil }) else {
+                    throw CofferError(.configInvalid, "\(key) must be an array of strings")
+                }
                 configuration.envReferencePatterns = items.compactMap(\.stringValue)
             case "audit.enabled":
                 guard let flag = value.boolValue, case .bool = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }

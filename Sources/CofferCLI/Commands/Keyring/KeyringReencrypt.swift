@@ -12,7 +12,7 @@ struct KeyringReencrypt: AsyncParsableCommand {
     @Option(help: "Stop after this many batches (resume later).") var maxBatches: Int?
 
     func run() async throws {
-        let client = try options.client()
+        let client = options.client()
         var batchesLeft = maxBatches ?? .max
         var total = 0
         var batches = 0
