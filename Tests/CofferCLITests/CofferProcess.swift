@@ -85,14 +85,17 @@ final class ServerProcess: Sendable {
     }
 
     /// Starts `coffer <arguments>` in `directory` and waits until it reports its address.
-    static func start(_ arguments: [String], directory: String, env: [String: String] = [:], readyMarker: String = "Ready.") throws -> ServerProcess {
+    static func start(
+        _ arguments: [String], directory: String, env: [String: String] = [:], readyMarker: String = "Ready.", under wrapper: [String] = []
+    ) throws -> ServerProcess {
         let stdoutPath = directory + "/server-\(UUID().uuidString.prefix(6)).out"
         let stderrPath = stdoutPath + ".err"
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CofferBinary.path)
-        process.arguments = arguments
+        // A wrapper (strace, fiu-run) runs the server: `wrapper… coffer arguments…`.
+        process.executableURL = URL(fileURLWithPath: wrapper.first ?? CofferBinary.path)
+        process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [CofferBinary.path] + arguments
         process.environment = CofferBinary.environment(home: directory + "/home", env)
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
@@ -129,8 +132,14 @@ final class ServerProcess: Sendable {
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
 
-    /// SIGTERM and wait.
+    /// SIGTERM and wait. A server run under a wrapper (strace) gets the signal itself, and the wrapper
+    /// exits with it.
     func stop() {
+        let pid = process.processIdentifier
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+            kill(child, SIGTERM)
+        }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
