@@ -88,20 +88,26 @@ let package = Package(
             dependencies: ["CofferCLI"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CofferTestSupport",
+            dependencies: ["CofferCore"],
+            path: "Tests/CofferTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CofferCoreTests",
-            dependencies: ["CofferCore"],
+            dependencies: ["CofferCore", "CofferTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CofferStoreTests",
-            dependencies: ["CofferStore", "CofferCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CofferStore", "CofferCore", "CofferTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CofferServerTests",
             dependencies: [
-                "CofferServer", "CofferStore", "CofferCore",
+                "CofferServer", "CofferStore", "CofferCore", "CofferTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
@@ -109,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferCLITests",
-            dependencies: ["CofferCLI", "CofferServer", "CofferStore", "CofferCore"],
+            dependencies: ["CofferCLI", "CofferServer", "CofferStore", "CofferCore", "CofferTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

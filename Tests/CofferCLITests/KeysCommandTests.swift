@@ -1,6 +1,7 @@
 import CofferCLI
 import CofferCore
 import CofferServer
+import CofferTestSupport
 import Foundation
 import Testing
 
@@ -79,8 +80,8 @@ struct KeysCommandTests {
         #expect(configuration.apiKeyUsageFlushSeconds == 2)
         try ConfigFile.applyEnvironment(["COFFER_RATE_LIMIT_SERVICE": "0"], to: &configuration)
         #expect(configuration.rateLimits.servicePerMinute == 0)
-        #expect(throws: CofferError.self) { try ConfigFile.applyEnvironment(["COFFER_RATE_LIMIT_ANONYMOUS": "many"], to: &configuration) }
+        expectError(.configInvalid) { try ConfigFile.applyEnvironment(["COFFER_RATE_LIMIT_ANONYMOUS": "many"], to: &configuration) }
         configuration.rateLimits.authenticatedPerMinute = -1
-        #expect(throws: CofferError.self) { try configuration.validate() }
+        expectError(.configInvalid) { try configuration.validate() }
     }
 }

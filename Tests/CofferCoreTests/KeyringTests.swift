@@ -1,3 +1,4 @@
+import CofferTestSupport
 import Foundation
 import Testing
 
@@ -21,14 +22,14 @@ struct KeyringTests {
         let wrapped = try root.wrap(key, tenantID: "tenant-a")
         let unwrapped = try root.unwrap(wrapped, tenantID: "tenant-a", version: 1)
         #expect(unwrapped.key == key.key)
-        #expect(throws: CofferError.self) { _ = try root.unwrap(wrapped, tenantID: "tenant-b", version: 1) }
-        #expect(throws: CofferError.self) { _ = try root.unwrap(wrapped, tenantID: "tenant-a", version: 2) }
-        #expect(throws: CofferError.self) { _ = try RootKey.generate(version: 2).unwrap(wrapped, tenantID: "tenant-a", version: 1) }
+        expectError(.decryptionFailed) { _ = try root.unwrap(wrapped, tenantID: "tenant-b", version: 1) }
+        expectError(.decryptionFailed) { _ = try root.unwrap(wrapped, tenantID: "tenant-a", version: 2) }
+        expectError(.decryptionFailed) { _ = try RootKey.generate(version: 2).unwrap(wrapped, tenantID: "tenant-a", version: 1) }
     }
 
     @Test func rootKeyMustBe32Bytes() {
-        #expect(throws: CofferError.self) { _ = try RootKey(version: 1, bytes: [UInt8](repeating: 1, count: 31)) }
-        #expect(throws: CofferError.self) { _ = try RootKey(version: 1, bytes: [UInt8](repeating: 1, count: 33)) }
+        expectError(.rootKeyInvalid) { _ = try RootKey(version: 1, bytes: [UInt8](repeating: 1, count: 31)) }
+        expectError(.rootKeyInvalid) { _ = try RootKey(version: 1, bytes: [UInt8](repeating: 1, count: 33)) }
     }
 
     @Test func environmentSourceErrorsNameTheVariableNotTheValue() throws {

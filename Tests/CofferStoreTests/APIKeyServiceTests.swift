@@ -1,5 +1,6 @@
 import CofferCore
 import CofferStore
+import CofferTestSupport
 import Foundation
 import Testing
 
@@ -68,7 +69,7 @@ struct APIKeyServiceTests {
             clock.advance(millis: 60_000)
             #expect(try await code() == .expired, "the grace period ends exactly on time")
             #expect(try await code(newKey) == .valid)
-            await #expect(throws: CofferError.self, "a rotated key cannot be rotated again") {
+            await expectError(.invalidRequest, "a rotated key cannot be rotated again") {
                 _ = try await service.rotate(id: record.id, tenantID: tenant.id, graceSeconds: 0, grantor: Self.admin, in: .unaudited())
             }
 
@@ -80,7 +81,7 @@ struct APIKeyServiceTests {
                 id: thirdID, tenantID: tenant.id, reason: "leaked", by: "token:abc", grantor: Self.admin, in: .unaudited())
             #expect(revoked.revokedAt == clock.nowMillis && revoked.revokedReason == "leaked" && revoked.revokedBy == "token:abc")
             #expect(try await code(third) == .revoked)
-            await #expect(throws: CofferError.self) {
+            await expectError(.notFound) {
                 _ = try await service.revoke(id: thirdID, tenantID: other.id, reason: "", by: "x", grantor: Self.admin, in: .unaudited())
             }
         }
@@ -152,29 +153,29 @@ struct APIKeyServiceTests {
             // Managing a key is granting its scopes again: a scoped manager cannot touch a stronger key.
             let strong = try await service.create(
                 tenant: tenant, settings: .init(name: "strong", scopes: ["kv:read"]), admin: false, grantor: Self.admin, in: .unaudited())
-            await #expect(throws: CofferError.self, "rotating would hand out a stronger key") {
+            await expectError(.permissionDenied, "rotating would hand out a stronger key") {
                 _ = try await service.rotate(id: strong.record.id, tenantID: tenant.id, graceSeconds: 0, grantor: scoped, in: .unaudited())
             }
-            await #expect(throws: CofferError.self) {
+            await expectError(.permissionDenied) {
                 _ = try await service.update(
                     id: strong.record.id, tenantID: tenant.id, settings: .init(allowedCIDRs: []), grantor: scoped, in: .unaudited())
             }
-            await #expect(throws: CofferError.self) {
+            await expectError(.permissionDenied) {
                 _ = try await service.revoke(id: strong.record.id, tenantID: tenant.id, reason: "", by: "k", grantor: scoped, in: .unaudited())
             }
             #expect(
                 try await service.rotate(id: ok.record.id, tenantID: tenant.id, graceSeconds: 0, grantor: scoped, in: .unaudited()).record.scopes
                     == ok.record.scopes)
             for scopes in [["kv:read:hr/*"], ["kv:write:payments/x"], ["kv:read"], ["audit:read"]] {
-                await #expect(throws: CofferError.self, "\(scopes) exceeds the grantor") {
+                await expectError(.permissionDenied, "\(scopes) exceeds the grantor") {
                     _ = try await service.create(
                         tenant: tenant, settings: .init(name: "x", scopes: scopes), admin: false, grantor: scoped, in: .unaudited())
                 }
             }
-            await #expect(throws: CofferError.self, "only admins make admin keys") {
+            await expectError(.permissionDenied, "only admins make admin keys") {
                 _ = try await service.create(tenant: tenant, settings: .init(name: "x"), admin: true, grantor: scoped, in: .unaudited())
             }
-            await #expect(throws: CofferError.self, "admin scopes need an admin key") {
+            await expectError(.invalidRequest, "admin scopes need an admin key") {
                 _ = try await service.create(
                     tenant: tenant, settings: .init(name: "x", scopes: ["tenants:manage"]), admin: false, grantor: Self.admin, in: .unaudited())
             }
@@ -183,7 +184,7 @@ struct APIKeyServiceTests {
                 .init(name: "x", allowedCIDRs: ["10.0.0.0/33"]), .init(name: "x", rateLimit: -1), .init(name: "x", ratePeriodMillis: 10),
                 .init(name: "x\u{7}"), .init(name: "x", metadata: ["": "v"]),
             ] {
-                await #expect(throws: CofferError.self) {
+                await expectError(.invalidRequest) {
                     _ = try await service.create(tenant: tenant, settings: bad, admin: false, grantor: Self.admin, in: .unaudited())
                 }
             }
