@@ -42,7 +42,13 @@ public final class Keyring: Sendable {
 
     /// Unlocks the keyring with `source`, initialising it on an empty store.
     /// Fails with `ROOT_KEY_INVALID` (naming the variable, never the key) if the key does not match.
-    public static func open(storage: any CofferStorage, source: RootKeySource, clock: any CofferClock = SystemClock()) async throws -> Keyring {
+    ///
+    /// Unless `verifying` is `false` (for `coffer keyring verify`, which reports every problem itself), an
+    /// opened keyring is verified (``verify()``) and the first problem is thrown as `KEYRING_INVALID`:
+    /// a server never starts on a keyring that was rolled back or edited.
+    public static func open(
+        storage: any CofferStorage, source: RootKeySource, clock: any CofferClock = SystemClock(), verifying: Bool = true
+    ) async throws -> Keyring {
         let records = try await storage.keyring.rootKeyRecords()
         guard let active = records.first(where: \.active) else {
             return try await initialise(storage: storage, source: source, clock: clock)
@@ -70,6 +76,7 @@ public final class Keyring: Sendable {
         let hasher = CredentialHasher(keyBytes: try rootKey.unwrapSystemKey(hashKey.wrapped, name: credentialHashKeyName))
         let keyring = try await finish(rootKey: rootKey, hasher: hasher, storage: storage, clock: clock)
         if try await storage.keyring.keyringStatesAdopted() {
+            guard verifying else { return keyring }
             let report = try await keyring.verify()
             if let problem = report.problems.first { throw CofferError(.keyringInvalid, "the keyring does not verify: \(problem)") }
         } else {

@@ -23,6 +23,7 @@ public struct KeyringController: Sendable {
             return VaultResponse.data(["active_version": .int(version)], context: context)
         }
         router.post("/v1/sys/keyring/reencrypt") { request, context in try await reencrypt(request, context) }
+        router.get("/v1/sys/keyring/verify") { request, context in try await verify(request, context) }
         router.post("/v1/sys/keyring/rollback") { request, context in try await rollback(request, context) }
     }
 
@@ -43,6 +44,20 @@ public struct KeyringController: Sendable {
                 "versions": .array(versions),
             ],
             context: context)
+    }
+
+    /// Every tenant's keyring against its authenticated state and the data it protects. The report names
+    /// tenants, so only admins of the system tenant may read it.
+    func verify(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await runtime.authenticator.authorize(request, context, .manageTenants)
+        context.work.describe("keyring.verify", "keyring", "")
+        guard caller.tenant.isSystem else { throw CofferError(.permissionDenied, "only admins of the system tenant verify the whole keyring") }
+        let report = try await runtime.keyring.verify()
+        return VaultResponse.data(
+            [
+                "ok": .bool(report.ok), "tenants": .int(report.tenants), "data_keys": .int(report.dataKeys),
+                "problems": .strings(report.problems),
+            ], context: context)
     }
 
     func reencrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
