@@ -1,6 +1,9 @@
 # Shared by the benchmark scripts (sourced): a scratch folder cleaned up on exit, an nginx baseline
-# serving a static JSON 200, and one wrk run reported as "req/s p50 p99".
-# Callers set: threads, connections, duration.
+# serving a static JSON 200, a `coffer dev` server, wrk scripts, and one wrk run reported as
+# "req/s p50 p99". Callers set: bin, threads, connections, duration (and coffer_port for start_coffer).
+
+[ -x "$bin" ] || { echo "build first: swift build -c release --product coffer" >&2; exit 1; }
+command -v wrk >/dev/null && command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
 
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -69,3 +72,29 @@ measure_rounds() {
 
 # pct A B: sum[A] as a percentage of sum[B].
 pct() { awk -v a="${sum[$1]}" -v b="${sum[$2]}" 'BEGIN {printf "%.1f", 100 * a / b}'; }
+
+# start_coffer OUT: `coffer dev` on $coffer_port with its data in $work/coffer/data, output in $work/coffer/OUT.
+# Servers are never started inside $(...): they would inherit its pipe and keep it open.
+start_coffer() {
+    mkdir -p "$work/coffer"
+    (cd "$work/coffer" && exec "$bin" dev --port "$coffer_port" --data-dir "$work/coffer/data" </dev/null >"$1" 2>"$1.err") &
+    wait_for "$work/coffer/$1" "^Ready\\."
+}
+
+# verify_script NAME CALLER KEYFILE CODE: $work/NAME.lua posting a random key of $work/KEYFILE to
+# /v1/keys/verify as CALLER, failing on any answer whose code is not CODE.
+verify_script() {
+    cat >"$work/$1.lua" <<LUA
+local requests = {}
+init = function(args)
+    local headers = { ["Authorization"] = "Bearer $2", ["Content-Type"] = "application/json" }
+    for line in io.lines("$work/$3") do
+        requests[#requests + 1] = wrk.format("POST", "/v1/keys/verify", headers, '{"key":"' .. line .. '","scopes":["orders:read"]}')
+    end
+end
+request = function() return requests[math.random(#requests)] end
+response = function(status, headers, body)
+    if status ~= 200 or not string.find(body, '"code":"$4"', 1, true) then error("not $4: " .. status .. " " .. body) end
+end
+LUA
+}

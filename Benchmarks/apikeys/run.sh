@@ -10,8 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=$(realpath "${1:-.build/release/coffer}")
-[ -x "$bin" ] || { echo "build first: swift build -c release --product coffer" >&2; exit 1; }
-command -v wrk >/dev/null && command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
 duration=${DURATION:-10s}; connections=${CONNECTIONS:-64}; threads=${THREADS:-2}; keys=${KEYS:-1000000}; rounds=${ROUNDS:-3}
 nginx_port=18420; coffer_port=18421
 source Benchmarks/lib.sh
@@ -19,11 +17,6 @@ start_nginx "$nginx_port" '{"valid":true,"code":"VALID","key_id":"key_0000000000
 
 mkdir -p "$work/coffer/home"
 export HOME="$work/coffer/home" COFFER_ADDR="http://127.0.0.1:$coffer_port"
-# Servers are never started inside $(...): they would inherit its pipe and keep it open.
-start_coffer() { # out-file
-    (cd "$work/coffer" && exec "$bin" dev --port "$coffer_port" --data-dir "$work/coffer/data" </dev/null >"$1" 2>"$1.err") &
-    wait_for "$work/coffer/$1" "^Ready\\."
-}
 start_coffer out1
 pkill -f "$work/coffer/data" || true; sleep 0.5
 fill_start=$(date +%s%N)
@@ -44,19 +37,7 @@ wrk.headers["Authorization"] = "Bearer $caller"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"key":"$one","scopes":["orders:read"]}'
 LUA
-cat >"$work/verify-10k.lua" <<LUA
-local requests = {}
-init = function(args)
-    local headers = { ["Authorization"] = "Bearer $caller", ["Content-Type"] = "application/json" }
-    for line in io.lines("$work/sample.keys") do
-        requests[#requests + 1] = wrk.format("POST", "/v1/keys/verify", headers, '{"key":"' .. line .. '","scopes":["orders:read"]}')
-    end
-end
-request = function() return requests[math.random(#requests)] end
-response = function(status, headers, body)
-    if status ~= 200 or not string.find(body, '"code":"VALID"', 1, true) then error("not VALID: " .. status .. " " .. body) end
-end
-LUA
+verify_script verify-10k "$caller" sample.keys VALID
 
 # Sanity: the benchmark's verify really answers VALID, and wrong keys do not.
 curl -sf -X POST "$COFFER_ADDR/v1/keys/verify" -H "Authorization: Bearer $caller" -d "{\"key\":\"$one\"}" | grep -q '"code":"VALID"'

@@ -9,19 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=$(realpath "${1:-.build/release/coffer}")
-[ -x "$bin" ] || { echo "build first: swift build -c release --product coffer" >&2; exit 1; }
-command -v wrk >/dev/null && command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
 duration=${DURATION:-10s}; connections=${CONNECTIONS:-64}; threads=${THREADS:-2}; rounds=${ROUNDS:-3}
-nginx_port=18430; coffer_port=18431
+nginx_port=18440; coffer_port=18441
 source Benchmarks/lib.sh
 start_nginx "$nginx_port" '{"valid":false,"code":"NOT_FOUND","key_id":null,"tenant":null}'
 
 mkdir -p "$work/coffer/home"
 export HOME="$work/coffer/home" COFFER_ADDR="http://127.0.0.1:$coffer_port"
-start_coffer() { # out-file
-    (cd "$work/coffer" && exec "$bin" dev --port "$coffer_port" --data-dir "$work/coffer/data" </dev/null >"$1" 2>"$1.err") &
-    wait_for "$work/coffer/$1" "^Ready\\."
-}
 start_coffer out1
 "$bin" tenant create other --environment staging --quiet >"$work/other.token" 2>/dev/null || "$bin" tenant create other --environment staging >"$work/other.out"
 pkill -f "$work/coffer/data" || true; sleep 0.5
@@ -37,24 +31,9 @@ caller=$("$bin" keys create --name own-caller --scope keys:verify --rate-limit 1
 other_token=$(grep -o 'cft_[0-9A-Za-z]*' "$work/other.token" "$work/other.out" 2>/dev/null | head -1 | cut -d: -f2)
 other_caller=$(COFFER_TOKEN=$other_token "$bin" keys create --name other-caller --scope keys:verify --rate-limit 1000000000/1s --quiet)
 
-script() { # name caller keyfile expected-code
-    cat >"$work/$1.lua" <<LUA
-local requests = {}
-init = function(args)
-    local headers = { ["Authorization"] = "Bearer $2", ["Content-Type"] = "application/json" }
-    for line in io.lines("$work/$3") do
-        requests[#requests + 1] = wrk.format("POST", "/v1/keys/verify", headers, '{"key":"' .. line .. '","scopes":["orders:read"]}')
-    end
-end
-request = function() return requests[math.random(#requests)] end
-response = function(status, headers, body)
-    if status ~= 200 or not string.find(body, '"code":"$4"', 1, true) then error("not $4: " .. status .. " " .. body) end
-end
-LUA
-}
-script verify-own "$caller" live.keys VALID
-script verify-other "$other_caller" live.keys NOT_FOUND
-script verify-miss "$caller" missing.keys NOT_FOUND
+verify_script verify-own "$caller" live.keys VALID
+verify_script verify-other "$other_caller" live.keys NOT_FOUND
+verify_script verify-miss "$caller" missing.keys NOT_FOUND
 : >"$work/health.lua"
 
 url="$COFFER_ADDR/v1/keys/verify"

@@ -10,8 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=$(realpath "${1:-.build/release/coffer}")
-[ -x "$bin" ] || { echo "build first: swift build -c release --product coffer" >&2; exit 1; }
-command -v wrk >/dev/null && command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
 duration=${DURATION:-10s}; connections=${CONNECTIONS:-64}; threads=${THREADS:-2}; rounds=${ROUNDS:-3}
 nginx_port=18430; coffer_port=18431; plain_port=18432
 source Benchmarks/lib.sh

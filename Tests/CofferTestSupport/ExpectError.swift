@@ -9,16 +9,10 @@ public func expectError<R>(
 ) async -> CofferError? {
     do {
         _ = try await body()
-        Issue.record("expected \(code.rawValue), nothing was thrown\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
-    } catch let error as CofferError {
-        if error.code != code {
-            Issue.record("expected \(code.rawValue), got \(error)\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
-        }
-        return error
+        return judge(nil, code, comment, sourceLocation)
     } catch {
-        Issue.record("expected \(code.rawValue), got \(type(of: error))\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
+        return judge(error, code, comment, sourceLocation)
     }
-    return nil
 }
 
 /// The synchronous form of ``expectError(_:_:sourceLocation:_:)-async``.
@@ -28,14 +22,23 @@ public func expectError<R>(
 ) -> CofferError? {
     do {
         _ = try body()
-        Issue.record("expected \(code.rawValue), nothing was thrown\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
-    } catch let error as CofferError {
-        if error.code != code {
-            Issue.record("expected \(code.rawValue), got \(error)\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
-        }
-        return error
+        return judge(nil, code, comment, sourceLocation)
     } catch {
-        Issue.record("expected \(code.rawValue), got \(type(of: error))\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
+        return judge(error, code, comment, sourceLocation)
     }
-    return nil
+}
+
+/// Records an issue unless `error` is a `CofferError` with `code`; returns it when it is a `CofferError`.
+private func judge(_ error: (any Error)?, _ code: ErrorCode, _ comment: Comment?, _ location: SourceLocation) -> CofferError? {
+    let suffix = comment.map { ": \($0)" } ?? ""
+    guard let error else {
+        Issue.record("expected \(code.rawValue), nothing was thrown\(suffix)", sourceLocation: location)
+        return nil
+    }
+    guard let coffer = error as? CofferError else {
+        Issue.record("expected \(code.rawValue), got \(type(of: error))\(suffix)", sourceLocation: location)
+        return nil
+    }
+    if coffer.code != code { Issue.record("expected \(code.rawValue), got \(coffer)\(suffix)", sourceLocation: location) }
+    return coffer
 }
