@@ -23,7 +23,9 @@ export COFFER_ROOT_KEY_FILE="$work/coffer/data/root.key"
 "$bin" operator keys-fill --storage "sqlite://$work/coffer/data/coffer.db" --count 10000 --sample-file "$work/live.keys" --sample 10000 >/dev/null
 # Keys that exist nowhere: made the same way in a throwaway store.
 mkdir -p "$work/elsewhere"
-COFFER_ROOT_KEY=$(head -c 32 /dev/urandom | base64) "$bin" operator keys-fill --storage "sqlite://$work/elsewhere/coffer.db" --count 10000 \
+elsewhere_key=$(head -c 32 /dev/urandom | base64)
+COFFER_ROOT_KEY=$elsewhere_key "$bin" operator init --storage "sqlite://$work/elsewhere/coffer.db" --tenant root >/dev/null
+COFFER_ROOT_KEY=$elsewhere_key "$bin" operator keys-fill --storage "sqlite://$work/elsewhere/coffer.db" --count 10000 \
     --sample-file "$work/missing.keys" --sample 10000 >/dev/null
 unset COFFER_ROOT_KEY_FILE
 start_coffer out2

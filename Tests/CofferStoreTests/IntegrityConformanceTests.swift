@@ -138,6 +138,33 @@ struct IntegrityConformanceTests {
         }
     }
 
+    /// Revoking a token revokes every token below it, on every engine, and nothing else.
+    @Test(arguments: StorageEngine.available)
+    func revocationIsTransitiveOverChildren(engine: StorageEngine) async throws {
+        try await StorageConformanceTests.withStorage(engine) { storage, _ in
+            let (tenant, key) = StorageConformanceTests.tenant("rev")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            func token(_ accessor: String, parent: String?, hash: UInt8) async throws {
+                try await storage.tokens.insertToken(
+                    TokenRecord(
+                        accessor: accessor, tenantID: tenant.id, hash: [hash], role: .admin, displayName: accessor, createdAt: 1, expiresAt: nil,
+                        parentAccessor: parent, ttlSeconds: 0))
+            }
+            try await token("root", parent: nil, hash: 1)
+            try await token("mod", parent: "root", hash: 2)
+            try await token("view", parent: "mod", hash: 3)
+            try await token("leaf", parent: "view", hash: 4)
+            try await token("sibling", parent: "root", hash: 5)
+            let revoked = try await storage.tokens.revokeToken(accessor: "mod", tenantID: tenant.id, at: 10)
+            #expect(Set(revoked) == ["mod", "view", "leaf"])
+            for accessor in ["root", "sibling"] {
+                #expect(try await storage.tokens.token(accessor: accessor, tenantID: tenant.id)?.revokedAt == nil)
+            }
+            #expect(try await storage.tokens.token(accessor: "leaf", tenantID: tenant.id)?.revokedAt == 10)
+            #expect(try await storage.tokens.revokeToken(accessor: "mod", tenantID: "other-tenant", at: 11).isEmpty)
+        }
+    }
+
     // MARK: - Audit
 
     static func auditSetUp(_ storage: SQLStorage, entries: Int = 8) async throws -> (AuditService, Tenant) {

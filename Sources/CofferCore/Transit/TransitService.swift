@@ -120,6 +120,64 @@ public final class TransitService: Sendable {
         return key
     }
 
+    /// A change of a key's configuration (Vault's `transit/keys/:name/config`); `nil` leaves a setting as it is.
+    public struct ConfigChange: Sendable {
+        /// Oldest version that may decrypt (1…latest).
+        public var minDecryptionVersion: Int?
+        /// Oldest version that may encrypt (0 = latest, else min_decryption…latest).
+        public var minEncryptionVersion: Int?
+        /// Whether the key may be deleted.
+        public var deletionAllowed: Bool?
+        /// Automatic rotation period, seconds (0 = off).
+        public var autoRotatePeriodSeconds: Int64?
+        /// Overlap after rotation, seconds.
+        public var overlapSeconds: Int64?
+        /// New expiry (`.some(nil)` removes it).
+        public var expiresAt: Int64??
+
+        /// Creates a change.
+        public init(
+            minDecryptionVersion: Int? = nil, minEncryptionVersion: Int? = nil, deletionAllowed: Bool? = nil, autoRotatePeriodSeconds: Int64? = nil,
+            overlapSeconds: Int64? = nil, expiresAt: Int64?? = nil
+        ) {
+            self.minDecryptionVersion = minDecryptionVersion
+            self.minEncryptionVersion = minEncryptionVersion
+            self.deletionAllowed = deletionAllowed
+            self.autoRotatePeriodSeconds = autoRotatePeriodSeconds
+            self.overlapSeconds = overlapSeconds
+            self.expiresAt = expiresAt
+        }
+
+        /// Applies the change under Vault's rules: `INVALID_REQUEST` for a version out of range, or a
+        /// minimum encryption version below the minimum decryption version.
+        public func apply(to key: inout TransitKey) throws(CofferError) {
+            if let minDecryptionVersion {
+                guard minDecryptionVersion >= 1, minDecryptionVersion <= key.latestVersion else {
+                    throw CofferError(.invalidRequest, "min_decryption_version must be between 1 and the latest version")
+                }
+                key.minDecryptionVersion = minDecryptionVersion
+            }
+            if let minEncryptionVersion {
+                guard minEncryptionVersion >= 0, minEncryptionVersion <= key.latestVersion else {
+                    throw CofferError(.invalidRequest, "min_encryption_version must be between 0 and the latest version")
+                }
+                key.minEncryptionVersion = minEncryptionVersion
+            }
+            guard key.minEncryptionVersion == 0 || key.minEncryptionVersion >= key.minDecryptionVersion else {
+                throw CofferError(.invalidRequest, "min_encryption_version cannot be below min_decryption_version")
+            }
+            if let deletionAllowed { key.deletionAllowed = deletionAllowed }
+            if let autoRotatePeriodSeconds { key.autoRotatePeriodSeconds = autoRotatePeriodSeconds }
+            if let overlapSeconds { key.overlapSeconds = overlapSeconds }
+            if let expiresAt { key.expiresAt = expiresAt }
+        }
+    }
+
+    /// Changes a key's configuration in one transaction.
+    public func configure(tenant: Tenant, name: String, _ change: ConfigChange, in work: UnitOfWork) async throws -> TransitKey {
+        try await update(tenant: tenant, name: name, in: work) { key in try change.apply(to: &key) }
+    }
+
     /// Adds a new latest version.
     public func rotate(tenant: Tenant, name: String, in work: UnitOfWork) async throws -> TransitKey {
         let now = clock.nowMillis

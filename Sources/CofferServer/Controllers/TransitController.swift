@@ -105,27 +105,11 @@ public struct TransitController: Sendable {
         if try fields.bool("exportable") == true {
             throw CofferError(.invalidRequest, "exportable keys are not supported: key material never leaves Coffer")
         }
-        let key = try await transit.update(tenant: caller.tenant, name: name, in: context.work) { key in
-            if let minDecryption {
-                guard minDecryption >= 1, minDecryption <= key.latestVersion else {
-                    throw CofferError(.invalidRequest, "min_decryption_version must be between 1 and the latest version")
-                }
-                key.minDecryptionVersion = minDecryption
-            }
-            if let minEncryption {
-                guard minEncryption >= 0, minEncryption <= key.latestVersion else {
-                    throw CofferError(.invalidRequest, "min_encryption_version must be between 0 and the latest version")
-                }
-                key.minEncryptionVersion = minEncryption
-            }
-            guard key.minEncryptionVersion == 0 || key.minEncryptionVersion >= key.minDecryptionVersion else {
-                throw CofferError(.invalidRequest, "min_encryption_version cannot be below min_decryption_version")
-            }
-            if let deletionAllowed { key.deletionAllowed = deletionAllowed }
-            if let autoRotate { key.autoRotatePeriodSeconds = autoRotate }
-            if let overlap { key.overlapSeconds = overlap }
-            if fields["expires_at"] == .null { key.expiresAt = nil } else if let expiresAt { key.expiresAt = expiresAt }
-        }
+        let change = TransitService.ConfigChange(
+            minDecryptionVersion: minDecryption, minEncryptionVersion: minEncryption, deletionAllowed: deletionAllowed,
+            autoRotatePeriodSeconds: autoRotate, overlapSeconds: overlap,
+            expiresAt: fields["expires_at"] == .null ? .some(nil) : expiresAt.map { .some($0) })
+        let key = try await transit.configure(tenant: caller.tenant, name: name, change, in: context.work)
         return VaultResponse.data(try describe(key, tenant: caller.tenant), context: context)
     }
 
