@@ -90,6 +90,22 @@ struct IntegrityHTTPTests {
         }
     }
 
+    /// A secret stored as a JSON number used to appear in clear in the audit entry's body; it is now
+    /// hashed by its exact literal, which `sys/audit-hash` reproduces.
+    @Test func numericSecretsAreHashedInTheAuditLogByTheirLiteral() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let body = Array(#"{"data":{"pin":49217,"account":12345678901234567}}"#.utf8)
+            let written = try await client.call(.put, "/v1/secret/data/bank", token: fixture.rootToken, rawBody: body)
+            let requestID = try #require(written.body["request_id"]?.stringValue)
+            let entries = try await client.call(.get, "/v1/audit/entries?request_id=\(requestID)", token: fixture.rootToken)
+            #expect(entries.status == .ok && !entries.raw.contains("49217") && !entries.raw.contains("12345678901234567"), "\(entries.raw)")
+            let hashed = try await client.call(.post, "/v1/sys/audit-hash", token: fixture.rootToken, json: ["input": "12345678901234567"])
+            let expected = try #require(hashed.data["hash"]?.stringValue)
+            #expect(entries.raw.contains(expected), "the entry holds the HMAC of the number's exact text")
+        }
+    }
+
     /// Python's `json` (with `Decimal` for floats and exact ints) reads what Coffer returns as equal to what was sent.
     @Test func numbersMatchPythonsJSONRoundTrip() async throws {
         let corpus = [

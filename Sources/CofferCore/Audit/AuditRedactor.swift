@@ -42,10 +42,13 @@ public struct AuditRedactor: Sendable {
                 }))
     }
 
-    /// Every string inside `value` hashed; structure, numbers, booleans and nulls kept.
+    /// Every string and number inside `value` hashed (a number by its exact literal text, so
+    /// `sys/audit-hash` of `"12345678901234567"` matches it); structure, booleans and nulls kept.
+    /// A secret stored as a JSON number (a PIN, an account number) is as hidden as one stored as text.
     public func hashAll(_ value: JSONValue) -> JSONValue {
         switch value {
         case .string(let text): return .string(hash(text))
+        case .number(let number): return .string(hash(number.literal))
         case .object(let members): return .object(members.mapValues(hashAll))
         case .array(let items): return .array(items.map(hashAll))
         default: return value
