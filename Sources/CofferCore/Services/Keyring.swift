@@ -77,7 +77,7 @@ public final class Keyring: Sendable {
         let keyring = try await finish(rootKey: rootKey, hasher: hasher, storage: storage, clock: clock)
         if try await storage.keyring.keyringStatesAdopted() {
             guard verifying else { return keyring }
-            let report = try await keyring.verify()
+            let report = try await keyring.settledVerify()
             if let problem = report.problems.first { throw CofferError(.keyringInvalid, "the keyring does not verify: \(problem)") }
         } else {
             try await keyring.adoptStates()
@@ -197,6 +197,18 @@ public final class Keyring: Sendable {
         return report
     }
 
+    /// ``verify()``, read again (up to three times, 100 ms apart) while it finds problems: its reads are
+    /// separate queries, so another instance's rotation committing between them can look like a
+    /// mismatch for an instant. A rolled-back or edited keyring fails every time.
+    func settledVerify() async throws -> VerifyReport {
+        var report = try await verify()
+        for _ in 0..<2 where !report.ok {
+            try await Task.sleep(for: .milliseconds(100))
+            report = try await verify()
+        }
+        return report
+    }
+
     /// Writes first states for the tenants of a store made before keyring states existed.
     func adoptStates() async throws {
         let keys = Dictionary(grouping: try await store.allDataKeys(), by: \.tenantID)
@@ -206,8 +218,22 @@ public final class Keyring: Sendable {
         try await store.adoptKeyringStates(states)
     }
 
-    /// The tenant's current stored state, verified; `KEYRING_INVALID` if it is missing or does not verify.
+    /// The tenant's current stored state, verified; `KEYRING_INVALID` if it is missing or does not verify
+    /// (read again, up to three times, so another instance's change committing mid-read is not mistaken
+    /// for tampering).
     private func verifiedState(tenantID: String) async throws -> (KeyringState, [WrappedDataKey], Tenant) {
+        var attempt = 0
+        while true {
+            do {
+                return try await readVerifiedState(tenantID: tenantID)
+            } catch let error as CofferError where error.code == .keyringInvalid && attempt < 2 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    private func readVerifiedState(tenantID: String) async throws -> (KeyringState, [WrappedDataKey], Tenant) {
         if let active = try await store.rootKeyRecords().first(where: \.active), active.version != rootVersion {
             throw CofferError(.keyVersionUnknown, "the root key was rotated: restart this server with the new root key")
         }
@@ -280,7 +306,7 @@ public final class Keyring: Sendable {
             guard let stored = try await store.systemKey(named: name) else { continue }
             systemKeys[name] = try newKey.wrapSystemKey(try rootKey.unwrapSystemKey(stored.wrapped, name: name), name: name)
         }
-        let report = try await verify()
+        let report = try await settledVerify()
         if let problem = report.problems.first { throw CofferError(.keyringInvalid, "the keyring does not verify: \(problem)") }
         var rewrapped: [WrappedDataKey] = []
         for wrapped in try await store.allDataKeys() {
