@@ -13,18 +13,39 @@ public struct ClientEnvironment: Sendable {
     public var token: String?
     /// Tenant name to send, if any.
     public var tenant: String?
+    /// Why the token found cannot be sent (it names where it came from, never the value); requests
+    /// refuse to start while it is set.
+    public var tokenProblem: String?
 
-    /// Resolves the client settings from flags, the environment and the token file.
+    /// Resolves the client settings from flags, the environment and the token file. Surrounding
+    /// whitespace (a trailing newline from `$(cat token.txt)`, a CR from a Windows file) is trimmed
+    /// from a token; a token with any other character outside printable ASCII is refused by name.
     public static func resolve(
         address: String?, tenant: String?, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> ClientEnvironment {
         let resolvedAddress = address ?? environment["COFFER_ADDR"] ?? environment["VAULT_ADDR"] ?? "http://127.0.0.1:8200"
-        var token = environment["COFFER_TOKEN"] ?? environment["VAULT_TOKEN"]
-        if token?.isEmpty ?? true { token = TokenFile.read(environment: environment) }
+        var source = environment["COFFER_TOKEN"] != nil ? "COFFER_TOKEN" : "VAULT_TOKEN"
+        var token = (environment["COFFER_TOKEN"] ?? environment["VAULT_TOKEN"]).map(trimmed)
+        if token?.isEmpty ?? true {
+            token = TokenFile.read(environment: environment)
+            source = "the token file \(TokenFile.path(environment: environment))"
+        }
+        var problem: String?
+        if let token, !token.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) {
+            problem = "the token in \(source) contains characters a token cannot hold (spaces, control or non-ASCII characters)"
+        }
         let resolvedTenant = tenant ?? environment["COFFER_TENANT"] ?? environment["VAULT_NAMESPACE"]
         return ClientEnvironment(
             address: resolvedAddress.hasSuffix("/") ? String(resolvedAddress.dropLast()) : resolvedAddress,
-            token: token, tenant: resolvedTenant?.isEmpty == true ? nil : resolvedTenant)
+            token: problem == nil ? token : nil, tenant: resolvedTenant?.isEmpty == true ? nil : resolvedTenant, tokenProblem: problem)
+    }
+
+    /// The text without surrounding spaces, tabs, carriage returns and newlines.
+    static func trimmed(_ text: String) -> String {
+        let blank: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !blank($0) }), let last = scalars.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(scalars[first...last])
     }
 }
 
@@ -43,7 +64,7 @@ public enum TokenFile {
         guard stat(file, &info) == 0, info.st_mode & 0o077 == 0,
             let data = FileManager.default.contents(atPath: file)
         else { return nil }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = ClientEnvironment.trimmed(String(decoding: data, as: UTF8.self))
         return token.isEmpty ? nil : token
     }
 

@@ -23,6 +23,7 @@ public struct CofferClient: Sendable {
     /// Sends a request and returns the reply, throwing a ``CLIError`` for non-2xx answers.
     @discardableResult
     public func send(_ method: String, _ path: String, body: JSONValue? = nil, allow: Set<Int> = []) async throws -> Reply {
+        if let problem = environment.tokenProblem { throw CLIError(problem) }
         var request = HTTPClientRequest(url: environment.address + path)
         request.method = HTTPMethod(rawValue: method)
         if let token = environment.token { request.headers.add(name: "X-Vault-Token", value: token) }
@@ -35,7 +36,8 @@ public struct CofferClient: Sendable {
         do {
             response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         } catch {
-            throw CLIError("cannot reach Coffer at \(environment.address): \(error)")
+            // Never the client library's own description: it can quote the request's header values (the token).
+            throw CLIError("cannot reach Coffer at \(environment.address): \(Self.reason(error))")
         }
         var buffer = try await response.body.collect(upTo: 64 << 20)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
@@ -52,6 +54,18 @@ public struct CofferClient: Sendable {
             throw CLIError("\(code): \(message) (request id \(requestID))", status: status)
         }
         return Reply(status: status, body: parsed)
+    }
+}
+
+extension CofferClient {
+    /// Why a request did not reach the server, in words that cannot carry request data: the system's
+    /// error for a socket failure, else only the kind of failure.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as IOError: return "\(String(cString: strerror(error.errnoCode))) (errno \(error.errnoCode))"
+        case let error as HTTPClientError where error == .connectTimeout || error == .deadlineExceeded: return "timed out"
+        default: return "the connection or request failed"
+        }
     }
 }
 

@@ -1,0 +1,43 @@
+import CofferCore
+import Foundation
+import Testing
+
+/// Issue 10's first defect: `COFFER_TOKEN=$'cft_…\r\n'` used to print the whole token in an
+/// `HTTPClientError` on stderr. No client error path may print a credential.
+@Suite("CLI: credentials never reach stderr")
+struct ClientCredentialTests {
+    static let canary = "cft_CANARY" + String(repeating: "q", count: 36)
+
+    @Test(arguments: ["\r\n", "\n", " ", "\t\r\n"])
+    func surroundingWhitespaceIsTrimmed(suffix: String) throws {
+        let directory = try CofferBinary.scratch()
+        let server = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        defer { server.stop() }
+        let token = try #require(server.rootToken)
+        let home = directory + "/home"
+        #expect(try CofferBinary.run(["kv", "put", "app/prod", "k=v"], home: home, env: ["COFFER_ADDR": server.address]).status == 0)
+        let read = try CofferBinary.run(
+            ["kv", "get", "app/prod", "--field", "k"], home: home, env: ["COFFER_ADDR": server.address, "COFFER_TOKEN": token + suffix])
+        #expect(read.status == 0 && read.stdout == "v\n", "\(read.stderr)")
+    }
+
+    @Test func noErrorPathPrintsTheToken() throws {
+        let directory = try CofferBinary.scratch()
+        let server = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        defer { server.stop() }
+        let home = directory + "/home"
+        let cases: [(String, [String: String], String)] = [
+            ("unreachable, token with CRLF", ["COFFER_ADDR": "http://127.0.0.1:1", "COFFER_TOKEN": Self.canary + "\r\n"], "cannot reach Coffer"),
+            ("inner space", ["COFFER_ADDR": server.address, "COFFER_TOKEN": "cft_CANARY " + Self.canary], "COFFER_TOKEN"),
+            ("control character", ["COFFER_ADDR": server.address, "VAULT_TOKEN": Self.canary + "\u{7}x"], "VAULT_TOKEN"),
+            ("non-ASCII", ["COFFER_ADDR": server.address, "COFFER_TOKEN": Self.canary + "é"], "COFFER_TOKEN"),
+            ("refused by the server", ["COFFER_ADDR": server.address, "COFFER_TOKEN": Self.canary], "UNAUTHENTICATED"),
+        ]
+        for (name, env, expected) in cases {
+            let result = try CofferBinary.run(["kv", "get", "app/prod"], home: home, env: env)
+            #expect(result.status != 0, "\(name)")
+            #expect(result.stderr.contains(expected), "\(name): \(result.stderr)")
+            #expect(!result.stderr.contains("CANARY") && !result.stdout.contains("CANARY"), "\(name) printed the token: \(result.stderr)")
+        }
+    }
+}
