@@ -40,4 +40,20 @@ struct ClientCredentialTests {
             #expect(!result.stderr.contains("CANARY") && !result.stdout.contains("CANARY"), "\(name) printed the token: \(result.stderr)")
         }
     }
+
+    /// `coffer login` validates the token it is given the same way, and is not blocked by a bad
+    /// `COFFER_TOKEN` left in the environment.
+    @Test func loginValidatesItsTokenAndIgnoresABadEnvironmentToken() throws {
+        let directory = try CofferBinary.scratch()
+        let server = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        defer { server.stop() }
+        let token = try #require(server.rootToken)
+        let home = directory + "/home"
+        let env = ["COFFER_ADDR": server.address, "COFFER_TOKEN": "bad token " + Self.canary]
+        let refused = try CofferBinary.run(["login"], home: home, env: env, stdin: "cft_CANARY \u{1}" + Self.canary + "\n")
+        #expect(refused.status != 0 && refused.stderr.contains("standard input"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("CANARY") && !refused.stdout.contains("CANARY"))
+        let accepted = try CofferBinary.run(["login"], home: home, env: env, stdin: token + "\r\n")
+        #expect(accepted.status == 0 && accepted.stdout.contains("Logged in"), "\(accepted.stderr)")
+    }
 }

@@ -30,14 +30,26 @@ public struct ClientEnvironment: Sendable {
             token = TokenFile.read(environment: environment)
             source = "the token file \(TokenFile.path(environment: environment))"
         }
-        var problem: String?
-        if let token, !token.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) {
-            problem = "the token in \(source) contains characters a token cannot hold (spaces, control or non-ASCII characters)"
-        }
         let resolvedTenant = tenant ?? environment["COFFER_TENANT"] ?? environment["VAULT_NAMESPACE"]
-        return ClientEnvironment(
+        var resolved = ClientEnvironment(
             address: resolvedAddress.hasSuffix("/") ? String(resolvedAddress.dropLast()) : resolvedAddress,
-            token: problem == nil ? token : nil, tenant: resolvedTenant?.isEmpty == true ? nil : resolvedTenant, tokenProblem: problem)
+            token: nil, tenant: resolvedTenant?.isEmpty == true ? nil : resolvedTenant, tokenProblem: nil)
+        if let token { resolved.use(token: token, from: source) }
+        return resolved
+    }
+
+    /// Uses `token` (from `source`, named in errors) for requests: trimmed of surrounding whitespace,
+    /// refused (``tokenProblem``) if anything else in it is outside printable ASCII, so it can never
+    /// break a header or be quoted back in an error.
+    public mutating func use(token: String, from source: String) {
+        let token = Self.trimmed(token)
+        guard token.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) else {
+            self.token = nil
+            tokenProblem = "the token in \(source) contains characters a token cannot hold (spaces, control or non-ASCII characters)"
+            return
+        }
+        self.token = token
+        tokenProblem = nil
     }
 
     /// The text without surrounding spaces, tabs, carriage returns and newlines.

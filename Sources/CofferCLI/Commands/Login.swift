@@ -13,9 +13,10 @@ struct Login: AsyncParsableCommand {
             throw CLIError("pipe the token on standard input, e.g. `coffer login < token.txt`")
         }
         var environment = ClientEnvironment.resolve(address: options.address, tenant: options.tenant)
-        environment.token = line
+        environment.use(token: line, from: "standard input")
         let reply = try await CofferClient(environment: environment).send("GET", "/v1/auth/token/lookup-self")
-        try TokenFile.write(line)
+        guard let token = environment.token else { throw CLIError("no token on standard input") }
+        try TokenFile.write(token)
         let role = reply.body["data"]?["coffer_role"]?.stringValue ?? "?"
         let tenant = reply.body["data"]?["coffer_tenant"]?.stringValue ?? "?"
         print("Logged in: role \(role) in tenant \(tenant). Token saved to \(TokenFile.path()).")
