@@ -28,6 +28,10 @@ struct ClientCredentialTests {
         let home = directory + "/home"
         let cases: [(String, [String: String], String)] = [
             ("unreachable, token with CRLF", ["COFFER_ADDR": "http://127.0.0.1:1", "COFFER_TOKEN": Self.canary + "\r\n"], "cannot reach Coffer"),
+            (
+                "unreachable, credentials in the address", ["COFFER_ADDR": "http://u:CANARY@127.0.0.1:1", "COFFER_TOKEN": Self.canary],
+                "http://…@127.0.0.1:1"
+            ),
             ("inner space", ["COFFER_ADDR": server.address, "COFFER_TOKEN": "cft_CANARY " + Self.canary], "COFFER_TOKEN"),
             ("control character", ["COFFER_ADDR": server.address, "VAULT_TOKEN": Self.canary + "\u{7}x"], "VAULT_TOKEN"),
             ("non-ASCII", ["COFFER_ADDR": server.address, "COFFER_TOKEN": Self.canary + "é"], "COFFER_TOKEN"),

@@ -38,6 +38,14 @@ public struct ClientEnvironment: Sendable {
         return resolved
     }
 
+    /// The address for messages: without any `user:password@` it may carry.
+    public var displayAddress: String {
+        guard let scheme = address.range(of: "://"), let at = address[scheme.upperBound...].range(of: "@"),
+            !address[scheme.upperBound..<at.lowerBound].contains("/")
+        else { return address }
+        return String(address[..<scheme.upperBound]) + "…@" + String(address[at.upperBound...])
+    }
+
     /// Uses `token` (from `source`, named in errors) for requests: trimmed of surrounding whitespace,
     /// refused (``tokenProblem``) if anything else in it is outside printable ASCII, so it can never
     /// break a header or be quoted back in an error.

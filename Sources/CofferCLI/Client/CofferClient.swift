@@ -37,7 +37,7 @@ public struct CofferClient: Sendable {
             response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         } catch {
             // Never the client library's own description: it can quote the request's header values (the token).
-            throw CLIError("cannot reach Coffer at \(environment.address): \(Self.reason(error))")
+            throw CLIError("cannot reach Coffer at \(environment.displayAddress): \(Self.reason(error))")
         }
         var buffer = try await response.body.collect(upTo: 64 << 20)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
