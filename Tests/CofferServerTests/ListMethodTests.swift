@@ -49,6 +49,23 @@ struct ListMethodTests {
         #expect(try run([huge]) == huge)
     }
 
+    /// A TLS ClientHello sent to the plain port is handed to the HTTP parser at once (which refuses
+    /// it), instead of being held while waiting for a head end that never comes.
+    @Test func bytesThatCannotBeARequestPassThroughAtOnce() throws {
+        let channel = EmbeddedChannel(handler: ListMethodRewriter())
+        let clientHello: [UInt8] = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]
+        try channel.writeInbound(ByteBuffer(bytes: clientHello))
+        var passed = try #require(try channel.readInbound(as: ByteBuffer.self))
+        #expect(passed.readBytes(length: passed.readableBytes) == clientHello)
+        _ = try channel.finish()
+        #expect(ListFraming.cannotBeRequest(Array("\r\nGE\u{1}".utf8)))
+        #expect(ListFraming.cannotBeRequest(Array(String(repeating: "A", count: 33).utf8)))
+        #expect(!ListFraming.cannotBeRequest(Array("\r\nLIS".utf8)))
+        #expect(!ListFraming.cannotBeRequest(Array("GET /x HTTP/1.1\r\nHost".utf8)))
+        // An incomplete head that can still be a request is held, as before.
+        #expect(try run(["GET /x HTTP/1.1\r\nHo"]) == "")
+    }
+
     @Test func listWorksOverARealSocket() async throws {
         let fixture = try await Fixture.make()
         try await fixture.testLive { client in

@@ -1,11 +1,13 @@
 import CofferCore
 import Foundation
 
-/// Where the CLI client finds the server, its token and its tenant.
+/// Where the CLI client finds the server, its token and its tenant, and which certificates it trusts.
 ///
 /// Address: `--address`, else `COFFER_ADDR`, else `VAULT_ADDR`, else `http://127.0.0.1:8200`.
 /// Token: `COFFER_TOKEN`, else `VAULT_TOKEN`, else the 0600 token file written by `coffer login`.
 /// Tenant: `--tenant`, else `COFFER_TENANT`, else `VAULT_NAMESPACE`, else the token's own.
+/// TLS: `--ca-cert`, else `COFFER_CACERT`, else `VAULT_CACERT` (a PEM file); `VAULT_CAPATH` (a folder
+/// of PEM files); `--tls-skip-verify` or `VAULT_SKIP_VERIFY` turns checking off, with a warning.
 public struct ClientEnvironment: Sendable {
     /// Server base URL.
     public var address: String
@@ -16,14 +18,28 @@ public struct ClientEnvironment: Sendable {
     /// Why the token found cannot be sent (it names where it came from, never the value); requests
     /// refuse to start while it is set.
     public var tokenProblem: String?
+    /// Where the address came from (`--address`, `COFFER_ADDR`, `VAULT_ADDR`, or the default), for messages.
+    public var addressSource = "the default address"
+    /// Where the token came from, or nil when there is none, for messages.
+    public var tokenSource: String?
+    /// PEM file of certificate authorities to trust instead of the system's.
+    public var caCertFile: String?
+    /// Folder of PEM files of certificate authorities to trust instead of the system's.
+    public var caPath: String?
+    /// Whether server certificates go unchecked.
+    public var skipVerify = false
 
     /// Resolves the client settings from flags, the environment and the token file. Surrounding
     /// whitespace (a trailing newline from `$(cat token.txt)`, a CR from a Windows file) is trimmed
     /// from a token; a token with any other character outside printable ASCII is refused by name.
     public static func resolve(
-        address: String?, tenant: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+        address: String?, tenant: String?, caCert: String? = nil, skipVerify: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> ClientEnvironment {
-        let resolvedAddress = address ?? environment["COFFER_ADDR"] ?? environment["VAULT_ADDR"] ?? "http://127.0.0.1:8200"
+        let (resolvedAddress, addressSource): (String, String) =
+            if let address { (address, "--address") } else if let value = environment["COFFER_ADDR"] {
+                (value, "COFFER_ADDR")
+            } else if let value = environment["VAULT_ADDR"] { (value, "VAULT_ADDR") } else { ("http://127.0.0.1:8200", "the default address") }
         var source = environment["COFFER_TOKEN"] != nil ? "COFFER_TOKEN" : "VAULT_TOKEN"
         var token = (environment["COFFER_TOKEN"] ?? environment["VAULT_TOKEN"]).map(trimmed)
         if token?.isEmpty ?? true {
@@ -31,11 +47,41 @@ public struct ClientEnvironment: Sendable {
             source = "the token file \(TokenFile.path(environment: environment))"
         }
         let resolvedTenant = tenant ?? environment["COFFER_TENANT"] ?? environment["VAULT_NAMESPACE"]
+        let trimmedAddress = trimmed(resolvedAddress)
         var resolved = ClientEnvironment(
-            address: resolvedAddress.hasSuffix("/") ? String(resolvedAddress.dropLast()) : resolvedAddress,
+            address: trimmedAddress.hasSuffix("/") ? String(trimmedAddress.dropLast()) : trimmedAddress,
             token: nil, tenant: resolvedTenant?.isEmpty == true ? nil : resolvedTenant, tokenProblem: nil)
+        resolved.addressSource = addressSource
+        resolved.caCertFile = [caCert, environment["COFFER_CACERT"], environment["VAULT_CACERT"]].compactMap { $0 }.first { !$0.isEmpty }
+        resolved.caPath = environment["VAULT_CAPATH"].flatMap { $0.isEmpty ? nil : $0 }
+        resolved.skipVerify = skipVerify || Self.isTrue(environment["VAULT_SKIP_VERIFY"]) || Self.isTrue(environment["COFFER_SKIP_VERIFY"])
         if let token { resolved.use(token: token, from: source) }
         return resolved
+    }
+
+    /// Why the address cannot be used, with the fix, or nil: it must be `http://` or `https://` and a host.
+    public var addressProblem: String? {
+        if address.isEmpty { return "\(addressSource) is empty; set it to the server's URL, e.g. http://127.0.0.1:8200" }
+        let lower = address.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
+            if !address.contains("://") {
+                return "\(addressSource) (\(displayAddress)) has no scheme; use http://\(displayAddress) (or https:// if the server has TLS)"
+            }
+            return "\(addressSource) (\(displayAddress)) is not an http:// or https:// URL"
+        }
+        guard let url = URL(string: address), let host = url.host, !host.isEmpty else {
+            return "\(addressSource) (\(displayAddress)) is not a valid URL; e.g. http://127.0.0.1:8200"
+        }
+        return nil
+    }
+
+    /// Whether TLS is in use.
+    public var usesTLS: Bool { address.lowercased().hasPrefix("https://") }
+
+    /// `1`, `true`, `yes` (any case), as the vault CLI reads `VAULT_SKIP_VERIFY`.
+    static func isTrue(_ value: String?) -> Bool {
+        guard let value = value?.lowercased() else { return false }
+        return ["1", "true", "yes", "t"].contains(value)
     }
 
     /// The address for messages: without any `user:password@` it may carry.
@@ -57,6 +103,7 @@ public struct ClientEnvironment: Sendable {
             return
         }
         self.token = token
+        tokenSource = source
         tokenProblem = nil
     }
 

@@ -10,15 +10,34 @@ public struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "Tenant (namespace) to act in; defaults to the token's own.")
     public var tenant: String?
 
-    /// KV mount name.
+    /// PEM file of CA certificates to trust (else `COFFER_CACERT` / `VAULT_CACERT`).
+    @Option(name: .customLong("ca-cert"), help: "PEM file of CA certificates to trust (default: $COFFER_CACERT, $VAULT_CACERT).")
+    public var caCert: String?
+
+    /// Turns off TLS certificate checking (else `VAULT_SKIP_VERIFY`).
+    @Flag(name: .customLong("tls-skip-verify"), help: "Do not check the server's TLS certificate (insecure; also VAULT_SKIP_VERIFY=1).")
+    public var tlsSkipVerify = false
+
+    /// Creates default options.
+    public init() {}
+
+    /// The resolved client settings.
+    public func environment() -> ClientEnvironment {
+        .resolve(address: address, tenant: tenant, caCert: caCert, skipVerify: tlsSkipVerify)
+    }
+
+    /// A client from these options.
+    public func client() -> CofferClient {
+        CofferClient(environment: environment())
+    }
+}
+
+/// `--mount`, on the commands that read or write KV data.
+public struct KVMountOption: ParsableArguments {
+    /// KV v2 mount name.
     @Option(name: .long, help: "KV v2 mount name.")
     public var mount: String = "secret"
 
     /// Creates default options.
     public init() {}
-
-    /// A client from these options.
-    public func client() -> CofferClient {
-        CofferClient(environment: .resolve(address: address, tenant: tenant))
-    }
 }

@@ -8,9 +8,14 @@ import NIOHTTP1
 public struct CofferClient: Sendable {
     /// The resolved settings.
     public let environment: ClientEnvironment
+    /// The longest a request may take in all.
+    public let timeout: TimeAmount
 
-    /// Creates a client.
-    public init(environment: ClientEnvironment) { self.environment = environment }
+    /// Creates a client; connecting gives up after 5 s, a request after `timeout`.
+    public init(environment: ClientEnvironment, timeout: TimeAmount = .seconds(30)) {
+        self.environment = environment
+        self.timeout = timeout
+    }
 
     /// A response: status and parsed JSON body (`null` when empty).
     public struct Reply: Sendable {
@@ -23,6 +28,7 @@ public struct CofferClient: Sendable {
     /// Sends a request and returns the reply, throwing a ``CLIError`` for non-2xx answers.
     @discardableResult
     public func send(_ method: String, _ path: String, body: JSONValue? = nil, allow: Set<Int> = []) async throws -> Reply {
+        if let problem = environment.addressProblem { throw CLIError(problem) }
         if let problem = environment.tokenProblem { throw CLIError(problem) }
         var request = HTTPClientRequest(url: environment.address + path)
         request.method = HTTPMethod(rawValue: method)
@@ -33,39 +39,24 @@ public struct CofferClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body.canonicalBytes()))
         }
         let response: HTTPClientResponse
+        var buffer: ByteBuffer
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let client = try ClientTransport.shared.client(for: environment)
+            response = try await client.execute(request, timeout: timeout)
+            buffer = try await response.body.collect(upTo: 64 << 20)
+        } catch let error as CLIError {
+            throw error
         } catch {
             // Never the client library's own description: it can quote the request's header values (the token).
-            throw CLIError("cannot reach Coffer at \(environment.displayAddress): \(Self.reason(error))")
+            throw CLIError(ConnectionFailure.describe(error, environment: environment, timeout: timeout))
         }
-        var buffer = try await response.body.collect(upTo: 64 << 20)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        let parsed = bytes.isEmpty ? JSONValue.null : (JSONValue.parse(bytes) ?? .string(String(decoding: bytes, as: UTF8.self)))
+        let parsed = bytes.isEmpty ? JSONValue.null : (JSONValue.parse(bytes) ?? .null)
         let status = Int(response.status.code)
         guard (200..<300).contains(status) || allow.contains(status) else {
-            let message =
-                parsed["errors"].flatMap { value -> String? in
-                    if case .array(let items) = value { return items.compactMap(\.stringValue).joined(separator: "; ") }
-                    return nil
-                } ?? "HTTP \(status)"
-            let code = parsed["code"]?.stringValue ?? "HTTP_\(status)"
-            let requestID = parsed["request_id"]?.stringValue ?? response.headers.first(name: "X-Request-Id") ?? "-"
-            throw CLIError("\(code): \(message) (request id \(requestID))", status: status)
+            throw ServerFailure.error(status: status, body: parsed, headers: response.headers, environment: environment, path: path)
         }
         return Reply(status: status, body: parsed)
-    }
-}
-
-extension CofferClient {
-    /// Why a request did not reach the server, in words that cannot carry request data: the system's
-    /// error for a socket failure, else only the kind of failure.
-    static func reason(_ error: any Error) -> String {
-        switch error {
-        case let error as IOError: return "\(String(cString: strerror(error.errnoCode))) (errno \(error.errnoCode))"
-        case let error as HTTPClientError where error == .connectTimeout || error == .deadlineExceeded: return "timed out"
-        default: return "the connection or request failed"
-        }
     }
 }
 

@@ -18,6 +18,14 @@ struct Dev: AsyncParsableCommand {
     func run() async throws {
         ServerRunner.restrictFileModes()
         let logger = ServerRunner.logger(label: "coffer")
+        // Nothing is created, and no token written, unless the server can listen.
+        if let problem = ListenProbe.problem(host: host, port: port) {
+            StartupFailure.report(
+                CofferError(
+                    .configInvalid,
+                    "cannot listen on \(host):\(port): \(problem) (another coffer dev?); stop it, or start with --port N (0 picks a free port)"))
+        }
+        let createdDataDir = !FileManager.default.fileExists(atPath: dataDir)
         do {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let source = try rootKeySource()
@@ -32,26 +40,33 @@ struct Dev: AsyncParsableCommand {
             let runtime = try await CofferRuntime.start(
                 configuration: configuration, rootKey: source, auditTransport: HTTPAuditTransport(), logger: logger)
             let initialised = try await runtime.tenants.initialise(name: "root", environment: .development)
-            if let (_, token) = initialised {
-                try? TokenFile.write(token)
-            }
             let dataDir = self.dataDir
             let host = configuration.host
-            try await ServerRunner.serve(runtime: runtime, logger: logger) { boundPort in
-                var lines = [
-                    "Coffer dev server (embedded SQLite; not for production)",
-                    "  Listening:  http://\(host):\(boundPort)",
-                    "  Data:       \(dataDir)/coffer.db (root key in \(dataDir)/root.key, mode 0600)",
-                ]
-                if let (_, token) = initialised {
-                    lines.append("  Root token: \(token)")
-                    lines.append("  The root token is shown once; it was also saved to \(TokenFile.path()) (0600).")
-                } else {
-                    lines.append("  Already initialised: use the root token printed at first start (or `coffer login`).")
+            let listening = ListeningFlag()
+            do {
+                try await ServerRunner.serve(runtime: runtime, logger: logger) { boundPort in
+                    listening.set()
+                    let address = "http://\(host):\(boundPort)"
+                    var lines = [
+                        "Coffer dev server (embedded SQLite; not for production)",
+                        "  Listening:  \(address)",
+                        "  Data:       \(dataDir)/coffer.db (root key in \(dataDir)/root.key, mode 0600)",
+                    ]
+                    if let (_, token) = initialised {
+                        lines.append("  Root token: \(token)")
+                        lines.append("  The root token is shown once. \(await DevTokenFile.save(token, serverAddress: address))")
+                    } else {
+                        lines.append("  Already initialised: use the root token printed at first start (or `coffer login`).")
+                    }
+                    lines.append("  export COFFER_ADDR=\(address)")
+                    lines.append("Ready.")
+                    ServerRunner.say(lines.joined(separator: "\n"))
                 }
-                lines.append("  export COFFER_ADDR=http://\(host):\(boundPort)")
-                lines.append("Ready.")
-                ServerRunner.say(lines.joined(separator: "\n"))
+            } catch {
+                await runtime.shutdown()
+                // A vault made by this start that never served is not left behind.
+                if createdDataDir && !listening.value { try? FileManager.default.removeItem(atPath: dataDir) }
+                throw error
             }
             await runtime.shutdown()
         } catch {

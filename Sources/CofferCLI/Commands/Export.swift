@@ -2,52 +2,35 @@ import ArgumentParser
 import CofferCore
 import Foundation
 
-/// `coffer export --path app/prod --format dotenv|json|yaml`.
+/// `coffer export --path app/prod --format dotenv|shell|docker|json|yaml`.
 struct Export: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the secrets at a path as dotenv, JSON or YAML.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the secrets at a path as dotenv, shell, docker env-file, JSON or YAML.",
+        discussion: """
+            Every format is read back exactly by its readers, or the export is refused naming the key
+            (never the value) and nothing is printed:
+              dotenv  sh/bash `set -a; . ./.env`, python-dotenv, docker compose env_file
+              shell   sh/bash only (export KEY='…'); carries any value
+              docker  docker run --env-file (KEY=value verbatim; no line breaks)
+              json    an object of strings
+              yaml    double-quoted strings (ON, no, 0x1F, ~ stay strings)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case dotenv, json, yaml
-    }
+            Examples:
+              coffer export --path app/prod > .env && (set -a; . ./.env; ./server)
+              coffer export --path app/prod --format docker > app.env && docker run --env-file app.env …
+            """)
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var kv: KVMountOption
     @Option(help: "KV path.") var path: String
-    @Option(help: "dotenv, json or yaml.") var format: Format = .dotenv
+    @Option(help: "dotenv, shell, docker, json or yaml.") var format: ExportFormat = .dotenv
 
     func run() async throws {
-        let pairs = try await SecretFetcher.fetch(options.client(), mount: options.mount, path: path)
-        print(Self.render(pairs, format: format), terminator: "")
-    }
-
-    static func render(_ pairs: [(String, String)], format: Format) -> String {
-        switch format {
-        case .json:
-            return Output.pretty(.object(Dictionary(pairs.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { $1 }))) + "\n"
-        case .yaml:
-            return pairs.map { "\(quoteYAMLKey($0.0)): \(String(decoding: JSONValue.string($0.1).canonicalBytes(), as: UTF8.self))\n" }.joined()
-        case .dotenv:
-            return pairs.map { "\($0.0)=\(quoteDotenv($0.1))\n" }.joined()
+        let pairs = try await SecretFetcher.fetch(options.client(), mount: kv.mount, path: path)
+        do {
+            print(try format.render(pairs), terminator: "")
+        } catch {
+            throw CLIError(error.description)
         }
-    }
-
-    /// Single quotes (no interpolation) when possible; otherwise double quotes with escapes.
-    static func quoteDotenv(_ value: String) -> String {
-        if !value.contains("'") && !value.contains("\n") && !value.contains("\r") { return "'\(value)'" }
-        var escaped = ""
-        for character in value {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case "$": escaped += "\\$"
-            default: escaped.append(character)
-            }
-        }
-        return "\"\(escaped)\""
-    }
-
-    static func quoteYAMLKey(_ key: String) -> String {
-        SecretFetcher.isValidName(key) ? key : String(decoding: JSONValue.string(key).canonicalBytes(), as: UTF8.self)
     }
 }

@@ -12,7 +12,7 @@ struct Login: AsyncParsableCommand {
         guard let line = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !line.isEmpty else {
             throw CLIError("pipe the token on standard input, e.g. `coffer login < token.txt`")
         }
-        var environment = ClientEnvironment.resolve(address: options.address, tenant: options.tenant)
+        var environment = options.environment()
         environment.use(token: line, from: "standard input")
         let reply = try await CofferClient(environment: environment).send("GET", "/v1/auth/token/lookup-self")
         guard let token = environment.token else { throw CLIError("no token on standard input") }

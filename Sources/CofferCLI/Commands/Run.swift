@@ -11,6 +11,7 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a command with the secrets at a path in its environment.")
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var kv: KVMountOption
     @Option(help: "KV path whose latest version supplies the variables.") var path: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.") var command: [String] = []
 
@@ -18,7 +19,7 @@ struct Run: AsyncParsableCommand {
         var argv = command
         if argv.first == "--" { argv.removeFirst() }
         guard let program = argv.first else { throw CLIError("no command given: coffer run --path PATH -- COMMAND [ARGS...]") }
-        let pairs = try await SecretFetcher.fetch(options.client(), mount: options.mount, path: path)
+        let pairs = try await SecretFetcher.fetch(options.client(), mount: kv.mount, path: path)
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "COFFER_TOKEN")
         environment.removeValue(forKey: "VAULT_TOKEN")

@@ -45,21 +45,26 @@ enum ServerRunner {
         let interval = runtime.configuration.auditCheckpointSeconds
         let checkpoints = Task {
             guard interval > 0, runtime.configuration.auditEnabled else { return }
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(interval))
-                do { try await runtime.checkpointAll() } catch { logger.warning("audit checkpoint failed", metadata: ["error": "\(error)"]) }
+            // Cancellation (shutdown) ends the loop quietly, before or during the sleep.
+            while (try? await Task.sleep(for: .seconds(interval))) != nil {
+                do { try await runtime.checkpointAll() } catch  where !Task.isCancelled {
+                    logger.warning("audit checkpoint failed", metadata: ["error": "\(error)"])
+                }
             }
         }
         let usage = Task {
             let configuration = runtime.configuration
             var sinceSummary = 0
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(configuration.apiKeyUsageFlushSeconds))
-                do { try await runtime.flushKeyUsage() } catch { logger.warning("API key last-use flush failed", metadata: ["error": "\(error)"]) }
+            while (try? await Task.sleep(for: .seconds(configuration.apiKeyUsageFlushSeconds))) != nil {
+                do { try await runtime.flushKeyUsage() } catch  where !Task.isCancelled {
+                    logger.warning("API key last-use flush failed", metadata: ["error": "\(error)"])
+                }
                 sinceSummary += configuration.apiKeyUsageFlushSeconds
                 guard configuration.auditEnabled, sinceSummary >= configuration.apiKeyVerifySummarySeconds else { continue }
                 sinceSummary = 0
-                do { try await runtime.writeVerifySummaries() } catch { logger.warning("verify summary failed", metadata: ["error": "\(error)"]) }
+                do { try await runtime.writeVerifySummaries() } catch  where !Task.isCancelled {
+                    logger.warning("verify summary failed", metadata: ["error": "\(error)"])
+                }
             }
         }
         defer {

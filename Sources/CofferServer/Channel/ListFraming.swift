@@ -36,7 +36,9 @@ struct ListFraming {
                 accumulated.append(contentsOf: input[index...])
                 guard let end = Self.headEnd(accumulated, searchFrom: max(0, startCount - 3)) else {
                     index = input.count
-                    if accumulated.count > Self.maximumHeadBytes {
+                    if accumulated.count > Self.maximumHeadBytes || Self.cannotBeRequest(accumulated) {
+                        // Not HTTP (a TLS ClientHello sent to a plain port): hand it to the parser at
+                        // once, so the client hears a refusal now rather than a timeout.
                         output.append(contentsOf: accumulated)
                         state = .passthrough
                     } else {
@@ -96,6 +98,20 @@ struct ListFraming {
             }
         }
         return state
+    }
+
+    /// Whether a head that is still incomplete cannot be an HTTP/1 request: its method (after any
+    /// empty lines) holds a byte other than an ASCII letter, or is longer than any method.
+    static func cannotBeRequest(_ bytes: [UInt8]) -> Bool {
+        var methodLength = 0
+        for byte in bytes {
+            if methodLength == 0, byte == 13 || byte == 10 { continue }
+            if byte == 32 { return methodLength == 0 }
+            guard (65...90).contains(byte) || (97...122).contains(byte) || byte == 45 || byte == 95 else { return true }
+            methodLength += 1
+            if methodLength > 32 { return true }
+        }
+        return false
     }
 
     /// Index just past the first `\r\n\r\n`, searching from `start`.

@@ -14,11 +14,13 @@ struct WorkDatabase: SQLExecutor {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try await db.query(sql, binds) }
 
     /// A transaction that records nothing (maintenance, tests).
+    @discardableResult
     func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await db.transaction(body)
     }
 
     /// One transaction for `work`: `body`'s statements, then the work's entry, then commit.
+    @discardableResult
     func transaction<T: Sendable>(_ work: UnitOfWork, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         let dialect = db.dialect
         let clock = self.clock

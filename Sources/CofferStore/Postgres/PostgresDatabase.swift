@@ -20,42 +20,22 @@ public final class CofferPostgresDatabase: SQLDatabase {
 
     /// Connects using a `postgres://user:password@host:port/database` URL (`?sslmode=disable|prefer|require`),
     /// or a unix socket given as `postgres:///database?host=/path/to/socket-dir&user=name`.
+    ///
+    /// One direct connection is made first, giving up after 5 s, so a wrong host, port, password or
+    /// database name fails at once with one ``ErrorCode/storageUnavailable`` line saying which
+    /// (never the password), instead of the pool retrying in the background.
     public static func connect(url: String, logger: Logger = Logger(label: "coffer.postgres")) async throws -> CofferPostgresDatabase {
-        let configuration = try configuration(from: url)
-        let database = CofferPostgresDatabase(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        let endpoint = try PostgresEndpoint(url: url)
+        try await endpoint.probe(logger: logger)
+        let database = CofferPostgresDatabase(
+            client: PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger), logger: logger)
         _ = try await database.query("SELECT 1 AS one", [])
         return database
     }
 
     /// Parses a connection URL; errors never repeat the password.
     public static func configuration(from url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
-            throw CofferError(.configInvalid, "the PostgreSQL URL must look like postgres://user:password@host:5432/database")
-        }
-        let items = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        let database = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let user = components.user ?? items["user"] ?? "postgres"
-        let password = components.password.flatMap { $0.removingPercentEncoding }
-        var configuration: PostgresClient.Configuration
-        if let socketDirectory = items["host"], socketDirectory.hasPrefix("/") {
-            let port = components.port ?? Int(items["port"] ?? "") ?? 5432
-            configuration = PostgresClient.Configuration(
-                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password,
-                database: database.isEmpty ? nil : database)
-        } else {
-            let tls: PostgresClient.Configuration.TLS
-            switch items["sslmode"] ?? "disable" {
-            case "disable": tls = .disable
-            case "prefer": tls = .prefer(.makeClientConfiguration())
-            case "require", "verify-full": tls = .require(.makeClientConfiguration())
-            default: throw CofferError(.configInvalid, "sslmode must be disable, prefer, require or verify-full")
-            }
-            configuration = PostgresClient.Configuration(
-                host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: user, password: password,
-                database: database.isEmpty ? nil : database, tls: tls)
-        }
-        configuration.options.maximumConnections = Int(items["pool_max"] ?? "") ?? 20
-        return configuration
+        try PostgresEndpoint(url: url).clientConfiguration
     }
 
     /// Runs a statement on a pooled connection.
@@ -67,6 +47,7 @@ public final class CofferPostgresDatabase: SQLDatabase {
     }
 
     /// Runs `body` in a transaction on one pooled connection.
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await Self.map {
             try await client.withTransaction(logger: logger) { connection in

@@ -135,6 +135,7 @@ public protocol SQLDatabase: SQLExecutor {
     /// The engine.
     var dialect: SQLDialect { get }
     /// Runs `body` in one transaction (serialisable for writers on SQLite; `READ COMMITTED` + row locks on PostgreSQL).
+    @discardableResult
     func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// Closes the database.
     func close() async throws

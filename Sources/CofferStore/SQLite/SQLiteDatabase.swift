@@ -58,6 +58,7 @@ public final class CofferSQLiteDatabase: SQLDatabase {
     }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction on the writer connection.
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await writeLock.withLock {
             let executor = Executor(connection: self.writer)

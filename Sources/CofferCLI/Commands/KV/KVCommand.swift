@@ -20,9 +20,9 @@ func parseVersions(_ text: String?) throws -> [Int] {
 }
 
 /// Sends `POST /v1/<mount>/<verb>/<path>` with `{"versions": [...]}` and prints what was done.
-func postVersions(_ verb: String, done: String, options: ClientOptions, path: String, versions: String) async throws {
+func postVersions(_ verb: String, done: String, options: ClientOptions, mount: String, path: String, versions: String) async throws {
     let list = try parseVersions(versions)
     try await options.client().send(
-        "POST", "/v1/\(options.mount)/\(verb)/\(Output.escapePath(path))", body: ["versions": .array(list.map { .int($0) })])
+        "POST", "/v1/\(mount)/\(verb)/\(Output.escapePath(path))", body: ["versions": .array(list.map { .int($0) })])
     print("\(done) \(path) versions \(list.map(String.init).joined(separator: ","))")
 }

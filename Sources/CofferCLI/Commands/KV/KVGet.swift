@@ -6,6 +6,7 @@ struct KVGet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "Read a secret.")
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var kv: KVMountOption
     @Option(help: "Version to read (default latest).") var version: Int?
     @Option(help: "Print only this field's value.") var field: String?
     @Flag(help: "Print the whole response as JSON.") var json = false
@@ -13,7 +14,7 @@ struct KVGet: AsyncParsableCommand {
 
     func run() async throws {
         let query = version.map { "?version=\($0)" } ?? ""
-        let reply = try await options.client().send("GET", "/v1/\(options.mount)/data/\(Output.escapePath(path))\(query)", allow: [404])
+        let reply = try await options.client().send("GET", "/v1/\(kv.mount)/data/\(Output.escapePath(path))\(query)", allow: [404])
         if reply.status == 404 {
             if let deleted = reply.body["data"]?["metadata"]?["deletion_time"]?.stringValue, !deleted.isEmpty {
                 throw CLIError("NOT_FOUND: version is deleted (since \(deleted)); `coffer kv undelete` can restore it", status: 404)

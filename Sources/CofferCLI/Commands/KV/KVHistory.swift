@@ -6,10 +6,11 @@ struct KVHistory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "history", abstract: "List a secret's versions.")
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var kv: KVMountOption
     @Argument(help: "Secret path.") var path: String
 
     func run() async throws {
-        let reply = try await options.client().send("GET", "/v1/\(options.mount)/metadata/\(Output.escapePath(path))")
+        let reply = try await options.client().send("GET", "/v1/\(kv.mount)/metadata/\(Output.escapePath(path))")
         let current = reply.body["data"]?["current_version"]?.intValue ?? 0
         let versions = reply.body["data"]?["versions"]?.objectValue ?? [:]
         print("VERSION  CREATED                   STATE")

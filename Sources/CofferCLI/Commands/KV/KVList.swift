@@ -6,10 +6,11 @@ struct KVList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List keys under a folder.")
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var kv: KVMountOption
     @Argument(help: "Folder (default: the mount's root).") var path: String = ""
 
     func run() async throws {
-        let reply = try await options.client().send("LIST", "/v1/\(options.mount)/metadata/\(Output.escapePath(path))")
+        let reply = try await options.client().send("LIST", "/v1/\(kv.mount)/metadata/\(Output.escapePath(path))")
         guard case .array(let keys) = reply.body["data"]?["keys"] ?? .null else { return }
         for key in keys { print(Output.plain(key)) }
     }

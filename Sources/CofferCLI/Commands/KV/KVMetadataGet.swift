@@ -6,10 +6,11 @@ struct KVMetadataGet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "Print a secret's metadata.")
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var kv: KVMountOption
     @Argument(help: "Secret path.") var path: String
 
     func run() async throws {
-        let reply = try await options.client().send("GET", "/v1/\(options.mount)/metadata/\(Output.escapePath(path))")
+        let reply = try await options.client().send("GET", "/v1/\(kv.mount)/metadata/\(Output.escapePath(path))")
         print(Output.pretty(reply.body["data"] ?? .null))
     }
 }

@@ -6,6 +6,7 @@ struct KVMetadataPut: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "put", abstract: "Change a secret's metadata.")
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var kv: KVMountOption
     @Option(help: "Versions to keep (0 = mount default).") var maxVersions: Int?
     @Option(help: "Require check-and-set on writes.") var casRequired: Bool?
     @Option(help: "Delete versions after this duration (e.g. 720h).") var deleteVersionAfter: String?
@@ -25,7 +26,7 @@ struct KVMetadataPut: AsyncParsableCommand {
             }
             body["custom_metadata"] = .stringMap(map)
         }
-        try await options.client().send("POST", "/v1/\(options.mount)/metadata/\(Output.escapePath(path))", body: .object(body))
+        try await options.client().send("POST", "/v1/\(kv.mount)/metadata/\(Output.escapePath(path))", body: .object(body))
         print("Updated metadata of \(path)")
     }
 }

@@ -7,6 +7,7 @@ struct KVPut: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "put", abstract: "Write a new version of a secret.")
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var kv: KVMountOption
     @Option(help: "Check-and-set: the version you expect to be current (0 = must not exist).") var cas: Int?
     @Argument(help: "Secret path.") var path: String
     @Argument(help: "key=value pairs; key=@file reads a file; key=- reads standard input.") var pairs: [String]
@@ -32,7 +33,7 @@ struct KVPut: AsyncParsableCommand {
         }
         var body: [String: JSONValue] = ["data": .object(data)]
         if let cas { body["options"] = ["cas": .int(cas)] }
-        let reply = try await options.client().send("POST", "/v1/\(options.mount)/data/\(Output.escapePath(path))", body: .object(body))
+        let reply = try await options.client().send("POST", "/v1/\(kv.mount)/data/\(Output.escapePath(path))", body: .object(body))
         print("Wrote \(path) version \(reply.body["data"]?["version"]?.intValue ?? 0)")
     }
 }
