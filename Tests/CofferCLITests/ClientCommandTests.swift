@@ -104,11 +104,36 @@ struct ClientCommandTests {
         let s = try Self.session()
         defer { s.server.stop() }
         #expect(try s.coffer(["kv", "put", "exp", "PLAIN=abc", "QUOTE=it's", "MULTI=-"], stdin: "line1\nline2").status == 0)
-        #expect(try s.coffer(["export", "--path", "exp"]).stdout == "MULTI=\"line1\\nline2\"\nPLAIN='abc'\nQUOTE=\"it's\"\n")
+        #expect(try s.coffer(["export", "--path", "exp"]).stdout == "MULTI='line1\nline2'\nPLAIN='abc'\nQUOTE=\"it's\"\n")
+        #expect(try s.coffer(["export", "--path", "exp", "--format", "shell"]).stdout == "export MULTI='line1\nline2'\nexport PLAIN='abc'\nexport QUOTE='it'\\''s'\n")
         let json = try s.coffer(["export", "--path", "exp", "--format", "json"]).stdout
         #expect(JSONValue.parse(Array(json.utf8)) == ["MULTI": "line1\nline2", "PLAIN": "abc", "QUOTE": "it's"])
         #expect(
-            try s.coffer(["export", "--path", "exp", "--format", "yaml"]).stdout == "MULTI: \"line1\\nline2\"\nPLAIN: \"abc\"\nQUOTE: \"it's\"\n")
+            try s.coffer(["export", "--path", "exp", "--format", "yaml"]).stdout
+                == "\"MULTI\": \"line1\\nline2\"\n\"PLAIN\": \"abc\"\n\"QUOTE\": \"it's\"\n")
+        let docker = try s.coffer(["export", "--path", "exp", "--format", "docker"])
+        #expect(docker.status == 1 && docker.stdout.isEmpty && docker.stderr.contains("cannot export MULTI as docker: its value contains a line break"))
+    }
+
+    /// The value, which the old dotenv output let run a command when sourced: dotenv refuses it
+    /// (no quoting is read back the same by sh and python-dotenv) naming the key and not the value;
+    /// the shell format carries it, and sourcing it runs nothing.
+    @Test func exportNeverLetsAValueRunACommand() throws {
+        let s = try Self.session()
+        defer { s.server.stop() }
+        let hostile = "it's `echo PWNED >&2` $(echo PWNED >&2)"
+        #expect(try s.coffer(["kv", "put", "evil", "TOKEN=-", "OK=fine"], stdin: hostile).status == 0)
+        let dotenv = try s.coffer(["export", "--path", "evil"])
+        #expect(dotenv.status == 1 && dotenv.stdout.isEmpty)
+        #expect(dotenv.stderr.contains("cannot export TOKEN as dotenv") && dotenv.stderr.contains("--format shell"))
+        #expect(!dotenv.stderr.contains("PWNED"))
+        let shell = try s.coffer(["export", "--path", "evil", "--format", "shell"])
+        try shell.stdout.write(toFile: s.directory + "/out.env", atomically: true, encoding: .utf8)
+        for shellPath in ["/bin/sh", "/bin/bash"] {
+            let sourced = try CofferBinary.runProgram(
+                shellPath, ["-c", "set -a; . ./out.env; printf %s \"$TOKEN\""], environment: [:], cwd: s.directory)
+            #expect(sourced.stdout == hostile && !sourced.stderr.contains("PWNED"), "\(shellPath)")
+        }
     }
 
     /// The real, unmodified Python `hvac` client against a real `coffer dev` (CI installs hvac with pip).

@@ -6,7 +6,8 @@
 ///   reader decodes the same way.
 /// - Else refused: the shell needs `\$` or `` \` `` in double quotes, which python-dotenv keeps
 ///   as two characters, and python-dotenv cannot read the shell's `'\''`.
-/// Carriage returns are refused (python-dotenv reads files with universal newlines), as is NUL.
+/// Carriage returns are refused (python-dotenv reads files with universal newlines), as is NUL, and
+/// `${`, which python-dotenv expands even inside single quotes and has no escape for.
 public enum DotenvEncoding {
     /// The quoted value, or a refusal naming `key`.
     public static func quoted(_ value: String, key: String) throws(ExportRefusal) -> String {
@@ -21,6 +22,7 @@ public enum DotenvEncoding {
             default: break
             }
         }
+        if value.contains("${") { throw ExportRefusal(key: key, reason: .interpolation, format: .dotenv) }
         if !hasSingleQuoteOrBackslash { return "'\(value)'" }
         if hasExpansion { throw ExportRefusal(key: key, reason: .noCommonQuoting, format: .dotenv) }
         var escaped = "\""

@@ -60,6 +60,8 @@ public struct ExportRefusal: Error, CustomStringConvertible, Equatable, Sendable
         case carriageReturn
         /// The value holds a line break, which docker's env-file reader cannot carry.
         case lineBreak
+        /// The value holds `${`, which python-dotenv expands even inside single quotes.
+        case interpolation
         /// The value needs single quotes for one reader and double quotes for another (it holds
         /// `'` or `\` together with `$` or a backtick).
         case noCommonQuoting
@@ -88,6 +90,8 @@ public struct ExportRefusal: Error, CustomStringConvertible, Equatable, Sendable
         case .lineBreak:
             return
                 "cannot export \(name) as docker: its value contains a line break, which docker --env-file cannot carry; use --format dotenv, shell or json"
+        case .interpolation:
+            return "cannot export \(name) as dotenv: its value contains ${, which python-dotenv expands even inside quotes; use --format shell (sh/bash), json or yaml, or coffer run"
         case .noCommonQuoting:
             return
                 "cannot export \(name) as dotenv: its value mixes ' or \\ with $ or `, which sh and python-dotenv cannot both read back exactly from one file; use --format shell (sh/bash), json or yaml, or coffer run"
