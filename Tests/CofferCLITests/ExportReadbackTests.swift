@@ -140,7 +140,9 @@ struct ExportReadbackTests {
         var read: [String: [String: String]] = [:]
         for line in result.stdout.split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 3, let key = Data(base64Encoded: String(parts[1])), let value = Data(base64Encoded: String(parts[2])) else { continue }
+            guard parts.count == 3, let key = Data(base64Encoded: String(parts[1])), let value = Data(base64Encoded: String(parts[2])) else {
+                continue
+            }
             read[String(parts[0]), default: [:]][String(decoding: key, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
         }
         for format in ["yaml", "json"] {

@@ -91,7 +91,8 @@ public struct ExportRefusal: Error, CustomStringConvertible, Equatable, Sendable
             return
                 "cannot export \(name) as docker: its value contains a line break, which docker --env-file cannot carry; use --format dotenv, shell or json"
         case .interpolation:
-            return "cannot export \(name) as dotenv: its value contains ${, which python-dotenv expands even inside quotes; use --format shell (sh/bash), json or yaml, or coffer run"
+            return
+                "cannot export \(name) as dotenv: its value contains ${, which python-dotenv expands even inside quotes; use --format shell (sh/bash), json or yaml, or coffer run"
         case .noCommonQuoting:
             return
                 "cannot export \(name) as dotenv: its value mixes ' or \\ with $ or `, which sh and python-dotenv cannot both read back exactly from one file; use --format shell (sh/bash), json or yaml, or coffer run"
