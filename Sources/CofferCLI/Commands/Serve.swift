@@ -5,7 +5,17 @@ import Foundation
 
 /// `coffer serve`: the production server (config file, then environment, then flags).
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the Coffer server (SQLite or PostgreSQL, optional TLS).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Coffer server (SQLite or PostgreSQL, optional TLS).",
+        discussion: """
+            Needs the root key (COFFER_ROOT_KEY_FILE, COFFER_ROOT_KEY or COFFER_ROOT_PASSPHRASE) and an initialised
+            store (coffer operator init). Settings: the config file, then COFFER_* variables, then flags;
+            docs/configuration.md lists them all.
+
+            Examples:
+              COFFER_ROOT_KEY_FILE=/etc/coffer/root.key coffer serve --config /etc/coffer/coffer.toml
+              COFFER_ROOT_KEY_FILE=root.key coffer serve --storage postgres://coffer@db:5432/coffer --port 8200
+            """)
 
     @Option(help: "Path to coffer.toml.") var config: String?
     @Option(help: "Address to listen on.") var host: String?

@@ -90,13 +90,25 @@ public struct ProtectService: Sendable {
 
     static let prefix = "cfp1"
 
+    /// The transit key a policy names as `role`; `NOT_FOUND` names the parameter and the key.
+    private func referencedKey(tenant: Tenant, name: String, role: String) async throws -> TransitKey {
+        do {
+            return try await transit.key(tenant: tenant, name: name)
+        } catch let error as CofferError where error.code == .notFound {
+            guard TransitKey.isValidName(name) else { throw CofferError(.notFound, "\(role): no transit key of this name") }
+            throw CofferError(.notFound, "\(role): no transit key named '\(name)' (create it first: coffer transit create \(name) --type …)")
+        }
+    }
+
     /// Validates and stores a policy: its keys must exist and fit the mode. Returns it as stored (with its key history).
     @discardableResult
     public func put(tenant: Tenant, _ policy: ProtectPolicy, in work: UnitOfWork) async throws -> ProtectPolicy {
         guard TransitKey.isValidName(policy.name) else { throw CofferError(.invalidRequest, "policy names are 1-128 of A-Z a-z 0-9 - _ .") }
         if policy.mode.signs {
-            guard let name = policy.signingKey else { throw CofferError(.invalidRequest, "mode \(policy.mode.rawValue) needs signing_key") }
-            let key = try await transit.key(tenant: tenant, name: name)
+            guard let name = policy.signingKey else {
+                throw CofferError(.invalidRequest, "mode \(policy.mode.rawValue) needs signing_key (a transit key of type ed25519, ml-dsa-65, …)")
+            }
+            let key = try await referencedKey(tenant: tenant, name: name, role: "signing_key")
             guard key.type.signs else {
                 throw CofferError(.invalidRequest, "signing_key must be a signing key (ed25519, ecdsa-p256, ml-dsa-65, ed25519-ml-dsa-65)")
             }
@@ -105,8 +117,11 @@ public struct ProtectService: Sendable {
             }
         }
         if policy.mode.encrypts {
-            guard let name = policy.encryptionKey else { throw CofferError(.invalidRequest, "mode \(policy.mode.rawValue) needs encryption_key") }
-            let key = try await transit.key(tenant: tenant, name: name)
+            guard let name = policy.encryptionKey else {
+                throw CofferError(
+                    .invalidRequest, "mode \(policy.mode.rawValue) needs encryption_key (a transit key of type aes256-gcm96, x-wing, …)")
+            }
+            let key = try await referencedKey(tenant: tenant, name: name, role: "encryption_key")
             guard key.type.encrypts, !key.derived else {
                 throw CofferError(
                     .invalidRequest, "encryption_key must be a non-derived encryption key (aes256-gcm96, chacha20-poly1305, ml-kem-768, x-wing)")

@@ -54,7 +54,12 @@ public struct TransitKey: Sendable, Codable, Hashable {
     /// A held version.
     public func version(_ number: Int) -> Version? { versions.first { $0.version == number } }
 
-    /// Whether names are acceptable: 1-128 of `A-Z a-z 0-9 - _ .`.
+    /// `NOT_FOUND` naming the key (a valid name is an identifier, never a secret).
+    public static func notFound(_ name: String) -> CofferError {
+        CofferError(.notFound, isValidName(name) ? "no transit key named '\(name)'" : "no transit key of this name")
+    }
+
+    /// Whether `name` is a valid key name (letters, digits, `-`, `_`, `.`; 1–128 bytes).
     public static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 128
             && name.utf8.allSatisfy {

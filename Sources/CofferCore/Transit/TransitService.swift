@@ -77,7 +77,7 @@ public final class TransitService: Sendable {
         } else {
             let generation = cache?.withLock { $0.generation }
             guard TransitKey.isValidName(name), let sealed = try await store.sealedKey(tenantID: tenant.id, name: name) else {
-                throw CofferError(.notFound, "no transit key of this name")
+                throw TransitKey.notFound(name)
             }
             key = try await open(sealed, tenantID: tenant.id, name: name)
             let opened = key
@@ -116,7 +116,7 @@ public final class TransitService: Sendable {
             box.withLock { $0 = key }
             return try await seal(key, tenant: tenant)
         }
-        guard found, let key = box.withLock({ $0 }) else { throw CofferError(.notFound, "no transit key of this name") }
+        guard found, let key = box.withLock({ $0 }) else { throw TransitKey.notFound(name) }
         return key
     }
 
@@ -220,7 +220,7 @@ public final class TransitService: Sendable {
         guard key.deletionAllowed else { throw CofferError(.invalidRequest, "deletion is not allowed for this key (set deletion_allowed first)") }
         defer { invalidate() }
         guard try await store.deleteKey(tenantID: tenant.id, name: name, in: work) else {
-            throw CofferError(.notFound, "no transit key of this name")
+            throw TransitKey.notFound(name)
         }
     }
 

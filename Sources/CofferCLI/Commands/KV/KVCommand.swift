@@ -5,7 +5,9 @@ import CofferCore
 struct KVCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv", abstract: "Read and write KV v2 secrets.",
-        subcommands: [KVPut.self, KVGet.self, KVList.self, KVDelete.self, KVUndelete.self, KVDestroy.self, KVMetadata.self, KVHistory.self])
+        subcommands: [
+            KVPut.self, KVPatch.self, KVGet.self, KVList.self, KVDelete.self, KVUndelete.self, KVDestroy.self, KVMetadata.self, KVHistory.self,
+        ])
 }
 
 /// Parses `1,2,3` into version numbers.

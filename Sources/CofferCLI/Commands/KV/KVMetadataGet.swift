@@ -7,10 +7,11 @@ struct KVMetadataGet: AsyncParsableCommand {
 
     @OptionGroup var options: ClientOptions
     @OptionGroup var kv: KVMountOption
+    @OptionGroup var output: ReadFormatOption
     @Argument(help: "Secret path.") var path: String
 
     func run() async throws {
         let reply = try await options.client().send("GET", "/v1/\(kv.mount)/metadata/\(Output.escapePath(path))")
-        print(Output.pretty(reply.body["data"] ?? .null))
+        output.print(reply.body["data"] ?? .null)
     }
 }

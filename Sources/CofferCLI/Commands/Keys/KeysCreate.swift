@@ -3,7 +3,13 @@ import CofferCore
 
 /// `coffer keys create --name N [--scope S]… [--ttl 90d] [--allow-ip CIDR]… [--rate-limit 100/1m] [--quota 10000/day] [--admin]`.
 struct KeysCreate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an API key (printed once).")
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create an API key (printed once).",
+        discussion: """
+            Examples:
+              coffer keys create --name billing --scope orders:read --ttl 90d
+              coffer keys create --name partner --scope orders:read --allow-ip 10.0.0.0/8 --rate-limit 100/1m --quota 100000/month
+            """)
 
     @OptionGroup var options: ClientOptions
     @OptionGroup var settings: KeySettingsOptions

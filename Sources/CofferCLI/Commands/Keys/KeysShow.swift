@@ -7,12 +7,12 @@ struct KeysShow: AsyncParsableCommand {
 
     @OptionGroup var options: ClientOptions
     @Argument(help: "The key id (key_…).") var id: String
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: ReadFormatOption
 
     func run() async throws {
         let reply = try await options.client().send("GET", "/v1/keys/\(Output.escapePath(id))")
         let data = reply.body["data"] ?? .null
-        if json { return print(Output.pretty(data)) }
+        if output.effective == .json { return print(Output.pretty(data)) }
         KeyPrinter.print(data)
     }
 }

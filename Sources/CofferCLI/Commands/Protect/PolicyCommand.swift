@@ -36,10 +36,11 @@ struct PolicyRead: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "read", abstract: "Describe a policy.")
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var output: ReadFormatOption
     @Argument(help: "Policy name.") var name: String
 
     func run() async throws {
-        print(Output.pretty(try await options.client().send("GET", "/v1/policies/\(Output.escapePath(name))").body["data"] ?? .null))
+        output.print(try await options.client().send("GET", "/v1/policies/\(Output.escapePath(name))").body["data"] ?? .null)
     }
 }
 
@@ -48,9 +49,11 @@ struct PolicyList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List policy names.")
 
     @OptionGroup var options: ClientOptions
+    @OptionGroup var output: ReadFormatOption
 
     func run() async throws {
         let reply = try await options.client().send("GET", "/v1/policies")
+        if output.effective == .json { return print(Output.pretty(reply.body["data"]?["keys"] ?? .array([]))) }
         guard case .array(let names) = reply.body["data"]?["keys"] ?? .null else { return }
         for name in names { print(Output.plain(name)) }
     }

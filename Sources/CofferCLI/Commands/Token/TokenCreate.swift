@@ -3,7 +3,13 @@ import CofferCore
 
 /// `coffer token create [--role R] [--ttl 24h] [--display-name N]`: prints the new token once.
 struct TokenCreate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a token (printed once).")
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a token (printed once).",
+        discussion: """
+            Examples:
+              coffer token create --role viewer --ttl 24h
+              coffer token create --role modifier --ttl 1h --display-name ci --quiet > ci-token.txt
+            """)
 
     @OptionGroup var options: ClientOptions
     @Option(help: "viewer, modifier, auditor or admin (default: your own role).") var role: String?

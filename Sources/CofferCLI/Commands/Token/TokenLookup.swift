@@ -7,6 +7,7 @@ struct TokenLookup: AsyncParsableCommand {
 
     @OptionGroup var options: ClientOptions
     @Option(help: "Accessor of another token.") var accessor: String?
+    @OptionGroup var output: ReadFormatOption
 
     func run() async throws {
         let client = options.client()
@@ -16,6 +17,6 @@ struct TokenLookup: AsyncParsableCommand {
             } else {
                 try await client.send("GET", "/v1/auth/token/lookup-self")
             }
-        print(Output.pretty(reply.body["data"] ?? .null))
+        output.print(reply.body["data"] ?? .null)
     }
 }
