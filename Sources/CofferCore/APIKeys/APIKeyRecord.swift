@@ -1,4 +1,4 @@
-/// A stored API key (never the key itself): FailSafe-Qore's `ApiKey` properties plus Coffer's limits.
+/// A stored API key (never the key itself): identity, scopes, lifetime, revocation and rotation links, plus Coffer's limits.
 public struct APIKeyRecord: Sendable, Hashable {
     /// Public id (`key_…`), shown and logged.
     public var id: String

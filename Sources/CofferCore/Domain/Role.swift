@@ -1,4 +1,4 @@
-/// A token's role within its tenant (Zerq's RBAC).
+/// A token's role within its tenant (role-based access control).
 public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
     /// Reads secrets and metadata.
     case viewer

@@ -1,4 +1,4 @@
-/// Request limits on Coffer's own API, per minute, by kind of caller (defaults from the Fluxbase seed).
+/// Request limits on Coffer's own API, per minute, by kind of caller (defaults: 100 anonymous, 1,000 authenticated, 10,000 service).
 /// 0 switches a tier off. An API key with its own `rate_limit` uses that instead of its tier.
 public struct RateLimitTiers: Sendable, Hashable {
     /// Requests without a valid credential, per client address (failed authentications count).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A named protection policy (4Quays): which transit keys protect payloads, and how.
+/// A named protection policy: which transit keys protect payloads, and how.
 public struct ProtectPolicy: Sendable, Codable, Hashable {
     /// How payloads are protected.
     public enum Mode: String, Sendable, Codable, CaseIterable {
@@ -130,7 +130,7 @@ public struct ProtectService: Sendable {
                 throw CofferError(.invalidRequest, "encryption_key_version does not exist")
             }
         }
-        // Pointing a policy at new keys keeps the old ones readable (4Quays key transition: overlap, then retire).
+        // Pointing a policy at new keys keeps the old ones readable (key transition: overlap, then retire).
         var policy = policy
         if let existing = try? await self.policy(tenant: tenant, name: policy.name) {
             policy.previousSigningKeys = Self.history(existing.previousSigningKeys, existing.signingKey, current: policy.signingKey)

@@ -1,5 +1,5 @@
-/// A named, versioned transit key with Vault's configuration and Coffer's lifecycle (4Quays "Key
-/// Transition"): versions below the latest are *deprecated* (decrypt and verify only); a version is
+/// A named, versioned transit key with Vault's configuration and Coffer's lifecycle (a key
+/// transition): versions below the latest are *deprecated* (decrypt and verify only); a version is
 /// *retired* (nothing) once its retirement time passes — the overlap after the rotation that replaced
 /// it — or when it falls below `minDecryptionVersion`. The whole key can expire.
 public struct TransitKey: Sendable, Codable, Hashable {

@@ -12,10 +12,14 @@ public final class CofferPostgresDatabase: SQLDatabase {
     private let runTask: Task<Void, Never>
     private let logger: Logger
 
-    private init(client: PostgresClient, logger: Logger) {
+    /// Starts the pool's `run()`; `starting` is called just before, so callers can wait for it.
+    private init(client: PostgresClient, logger: Logger, starting: @escaping @Sendable () -> Void) {
         self.client = client
         self.logger = logger
-        self.runTask = Task { await client.run() }
+        self.runTask = Task {
+            starting()
+            await client.run()
+        }
     }
 
     /// Connects using a `postgres://user:password@host:port/database` URL (`?sslmode=disable|prefer|require`),
@@ -27,8 +31,12 @@ public final class CofferPostgresDatabase: SQLDatabase {
     public static func connect(url: String, logger: Logger = Logger(label: "coffer.postgres")) async throws -> CofferPostgresDatabase {
         let endpoint = try PostgresEndpoint(url: url)
         try await endpoint.probe(logger: logger)
-        let database = CofferPostgresDatabase(
-            client: PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger), logger: logger)
+        // The first query waits until the pool's run() has begun, so postgres-nio never warns that it has not.
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger)
+        let database = CofferPostgresDatabase(client: client, logger: logger) { signal.finish() }
+        for await _ in started {}
+        await Task.yield()
         _ = try await database.query("SELECT 1 AS one", [])
         return database
     }
