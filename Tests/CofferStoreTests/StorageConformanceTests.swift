@@ -2,6 +2,7 @@ import CofferCore
 import CofferStore
 import Foundation
 import Testing
+import CofferTestSupport
 
 /// One conformance suite for every storage engine.
 @Suite("Storage conformance")
@@ -41,6 +42,15 @@ struct StorageConformanceTests {
             #expect(try await Migrations.migrate(storage.database).isEmpty)
             let again = try await SQLStorage.open(url: url)
             try await again.shutdown()
+        }
+    }
+
+    /// A database a newer Coffer migrated is refused, not used with a schema this one does not know.
+    @Test(arguments: StorageEngine.available)
+    func aNewerSchemaIsRefused(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            try await storage.database.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [.int(9_999), .int(1)])
+            await expectError(.storageCorrupt) { _ = try await Migrations.migrate(storage.database) }
         }
     }
 

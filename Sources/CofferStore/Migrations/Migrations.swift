@@ -121,6 +121,14 @@ public enum Migrations {
             }
             if didApply { applied.append(migration.version) }
         }
+        // A database migrated by a newer Coffer is refused rather than used with a schema this one does not know.
+        let known = all.map(\.version).max() ?? 0
+        let newest = try await database.query("SELECT MAX(version) AS newest FROM schema_migrations", []).first?.optionalInt("newest") ?? 0
+        guard newest <= known else {
+            throw CofferError(
+                .storageCorrupt,
+                "the database schema is at version \(newest), newer than this coffer knows (\(known)); run the newer coffer, or restore the backup taken before the upgrade")
+        }
         return applied
     }
 }
