@@ -76,7 +76,8 @@ struct DevServerTests {
 
         let server = try ServerProcess.start(
             ["serve", "--port", "0", "--storage", storage], directory: directory, env: passphrase, readyMarker: "listening")
-        let lookup = try CofferBinary.run(["token", "lookup", "--format", "json"], home: home, env: ["COFFER_ADDR": server.address, "COFFER_TOKEN": token])
+        let lookup = try CofferBinary.run(
+            ["token", "lookup", "--format", "json"], home: home, env: ["COFFER_ADDR": server.address, "COFFER_TOKEN": token])
         #expect(lookup.stdout.contains("\"coffer_tenant\" : \"prod\""), "\(lookup.stderr)")
         server.stop()
     }

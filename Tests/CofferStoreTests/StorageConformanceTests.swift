@@ -1,8 +1,8 @@
 import CofferCore
 import CofferStore
+import CofferTestSupport
 import Foundation
 import Testing
-import CofferTestSupport
 
 /// One conformance suite for every storage engine.
 @Suite("Storage conformance")

@@ -127,7 +127,8 @@ public enum Migrations {
         guard newest <= known else {
             throw CofferError(
                 .storageCorrupt,
-                "the database schema is at version \(newest), newer than this coffer knows (\(known)); run the newer coffer, or restore the backup taken before the upgrade")
+                "the database schema is at version \(newest), newer than this coffer knows (\(known)); run the newer coffer, or restore the backup taken before the upgrade"
+            )
         }
         return applied
     }
