@@ -62,6 +62,10 @@ struct ListMethodTests {
         #expect(ListFraming.cannotBeRequest(Array(String(repeating: "A", count: 33).utf8)))
         #expect(!ListFraming.cannotBeRequest(Array("\r\nLIS".utf8)))
         #expect(!ListFraming.cannotBeRequest(Array("GET /x HTTP/1.1\r\nHost".utf8)))
+        // Found by the fuzzer: the decision depends only on the head's first bytes, never on how reads are cut.
+        let notHTTP = "\u{5}POS\u{1}\0\0\0HTTP/1.1\r\nContent-Length: 4\r\n\r\nLISTLIST /b HTTP/1.1\r\n\r\n"
+        #expect(try run([notHTTP]) == notHTTP)
+        #expect(try run(notHTTP.map { String($0) }) == notHTTP)
         // An incomplete head that can still be a request is held, as before.
         #expect(try run(["GET /x HTTP/1.1\r\nHo"]) == "")
     }

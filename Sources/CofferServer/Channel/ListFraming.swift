@@ -34,11 +34,18 @@ struct ListFraming {
             case .head(var accumulated):
                 let startCount = accumulated.count
                 accumulated.append(contentsOf: input[index...])
+                if Self.cannotBeRequest(accumulated) {
+                    // Not HTTP (a TLS ClientHello sent to a plain port): hand it to the parser at once,
+                    // so the client hears a refusal now rather than a timeout. Decided on the head's first
+                    // bytes only, so it does not depend on how the stream was cut into reads.
+                    output.append(contentsOf: accumulated)
+                    state = .passthrough
+                    index = input.count
+                    continue
+                }
                 guard let end = Self.headEnd(accumulated, searchFrom: max(0, startCount - 3)) else {
                     index = input.count
-                    if accumulated.count > Self.maximumHeadBytes || Self.cannotBeRequest(accumulated) {
-                        // Not HTTP (a TLS ClientHello sent to a plain port): hand it to the parser at
-                        // once, so the client hears a refusal now rather than a timeout.
+                    if accumulated.count > Self.maximumHeadBytes {
                         output.append(contentsOf: accumulated)
                         state = .passthrough
                     } else {
@@ -89,6 +96,7 @@ struct ListFraming {
                 guard end + 3 < bytes.count, end + 4 - index <= maximumHeadBytes else { return nil }
                 let head = UnsafeRawBufferPointer(rebasing: bytes[index..<(end + 4)])
                 guard !head.starts(with: listPrefix) else { return nil }
+                if cannotBeRequest(head) { return .passthrough }
                 index = end + 4
                 switch bodyLength(head) {
                 case .none: state = .passthrough
@@ -102,7 +110,7 @@ struct ListFraming {
 
     /// Whether a head that is still incomplete cannot be an HTTP/1 request: its method (after any
     /// empty lines) holds a byte other than an ASCII letter, or is longer than any method.
-    static func cannotBeRequest(_ bytes: [UInt8]) -> Bool {
+    static func cannotBeRequest(_ bytes: some Collection<UInt8>) -> Bool {
         var methodLength = 0
         for byte in bytes {
             if methodLength == 0, byte == 13 || byte == 10 { continue }
