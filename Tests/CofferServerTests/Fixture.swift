@@ -102,9 +102,12 @@ struct Fixture: Sendable {
         @discardableResult
         func call(
             _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, bearer: String? = nil, namespace: String? = nil,
-            json: JSONValue? = nil, rawBody: [UInt8]? = nil
+            json: JSONValue? = nil, rawBody: [UInt8]? = nil, headers extra: [(String, String)] = []
         ) async throws -> Reply {
             var headers = HTTPFields()
+            for (name, value) in extra {
+                if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+            }
             if let token { headers[.vaultToken] = token }
             if let bearer { headers[.authorization] = "Bearer \(bearer)" }
             if let namespace { headers[.vaultNamespace] = namespace }

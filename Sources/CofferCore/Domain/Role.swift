@@ -49,6 +49,12 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case protectPayload
         /// Unprotect payloads under a policy.
         case unprotectPayload
+        /// Read gateway projects.
+        case readGateway
+        /// Create, change and delete gateway projects.
+        case manageGateway
+        /// Call upstreams through a gateway project.
+        case proxyCall
     }
 
     /// Whether this role may perform `action`.
@@ -64,6 +70,7 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case (.modifier, .transitEncrypt), (.modifier, .transitDecrypt), (.modifier, .transitSign), (.modifier, .transitVerify),
             (.modifier, .transitHMAC), (.modifier, .protectPayload), (.modifier, .unprotectPayload):
             return true
+        case (.viewer, .readGateway), (.modifier, .readGateway), (.modifier, .manageGateway), (.modifier, .proxyCall): return true
         default: return false
         }
     }
@@ -115,6 +122,9 @@ extension Role.Action {
         case .managePolicies: APIKeyVerifier.Requirement(resource: "policies", action: "manage", target: target)
         case .protectPayload: APIKeyVerifier.Requirement(resource: "protect", action: "protect", target: target)
         case .unprotectPayload: APIKeyVerifier.Requirement(resource: "protect", action: "unprotect", target: target)
+        case .readGateway: APIKeyVerifier.Requirement(resource: "gateway", action: "read", target: target)
+        case .manageGateway: APIKeyVerifier.Requirement(resource: "gateway", action: "manage", target: target)
+        case .proxyCall: APIKeyVerifier.Requirement(resource: "proxy", action: "call", target: target)
         }
     }
 }

@@ -62,6 +62,18 @@ public enum ErrorCode: String, Hashable, Sendable, CaseIterable, CustomStringCon
     case storageCorrupt = "STORAGE_CORRUPT"
     /// The keyring or the data it protects does not verify (rolled back, edited, or a key version missing); the server will not start on it.
     case keyringInvalid = "KEYRING_INVALID"
+    /// A browser origin the gateway project does not list (no CORS headers are sent).
+    case originNotAllowed = "ORIGIN_NOT_ALLOWED"
+    /// The gateway project is disabled.
+    case projectDisabled = "PROJECT_DISABLED"
+    /// The gateway refused to call the upstream: its address is not public, or its credential cannot be read.
+    case upstreamRefused = "UPSTREAM_REFUSED"
+    /// The upstream could not be reached or broke off.
+    case upstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+    /// The upstream did not answer in time.
+    case upstreamTimeout = "UPSTREAM_TIMEOUT"
+    /// The upstream's answer exceeds the provider's size limit.
+    case upstreamResponseTooLarge = "UPSTREAM_RESPONSE_TOO_LARGE"
 
     /// The stable string form.
     public var description: String { rawValue }

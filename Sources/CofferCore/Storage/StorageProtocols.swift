@@ -139,10 +139,25 @@ public protocol CofferStorage: Sendable {
     var apiKeys: any APIKeyStore { get }
     /// Transit keys and protection policies.
     var transit: any TransitStore { get }
+    /// Gateway projects.
+    var gateway: any GatewayStore { get }
     /// Rate-limit and quota counters (shared between instances when the storage is).
     var rateLimits: any RateLimiterBackend { get }
     /// Whether several server instances may share this storage.
     var isShared: Bool { get }
     /// Closes connections.
     func shutdown() async throws
+}
+
+/// Gateway projects, each one JSON document (no secrets in it: credentials are KV references).
+public protocol GatewayStore: Sendable {
+    /// A project's document.
+    func project(tenantID: String, name: String) async throws -> String?
+    /// A tenant's project names, sorted.
+    func projectNames(tenantID: String) async throws -> [String]
+    /// Creates or replaces a project; returns whether it existed before.
+    @discardableResult
+    func putProject(tenantID: String, name: String, document: String, at time: Int64, in work: UnitOfWork) async throws -> Bool
+    /// Deletes a project; `false` if there was none.
+    func deleteProject(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool
 }

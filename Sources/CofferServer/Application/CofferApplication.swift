@@ -22,6 +22,7 @@ public enum CofferApplication {
         AuditController(runtime: runtime).addRoutes(to: router)
         APIKeyController(runtime: runtime).addRoutes(to: router)
         TransitController(runtime: runtime).addRoutes(to: router)
+        GatewayController(runtime: runtime).addRoutes(to: router)
         ProtectController(runtime: runtime).addRoutes(to: router)
         return router
     }

@@ -31,6 +31,10 @@ public final class CofferRuntime: Sendable {
     public let apiKeys: APIKeyService
     /// Transit keys and their operations.
     public let transit: TransitService
+    /// Gateway projects and the rules of proxied calls.
+    public let gateway: GatewayService
+    /// The gateway's upstream connections.
+    public let upstream: UpstreamTransport
     /// Protect / unprotect by policy.
     public let protector: ProtectService
     /// Re-encryption after a data-key rotation.
@@ -79,6 +83,8 @@ public final class CofferRuntime: Sendable {
         let transit = TransitService(store: storage.transit, keyring: keyring, clock: clock, cacheKeys: !storage.isShared)
         self.transit = transit
         self.protector = ProtectService(transit: transit, store: storage.transit, clock: clock)
+        self.gateway = GatewayService(store: storage.gateway, secrets: secrets, clock: clock)
+        self.upstream = UpstreamTransport()
         self.reencryption = ReencryptionService(secrets: secrets, transit: transit, store: storage.secrets, keyring: storage.keyring)
         self.authenticator = Authenticator(
             tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock)
@@ -117,6 +123,7 @@ public final class CofferRuntime: Sendable {
     public func shutdown() async {
         try? await flushKeyUsage()
         if configuration.auditEnabled { try? await writeVerifySummaries() }
+        await upstream.shutdown()
         try? await storage.shutdown()
     }
 }

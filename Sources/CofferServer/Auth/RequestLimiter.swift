@@ -59,6 +59,14 @@ struct RequestLimiter: Sendable {
 /// Facts about the current request that end up in response headers (the tightest rate limit seen).
 final class RequestNotes: Sendable {
     private let state = Mutex<RateLimitStatus?>(nil)
+    private let cors = Mutex<[(String, String)]>([])
+
+    /// CORS headers for an allowed origin, added to the response whatever it is (errors included, so a
+    /// browser can read why a call failed). Empty for every other request.
+    var corsHeaders: [(String, String)] {
+        get { cors.withLock { $0 } }
+        set { cors.withLock { $0 = newValue } }
+    }
 
     /// Empty notes.
     init() {}

@@ -11,7 +11,9 @@ public enum ErrorStatus {
         case .invalidRequest, .malformedJSON, .casMismatch, .casRequired: return .badRequest
         case .keyExpired, .keyDisabled, .signatureInvalid, .policyMismatch: return .badRequest
         case .payloadTooLarge: return .contentTooLarge
-        case .unauthenticated, .permissionDenied, .tenantMismatch: return .forbidden
+        case .unauthenticated, .permissionDenied, .tenantMismatch, .originNotAllowed, .projectDisabled: return .forbidden
+        case .upstreamRefused, .upstreamUnavailable, .upstreamResponseTooLarge: return .badGateway
+        case .upstreamTimeout: return .gatewayTimeout
         case .notFound, .routeNotFound, .tenantNotFound, .policyNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
         case .tenantExists: return .conflict

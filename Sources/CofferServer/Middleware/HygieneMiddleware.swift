@@ -41,6 +41,9 @@ public struct HygieneMiddleware: RouterMiddleware {
             response.headers[.rateLimitRemaining] = String(limit.remaining)
             response.headers[.rateLimitReset] = String(limit.resetSeconds)
         }
+        for (name, value) in notes.corsHeaders {
+            if let field = HTTPField.Name(name) { response.headers[field] = value }
+        }
         response.headers[.requestID] = context.requestID
         SecurityHeaders.apply(to: &response.headers, tlsEnabled: tlsEnabled)
         let elapsed = ContinuousClock.now - started

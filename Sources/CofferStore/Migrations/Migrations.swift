@@ -85,6 +85,7 @@ public enum Migrations {
         RateLimitSchema.migration,
         TransitSchema.migration,
         IntegritySchema.migration,
+        GatewaySchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

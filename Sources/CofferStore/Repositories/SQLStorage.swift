@@ -20,6 +20,8 @@ public final class SQLStorage: CofferStorage {
     public let apiKeys: any APIKeyStore
     /// Transit keys and protection policies.
     public let transit: any TransitStore
+    /// Gateway projects.
+    public let gateway: any GatewayStore
     /// Rate-limit counters: in memory for SQLite (one instance), a shared table on PostgreSQL.
     public let rateLimits: any RateLimiterBackend
     /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
@@ -48,6 +50,7 @@ public final class SQLStorage: CofferStorage {
         self.audit = SQLAuditStore(db: database)
         self.apiKeys = SQLAPIKeyStore(db: audited, cache: caches?.apiKeys)
         self.transit = SQLTransitStore(db: audited)
+        self.gateway = SQLGatewayStore(db: audited)
         self.rateLimits = isShared ? SQLRateLimiter(db: database) : MemoryRateLimiter()
     }
 

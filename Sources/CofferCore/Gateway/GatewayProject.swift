@@ -1,0 +1,94 @@
+import Foundation
+
+/// A gateway project: what a frontend or service may call through Coffer, in one tenant. Disabled
+/// and without routes until configured; a browser origin must be listed to get any answer.
+public struct GatewayProject: Sendable, Equatable {
+    /// The project's name (`A-Z a-z 0-9 - _ .`, 1-128).
+    public var name: String
+    /// Whether calls are proxied at all (false until set).
+    public var enabled = false
+    /// Exact browser origins (`https://app.example.com`); `*` only outside production tenants.
+    public var allowedOrigins: [String] = []
+    /// Upstreams by name.
+    public var providers: [String: GatewayProvider] = [:]
+    /// Routes by name.
+    public var routes: [String: GatewayRoute] = [:]
+
+    /// Parses and checks a project document (`enabled`, `allowed_origins`, `providers`, `routes`);
+    /// every unknown field and every inconsistency is `INVALID_REQUEST` naming where it is.
+    public static func parse(name: String, _ document: JSONValue, environment: TenantEnvironment) throws(CofferError) -> GatewayProject {
+        guard TransitKey.isValidName(name) else { throw CofferError(.invalidRequest, "project names are 1-128 of A-Z a-z 0-9 - _ .") }
+        var reader = try StrictObject(document, path: "")
+        var project = GatewayProject(name: name)
+        project.enabled = try reader.bool("enabled") ?? false
+        for origin in try reader.strings("allowed_origins") ?? [] {
+            try GatewayOrigin.check(origin, environment: environment)
+            guard !project.allowedOrigins.contains(origin) else { throw CofferError(.invalidRequest, "allowed_origins lists \(origin) twice") }
+            project.allowedOrigins.append(origin)
+        }
+        for (providerName, value) in try reader.members("providers") ?? [:] {
+            guard TransitKey.isValidName(providerName) else { throw CofferError(.invalidRequest, "provider names are 1-128 of A-Z a-z 0-9 - _ .") }
+            project.providers[providerName] = try GatewayProvider.parse(value, path: "providers.\(providerName)")
+        }
+        for (routeName, value) in try reader.members("routes") ?? [:] {
+            guard TransitKey.isValidName(routeName) else { throw CofferError(.invalidRequest, "route names are 1-128 of A-Z a-z 0-9 - _ .") }
+            let route = try GatewayRoute.parse(value, path: "routes.\(routeName)")
+            guard project.providers[route.provider] != nil else {
+                throw CofferError(.invalidRequest, "routes.\(routeName).provider names no provider of this project")
+            }
+            project.routes[routeName] = route
+        }
+        try reader.finish()
+        let sorted = project.routes.keys.sorted()
+        for (index, first) in sorted.enumerated() {
+            for second in sorted[(index + 1)...] where project.routes[first]?.overlaps(project.routes[second]) == true {
+                throw CofferError(.invalidRequest, "routes \(first) and \(second) match the same requests")
+            }
+        }
+        if project.enabled && project.routes.isEmpty { throw CofferError(.invalidRequest, "a project cannot be enabled without routes") }
+        return project
+    }
+
+    /// The document as stored and read back.
+    public var document: JSONValue {
+        [
+            "enabled": .bool(enabled),
+            "allowed_origins": .array(allowedOrigins.map(JSONValue.string)),
+            "providers": .object(providers.mapValues(\.document)),
+            "routes": .object(routes.mapValues(\.document)),
+        ]
+    }
+
+    /// The route matching `method` and decoded path `segments`, with its parameters.
+    public func route(method: String, segments: [String]) -> (name: String, route: GatewayRoute, parameters: [String: String])? {
+        for name in routes.keys.sorted() {
+            guard let route = routes[name], route.method == method, let parameters = route.template.match(segments) else { continue }
+            return (name, route, parameters)
+        }
+        return nil
+    }
+
+    /// The routes whose path matches `segments`, whatever their method (for preflights).
+    public func routes(matching segments: [String]) -> [GatewayRoute] {
+        routes.keys.sorted().compactMap { routes[$0] }.filter { $0.template.match(segments) != nil }
+    }
+}
+
+/// Browser origins as the `Origin` header sends them.
+public enum GatewayOrigin {
+    /// `scheme://host[:port]`, lowercase, no path; `*` only outside production.
+    public static func check(_ origin: String, environment: TenantEnvironment) throws(CofferError) {
+        if origin == "*" {
+            guard environment != .production else {
+                throw CofferError(.invalidRequest, "allowed_origins: '*' is not allowed in a production tenant; list each origin")
+            }
+            return
+        }
+        guard let components = URLComponents(string: origin), let scheme = components.scheme, scheme == "https" || scheme == "http",
+            let host = components.host, !host.isEmpty, components.path.isEmpty, components.query == nil, components.fragment == nil,
+            components.user == nil, origin == origin.lowercased(), !origin.hasSuffix("/")
+        else {
+            throw CofferError(.invalidRequest, "allowed_origins entries are exact origins like https://app.example.com (lowercase, no path)")
+        }
+    }
+}

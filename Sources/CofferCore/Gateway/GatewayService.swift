@@ -1,0 +1,201 @@
+import Foundation
+
+/// Gateway projects and the rules of a proxied call: which route, which parameters, which headers,
+/// which credential. The network work (resolving, connecting, streaming) is the server's.
+public final class GatewayService: Sendable {
+    private let store: any GatewayStore
+    private let secrets: SecretService
+    private let clock: any CofferClock
+
+    /// Creates the service.
+    public init(store: any GatewayStore, secrets: SecretService, clock: any CofferClock) {
+        self.store = store
+        self.secrets = secrets
+        self.clock = clock
+    }
+
+    // MARK: - Projects
+
+    /// Creates or replaces a project from its document; returns it as stored.
+    public func put(tenant: Tenant, name: String, document: JSONValue, in work: UnitOfWork) async throws -> GatewayProject {
+        let project = try GatewayProject.parse(name: name, document, environment: tenant.environment)
+        let text = String(decoding: project.document.canonicalBytes(), as: UTF8.self)
+        let existed = try await store.putProject(tenantID: tenant.id, name: name, document: text, at: clock.nowMillis, in: work)
+        work.addDetails(["created": "\(!existed)", "enabled": "\(project.enabled)", "routes": "\(project.routes.count)"])
+        return project
+    }
+
+    /// A project, or `NOT_FOUND`.
+    public func project(tenant: Tenant, name: String) async throws -> GatewayProject {
+        guard TransitKey.isValidName(name), let text = try await store.project(tenantID: tenant.id, name: name) else {
+            throw CofferError(.notFound, TransitKey.isValidName(name) ? "no gateway project named '\(name)'" : "no gateway project of this name")
+        }
+        guard let document = JSONValue.parse(Array(text.utf8)),
+            let project = try? GatewayProject.parse(name: name, document, environment: tenant.environment)
+        else {
+            throw CofferError(.storageCorrupt, "the stored gateway project '\(name)' is not one this version wrote")
+        }
+        return project
+    }
+
+    /// A tenant's project names.
+    public func names(tenant: Tenant) async throws -> [String] { try await store.projectNames(tenantID: tenant.id) }
+
+    /// Deletes a project, or `NOT_FOUND`.
+    public func delete(tenant: Tenant, name: String, in work: UnitOfWork) async throws {
+        guard TransitKey.isValidName(name), try await store.deleteProject(tenantID: tenant.id, name: name, in: work) else {
+            throw CofferError(.notFound, "no gateway project of this name")
+        }
+    }
+
+    // MARK: - Calls
+
+    /// What arrives from the client.
+    public struct Incoming: Sendable {
+        /// HTTP method.
+        public var method: String
+        /// The path after `/call`, still percent-encoded.
+        public var rawPath: String
+        /// The raw query string (without `?`), if any.
+        public var rawQuery: String?
+        /// Request headers (name, value), names as received.
+        public var headers: [(String, String)]
+        /// The body.
+        public var body: [UInt8]
+
+        /// Creates an incoming call.
+        public init(method: String, rawPath: String, rawQuery: String?, headers: [(String, String)], body: [UInt8]) {
+            self.method = method
+            self.rawPath = rawPath
+            self.rawQuery = rawQuery
+            self.headers = headers
+            self.body = body
+        }
+    }
+
+    /// What goes upstream.
+    public struct UpstreamCall: Sendable {
+        /// The route's name.
+        public var routeName: String
+        /// The provider.
+        public var provider: GatewayProvider
+        /// HTTP method.
+        public var method: String
+        /// The full URL, query included (it may hold an injected credential: never log it).
+        public var url: String
+        /// The URL without its query, for the audit log.
+        public var auditTarget: String
+        /// Headers to send (the credential's included).
+        public var headers: [(String, String)]
+        /// The body, if the route takes one.
+        public var body: [UInt8]?
+        /// Response headers to pass back.
+        public var responseHeaders: [String]
+    }
+
+    /// The route for `method` and raw path, or `ROUTE_NOT_FOUND` (also for a path that cannot be
+    /// matched safely: bad encoding, traversal, control characters).
+    public func route(in project: GatewayProject, method: String, rawPath: String) throws(CofferError) -> (String, GatewayRoute, [String: String]) {
+        guard let segments = RouteTemplate.decodedSegments(rawPath), let found = project.route(method: method, segments: segments) else {
+            throw CofferError(.routeNotFound, "no route of this project matches this method and path")
+        }
+        return (found.name, found.route, found.parameters)
+    }
+
+    /// Checks a call against its route and builds the upstream request, credential included.
+    public func prepare(tenant: Tenant, project: GatewayProject, _ incoming: Incoming) async throws -> UpstreamCall {
+        guard project.enabled else { throw CofferError(.projectDisabled, "the gateway project '\(project.name)' is disabled") }
+        let (routeName, route, parameters) = try route(in: project, method: incoming.method, rawPath: incoming.rawPath)
+        guard let provider = project.providers[route.provider] else { throw CofferError(.storageCorrupt, "route names a missing provider") }
+        for (name, value) in parameters {
+            _ = try (route.pathParameters[name] ?? GatewayRoute.defaultParameter).validate(text: value, path: name)
+        }
+        var query: [(String, String)] = []
+        var seen: Set<String> = []
+        for (name, value) in try Self.queryPairs(incoming.rawQuery) {
+            guard let schema = route.query[name] else { throw CofferError(.invalidRequest, "query parameter '\(Self.printable(name))' is not declared for this route") }
+            guard seen.insert(name).inserted else { throw CofferError(.invalidRequest, "query parameter '\(name)' is given more than once") }
+            _ = try schema.validate(text: value, path: name)
+            query.append((name, value))
+        }
+        if let missing = route.requiredQuery.first(where: { !seen.contains($0) }) {
+            throw CofferError(.invalidRequest, "query parameter '\(missing)' is required")
+        }
+        var body: [UInt8]?
+        if let schema = route.body {
+            guard let value = JSONValue.parse(incoming.body) else { throw CofferError(.malformedJSON, "the request body must be JSON") }
+            try schema.validate(value, path: "body")
+            body = incoming.body
+        } else if !incoming.body.isEmpty {
+            throw CofferError(.invalidRequest, "this route takes no request body")
+        }
+        var headers: [(String, String)] = []
+        for (name, value) in incoming.headers where route.requestHeaders.contains(name.lowercased()) {
+            guard GatewayHeaders.isSafeValue(value) else { throw CofferError(.invalidRequest, "a header value holds control characters") }
+            headers.append((name.lowercased(), value))
+        }
+        if body != nil { headers.append(("content-type", "application/json")) }
+        let path = provider.basePath + route.template.expand(parameters)
+        let origin = "\(provider.scheme)://\(Self.hostForURL(provider.host)):\(provider.port)"
+        if let credential = provider.credential {
+            let value = try await credentialValue(tenant: tenant, credential)
+            switch credential.placement {
+            case .header: headers.append((credential.name?.lowercased() ?? "authorization", value))
+            case .bearer: headers.append(("authorization", "Bearer \(value)"))
+            case .basic: headers.append(("authorization", "Basic \(Data(value.utf8).base64EncodedString())"))
+            case .query: query.append((credential.name ?? "key", value))
+            }
+        }
+        let queryText = query.map { "\(RouteTemplate.percentEncode($0.0))=\(RouteTemplate.percentEncode($0.1))" }.joined(separator: "&")
+        return UpstreamCall(
+            routeName: routeName, provider: provider, method: route.method, url: origin + path + (queryText.isEmpty ? "" : "?" + queryText),
+            auditTarget: origin + path, headers: headers, body: body, responseHeaders: route.responseHeaders)
+    }
+
+    /// The credential's current value from KV; `UPSTREAM_REFUSED` (naming the reference, never a value)
+    /// when it cannot be read or could break a header.
+    func credentialValue(tenant: Tenant, _ credential: GatewayCredential) async throws -> String {
+        let reference = "\(credential.mount)/\(credential.secretPath)#\(credential.field)"
+        let data: [String: JSONValue]?
+        do {
+            data = try await secrets.read(tenant: tenant, mount: credential.mount, path: credential.secretPath, version: nil).data
+        } catch let error as CofferError where error.code == .notFound || error.code == .invalidRequest {
+            throw CofferError(.upstreamRefused, "the provider's credential \(reference) cannot be read")
+        }
+        guard let value = data?[credential.field]?.stringValue, !value.isEmpty else {
+            throw CofferError(.upstreamRefused, "the provider's credential \(reference) has no such field")
+        }
+        guard GatewayHeaders.isSafeValue(value) else { throw CofferError(.upstreamRefused, "the provider's credential \(reference) holds control characters") }
+        return value
+    }
+
+    /// Splits `a=1&b=2` (form encoding: `+` is a space) into decoded pairs; `INVALID_REQUEST` on bad encoding.
+    static func queryPairs(_ raw: String?) throws(CofferError) -> [(String, String)] {
+        guard let raw, !raw.isEmpty else { return [] }
+        var pairs: [(String, String)] = []
+        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decode(pieces[0]), let value = decode(pieces.count > 1 ? pieces[1] : "") else {
+                throw CofferError(.invalidRequest, "the query string is not valid percent-encoding")
+            }
+            guard GatewayHeaders.isSafeValue(name), GatewayHeaders.isSafeValue(value) else {
+                throw CofferError(.invalidRequest, "the query string holds control characters")
+            }
+            pairs.append((name, value))
+        }
+        return pairs
+    }
+
+    private static func decode(_ text: Substring) -> String? {
+        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    /// A client-supplied name for an error message: short, printable ASCII only.
+    static func printable(_ name: String) -> String {
+        let clean = String(name.unicodeScalars.filter { $0.value >= 0x21 && $0.value < 0x7f }.prefix(64).map(Character.init))
+        return clean.isEmpty ? "?" : clean
+    }
+
+    /// An IPv6 literal in brackets for a URL.
+    static func hostForURL(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+}

@@ -1,0 +1,172 @@
+import CofferCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The gateway: projects under `/v1/gateway/projects/{name}` (admins and modifiers write, viewers
+/// read), and the proxy at `/v1/gateway/{tenant}/{project}/call/{route path}`. The tenant is in the
+/// proxy's path because a browser's CORS preflight carries no credential to find it by.
+public struct GatewayController: Sendable {
+    let runtime: CofferRuntime
+    let body: BodyReader
+    var auth: Authenticator { runtime.authenticator }
+    var gateway: GatewayService { runtime.gateway }
+
+    /// Creates the controller.
+    public init(runtime: CofferRuntime) {
+        self.runtime = runtime
+        self.body = BodyReader(limit: runtime.configuration.maxBodyBytes)
+    }
+
+    /// Registers the routes.
+    public func addRoutes(to router: Router<CofferRequestContext>) {
+        router.get("/v1/gateway/projects") { request, context in try await list(request, context) }
+        router.on("/v1/gateway/projects", method: .list) { request, context in try await list(request, context) }
+        router.put("/v1/gateway/projects/:name") { request, context in try await put(request, context) }
+        router.post("/v1/gateway/projects/:name") { request, context in try await put(request, context) }
+        router.get("/v1/gateway/projects/:name") { request, context in try await read(request, context) }
+        router.delete("/v1/gateway/projects/:name") { request, context in try await delete(request, context) }
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+            router.on("/v1/gateway/:tenant/:project/call/**", method: method) { request, context in try await call(request, context) }
+        }
+        router.on("/v1/gateway/:tenant/:project/call/**", method: .options) { request, context in try await preflight(request, context) }
+    }
+
+    func name(_ context: CofferRequestContext) throws -> String {
+        guard let name = context.parameters.get("name"), TransitKey.isValidName(name) else {
+            throw CofferError(.notFound, "no gateway project of this name")
+        }
+        return name
+    }
+
+    func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller = try await auth.authorize(request, context, .readGateway)
+        context.work.describe("gateway.project.list", "gateway_project", "")
+        return VaultResponse.data(["keys": .array(try await gateway.names(tenant: caller.tenant).map(JSONValue.string))], context: context)
+    }
+
+    func put(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, context, .manageGateway, target: name)
+        context.work.describe("gateway.project.write", "gateway_project", name)
+        let document = JSONValue.object(try await body.object(request, context))
+        let project = try await gateway.put(tenant: caller.tenant, name: name, document: document, in: context.work)
+        return VaultResponse.data(project.document, context: context)
+    }
+
+    func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, context, .readGateway, target: name)
+        context.work.describe("gateway.project.read", "gateway_project", name)
+        return VaultResponse.data(try await gateway.project(tenant: caller.tenant, name: name).document, context: context)
+    }
+
+    func delete(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, context, .manageGateway, target: name)
+        context.work.describe("gateway.project.delete", "gateway_project", name)
+        try await gateway.delete(tenant: caller.tenant, name: name, in: context.work)
+        return VaultResponse.noContent()
+    }
+
+    /// The route path after `/v1/gateway/{tenant}/{project}/call`, still percent-encoded.
+    static func routePath(_ request: Request) -> String {
+        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: false)
+        return "/" + segments.dropFirst(6).joined(separator: "/")
+    }
+
+    /// A proxied call: authenticate, check the origin (when a browser sends one), the route and the
+    /// caller's scope, validate, inject the credential, call the upstream, pass back allowed headers.
+    func call(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let tenantName = context.parameters.get("tenant") ?? ""
+        let projectName = context.parameters.get("project") ?? ""
+        let caller = try await auth.authenticate(request, context)
+        context.work.describe("gateway.call", "gateway_project", projectName)
+        guard caller.tenant.name == tenantName else {
+            throw CofferError(.tenantMismatch, "permission denied: this credential belongs to another tenant")
+        }
+        let project: GatewayProject
+        do {
+            project = try await gateway.project(tenant: caller.tenant, name: projectName)
+        } catch let error as CofferError where error.code == .notFound {
+            throw CofferError(.routeNotFound, "no gateway project of this name")
+        }
+        if let origin = request.headers[.origin] {
+            guard project.allowedOrigins.contains(origin) || project.allowedOrigins.contains("*") else {
+                throw CofferError(.originNotAllowed, "this origin may not call this project")
+            }
+            context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: [])
+        }
+        let rawPath = Self.routePath(request)
+        let (routeName, route, _) = try gateway.route(in: project, method: request.method.rawValue, rawPath: rawPath)
+        context.work.describe("gateway.call", "gateway_route", "\(projectName)/\(routeName)")
+        guard caller.may(.proxyCall, target: projectName) || caller.may(.proxyCall, target: "\(projectName)/\(routeName)") else {
+            throw CofferError(.permissionDenied, "permission denied: this credential may not call this route (proxy:call:\(projectName)/\(routeName))")
+        }
+        if let origin = request.headers[.origin] {
+            context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: route.responseHeaders)
+        }
+        let bytes = try await body.bytes(request)
+        let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
+        let incoming = GatewayService.Incoming(
+            method: request.method.rawValue, rawPath: rawPath, rawQuery: request.uri.query, headers: headers, body: bytes)
+        let upstreamCall = try await gateway.prepare(tenant: caller.tenant, project: project, incoming)
+        context.work.addDetails(["target": upstreamCall.auditTarget, "method": upstreamCall.method])
+        let started = ContinuousClock.now
+        let answer: UpstreamTransport.Answer
+        do {
+            answer = try await runtime.upstream.perform(upstreamCall)
+        } catch {
+            context.work.addDetails(["duration_ms": Self.milliseconds(since: started)])
+            throw error
+        }
+        context.work.addDetails([
+            "upstream_status": String(answer.status), "duration_ms": Self.milliseconds(since: started),
+            "response_bytes": String(answer.body.readableBytes),
+        ])
+        var response = Response(status: HTTPResponse.Status(code: answer.status), body: ResponseBody(byteBuffer: answer.body))
+        for (name, value) in answer.headers {
+            if let field = HTTPField.Name(name) { response.headers[field] = value }
+        }
+        return response
+    }
+
+    /// A CORS preflight: 204 with the headers a browser needs when the origin is listed and a route of
+    /// the project answers the requested method on this path; otherwise 403 without CORS headers. The
+    /// answer is the same whether the tenant, the project or the origin is what is missing.
+    func preflight(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let refusal = CofferError(.originNotAllowed, "this origin may not call this project")
+        guard let origin = request.headers[.origin], let wanted = request.headers[.accessControlRequestMethod],
+            let tenant = try await runtime.storage.tenants.tenant(named: context.parameters.get("tenant") ?? ""),
+            let project = try? await gateway.project(tenant: tenant, name: context.parameters.get("project") ?? ""),
+            project.enabled, project.allowedOrigins.contains(origin) || project.allowedOrigins.contains("*"),
+            let segments = RouteTemplate.decodedSegments(Self.routePath(request)),
+            let route = project.routes(matching: segments).first(where: { $0.method == wanted.uppercased() })
+        else { throw refusal }
+        var allowedHeaders = ["authorization", "x-vault-token"] + route.requestHeaders
+        if route.body != nil { allowedHeaders.append("content-type") }
+        var headers = Self.corsHeaders(origin: origin, project: project, exposed: route.responseHeaders)
+        headers.append(("Access-Control-Allow-Methods", route.method))
+        headers.append(("Access-Control-Allow-Headers", allowedHeaders.joined(separator: ", ")))
+        headers.append(("Access-Control-Max-Age", "600"))
+        context.notes.corsHeaders = headers
+        return Response(status: .noContent)
+    }
+
+    /// The CORS headers for an allowed origin: the origin itself (or `*` for a wildcard project),
+    /// `Vary: Origin`, and the response headers a script may read. Never `Allow-Credentials`: callers
+    /// authenticate with a header, not cookies.
+    static func corsHeaders(origin: String, project: GatewayProject, exposed: [String]) -> [(String, String)] {
+        let listed = project.allowedOrigins.contains(origin)
+        var headers = [("Access-Control-Allow-Origin", listed ? origin : "*"), ("Vary", "Origin")]
+        let readable = exposed.filter { $0 != "content-type" }
+        if !readable.isEmpty { headers.append(("Access-Control-Expose-Headers", readable.joined(separator: ", "))) }
+        return headers
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> String {
+        let elapsed = ContinuousClock.now - start
+        return String(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

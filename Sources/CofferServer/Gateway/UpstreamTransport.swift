@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import CofferCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// Calls upstreams for the gateway. The provider's host is resolved here, every address is checked
+/// against ``UpstreamAddressPolicy`` (unless the provider is internal), and the connection is pinned to
+/// the checked address (AsyncHTTPClient's `dnsOverride`), so a name that resolves differently a moment
+/// later cannot redirect the call. Redirects are never followed; answers are read up to the provider's
+/// size limit.
+public final class UpstreamTransport: Sendable {
+    private let clients = Mutex<[String: HTTPClient]>([:])
+
+    /// Creates a transport.
+    public init() {}
+
+    /// An upstream answer.
+    public struct Answer: Sendable {
+        /// Status code.
+        public var status: Int
+        /// Headers passed back (allow-listed).
+        public var headers: [(String, String)]
+        /// The body.
+        public var body: ByteBuffer
+    }
+
+    /// Performs `call`; errors are Coffer's upstream codes, never the library's text.
+    public func perform(_ call: GatewayService.UpstreamCall) async throws -> Answer {
+        let provider = call.provider
+        let address = try await Self.checkedAddress(host: provider.host, allowInternal: provider.allowInternal)
+        let client = try client(for: provider, pinnedTo: address)
+        var request = HTTPClientRequest(url: call.url)
+        request.method = HTTPMethod(rawValue: call.method)
+        for (name, value) in call.headers { request.headers.add(name: name, value: value) }
+        if let body = call.body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: .milliseconds(Int64(provider.readTimeoutMs)))
+        } catch {
+            throw Self.translate(error)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: provider.maxResponseBytes)
+        } catch is NIOTooManyBytesError {
+            throw CofferError(.upstreamResponseTooLarge, "the upstream's answer exceeds \(provider.maxResponseBytes) bytes")
+        } catch {
+            throw Self.translate(error)
+        }
+        var headers: [(String, String)] = []
+        for header in response.headers where call.responseHeaders.contains(header.name.lowercased()) {
+            guard GatewayHeaders.isSafeValue(header.value) else { continue }
+            headers.append((header.name.lowercased(), header.value))
+        }
+        return Answer(status: Int(response.status.code), headers: headers, body: body)
+    }
+
+    /// The address to connect to: the first the host resolves to, after every one it resolves to
+    /// passed the policy (a name with one private address among public ones is refused).
+    static func checkedAddress(host: String, allowInternal: Bool) async throws -> String {
+        let addresses = try await resolve(host)
+        guard let first = addresses.first else { throw CofferError(.upstreamRefused, "the upstream host does not resolve") }
+        if !allowInternal {
+            for address in addresses where !UpstreamAddressPolicy.isPublic(address.bytes) {
+                throw CofferError(
+                    .upstreamRefused, "the upstream host resolves to a loopback, private, link-local or reserved address; mark the provider allow_internal if that is intended")
+            }
+        }
+        return first.text
+    }
+
+    struct Resolved {
+        var bytes: [UInt8]
+        var text: String
+    }
+
+    /// getaddrinfo on NIO's thread pool (it blocks).
+    static func resolve(_ host: String) async throws -> [Resolved] {
+        try await NIOThreadPool.singleton.runIfActive {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, nil, &hints, &list) == 0, let start = list else {
+                throw CofferError(.upstreamRefused, "the upstream host does not resolve")
+            }
+            defer { freeaddrinfo(list) }
+            var out: [Resolved] = []
+            var cursor: UnsafeMutablePointer<addrinfo>? = start
+            while let entry = cursor {
+                if let address = entry.pointee.ai_addr {
+                    if entry.pointee.ai_family == AF_INET {
+                        var ipv4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+                        let bytes = withUnsafeBytes(of: &ipv4) { Array($0) }
+                        out.append(Resolved(bytes: bytes, text: bytes.map(String.init).joined(separator: ".")))
+                    } else if entry.pointee.ai_family == AF_INET6 {
+                        var ipv6 = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
+                        let bytes = withUnsafeBytes(of: &ipv6) { Array($0) }
+                        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+                        inet_ntop(AF_INET6, &ipv6, &text, socklen_t(text.count))
+                        out.append(Resolved(bytes: bytes, text: String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+                    }
+                }
+                cursor = entry.pointee.ai_next
+            }
+            return out
+        }
+    }
+
+    /// One client per provider host, pinned address and timeouts; redirects off.
+    func client(for provider: GatewayProvider, pinnedTo address: String) throws -> HTTPClient {
+        let key = "\(provider.host)|\(address)|\(provider.connectTimeoutMs)|\(provider.readTimeoutMs)"
+        if let existing = clients.withLock({ $0[key] }) { return existing }
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(Int64(provider.connectTimeoutMs)), read: .milliseconds(Int64(provider.readTimeoutMs))))
+        configuration.dnsOverride = [provider.host: address]
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let (client, discarded) = clients.withLock { clients -> (HTTPClient, [HTTPClient]) in
+            if let existing = clients[key] { return (existing, [created]) }
+            var discarded: [HTTPClient] = []
+            if clients.count >= 256 {
+                discarded = Array(clients.values)
+                clients.removeAll()
+            }
+            clients[key] = created
+            return (created, discarded)
+        }
+        for old in discarded { old.shutdown { _ in } }
+        return client
+    }
+
+    /// Closes every upstream client.
+    public func shutdown() async {
+        let all = clients.withLock { clients -> [HTTPClient] in
+            defer { clients.removeAll() }
+            return Array(clients.values)
+        }
+        for client in all { try? await client.shutdown() }
+    }
+
+    static func translate(_ error: any Error) -> CofferError {
+        if let error = error as? CofferError { return error }
+        if let error = error as? HTTPClientError {
+            if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                return CofferError(.upstreamTimeout, "the upstream did not answer in time")
+            }
+        }
+        return CofferError(.upstreamUnavailable, "the upstream could not be reached or broke off")
+    }
+}

@@ -1,0 +1,34 @@
+import CofferCore
+
+struct SQLGatewayStore: GatewayStore {
+    let db: WorkDatabase
+
+    func project(tenantID: String, name: String) async throws -> String? {
+        try await db.query("SELECT document FROM gateway_projects WHERE tenant_id = $1 AND name = $2", [.text(tenantID), .text(name)])
+            .first?.text("document")
+    }
+
+    func projectNames(tenantID: String) async throws -> [String] {
+        try await db.query("SELECT name FROM gateway_projects WHERE tenant_id = $1 ORDER BY name", [.text(tenantID)]).map { try $0.text("name") }
+    }
+
+    @discardableResult
+    func putProject(tenantID: String, name: String, document: String, at time: Int64, in work: UnitOfWork) async throws -> Bool {
+        try await db.transaction(work) { tx in
+            let updated = try await tx.query(
+                "UPDATE gateway_projects SET document = $3, updated_at = $4 WHERE tenant_id = $1 AND name = $2 RETURNING name",
+                [.text(tenantID), .text(name), .text(document), .int(time)])
+            guard updated.isEmpty else { return true }
+            try await tx.query(
+                "INSERT INTO gateway_projects (tenant_id, name, document, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+                [.text(tenantID), .text(name), .text(document), .int(time)])
+            return false
+        }
+    }
+
+    func deleteProject(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool {
+        !(try await db.transaction(work) { tx in
+            try await tx.query("DELETE FROM gateway_projects WHERE tenant_id = $1 AND name = $2 RETURNING name", [.text(tenantID), .text(name)])
+        }).isEmpty
+    }
+}

@@ -1,0 +1,75 @@
+import CofferCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+
+/// An upstream API for the gateway tests: a real HTTP server on a loopback port that records every
+/// request it receives and answers a few fixed routes.
+final class TestUpstream: Sendable {
+    struct Received: Sendable {
+        let method: String
+        let path: String
+        let query: String?
+        let headers: [String: String]
+        let body: String
+    }
+
+    let received = Mutex<[Received]>([])
+
+    var count: Int { received.withLock { $0.count } }
+    var last: Received? { received.withLock { $0.last } }
+
+    /// Runs the upstream, calls `body` with its port, then stops it.
+    func run(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        let router = Router()
+        router.middlewares.add(Recorder(upstream: self))
+        router.get("/v2/forecast/:city") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            headers[.setCookie] = "tracking=1"
+            headers[HTTPField.Name("X-Ratelimit-Remaining")!] = "9"
+            headers[HTTPField.Name("X-Upstream-Internal")!] = "secret-topology"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"temperature":21}"#)))
+        }
+        router.post("/v2/orders") { request, _ -> Response in
+            let bytes = try await request.body.collect(upTo: 1 << 20)
+            return Response(status: .created, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: bytes))
+        }
+        router.get("/v2/redirect") { _, _ -> Response in
+            Response(status: .found, headers: [.location: "http://169.254.169.254/latest/meta-data/"])
+        }
+        router.get("/v2/big") { _, _ -> Response in
+            Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)))
+        }
+        router.get("/v2/slow") { _, _ -> Response in
+            try await Task.sleep(for: .seconds(3))
+            return Response(status: .ok)
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            guard let port = client.port else { throw CofferError(.internalError, "the test upstream has no port") }
+            try await body(port)
+        }
+    }
+
+    struct Recorder: RouterMiddleware {
+        typealias Context = BasicRequestContext
+        let upstream: TestUpstream
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            var request = request
+            let bytes = try await request.collectBody(upTo: 1 << 20)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName, default: ""] += headers[field.name.canonicalName] == nil ? field.value : ", \(field.value)" }
+            upstream.received.withLock {
+                $0.append(
+                    Received(
+                        method: request.method.rawValue, path: request.uri.path, query: request.uri.query, headers: headers,
+                        body: String(buffer: bytes)))
+            }
+            return try await next(request, context)
+        }
+    }
+}
