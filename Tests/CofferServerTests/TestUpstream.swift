@@ -62,7 +62,9 @@ final class TestUpstream: Sendable {
             var request = request
             let bytes = try await request.collectBody(upTo: 1 << 20)
             var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName, default: ""] += headers[field.name.canonicalName] == nil ? field.value : ", \(field.value)" }
+            for field in request.headers {
+                headers[field.name.canonicalName, default: ""] += headers[field.name.canonicalName] == nil ? field.value : ", \(field.value)"
+            }
             upstream.received.withLock {
                 $0.append(
                     Received(

@@ -45,6 +45,29 @@ struct StorageConformanceTests {
         }
     }
 
+    /// Gateway projects: one document per (tenant, name), replaced in place, listed sorted, never visible
+    /// to another tenant.
+    @Test(arguments: StorageEngine.available)
+    func gatewayProjectsAreStoredPerTenant(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (a, keyA) = Self.tenant("gw-a")
+            let (b, keyB) = Self.tenant("gw-b")
+            try await storage.tenants.createTenant(a, firstKey: keyA)
+            try await storage.tenants.createTenant(b, firstKey: keyB)
+            let gateway = storage.gateway
+            #expect(try await gateway.putProject(tenantID: a.id, name: "weather", document: #"{"v":1}"#, at: 1, in: .unaudited()) == false)
+            #expect(try await gateway.putProject(tenantID: a.id, name: "weather", document: #"{"v":2}"#, at: 2, in: .unaudited()) == true)
+            try await gateway.putProject(tenantID: a.id, name: "alpha", document: "{}", at: 3, in: .unaudited())
+            #expect(try await gateway.project(tenantID: a.id, name: "weather") == #"{"v":2}"#)
+            #expect(try await gateway.projectNames(tenantID: a.id) == ["alpha", "weather"])
+            #expect(try await gateway.project(tenantID: b.id, name: "weather") == nil)
+            #expect(try await gateway.projectNames(tenantID: b.id).isEmpty)
+            #expect(try await gateway.deleteProject(tenantID: b.id, name: "weather", in: .unaudited()) == false)
+            #expect(try await gateway.deleteProject(tenantID: a.id, name: "weather", in: .unaudited()) == true)
+            #expect(try await gateway.project(tenantID: a.id, name: "weather") == nil)
+        }
+    }
+
     /// A database a newer Coffer migrated is refused, not used with a schema this one does not know.
     @Test(arguments: StorageEngine.available)
     func aNewerSchemaIsRefused(engine: StorageEngine) async throws {

@@ -105,7 +105,9 @@ public struct GatewayCredential: Sendable, Equatable {
                 throw CofferError(.invalidRequest, "'\(path).name' must be a header name for placement header")
             }
         case .query:
-            guard let name, !name.isEmpty, name.utf8.count <= 128 else { throw CofferError(.invalidRequest, "'\(path).name' is required for placement query") }
+            guard let name, !name.isEmpty, name.utf8.count <= 128 else {
+                throw CofferError(.invalidRequest, "'\(path).name' is required for placement query")
+            }
         case .bearer, .basic:
             guard name == nil else { throw CofferError(.invalidRequest, "'\(path).name' is only for header and query placements") }
         }

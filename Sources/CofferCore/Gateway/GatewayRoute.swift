@@ -29,10 +29,12 @@ public struct GatewayRoute: Sendable, Equatable {
         var reader = try StrictObject(value, path: path)
         let method = try reader.requiredString("method").uppercased()
         guard methods.contains(method) else { throw CofferError(.invalidRequest, "'\(path).method' must be GET, POST, PUT, PATCH or DELETE") }
-        var route = GatewayRoute(method: method, template: try RouteTemplate(try reader.requiredString("path")), provider: try reader.requiredString("provider"))
+        var route = GatewayRoute(
+            method: method, template: try RouteTemplate(try reader.requiredString("path")), provider: try reader.requiredString("provider"))
         let declared = try reader.members("path_parameters") ?? [:]
         for name in route.template.parameterNames {
-            route.pathParameters[name] = try declared[name].map { value throws(CofferError) in try ParameterSchema.parse(value, path: "\(path).path_parameters.\(name)") }
+            route.pathParameters[name] =
+                try declared[name].map { value throws(CofferError) in try ParameterSchema.parse(value, path: "\(path).path_parameters.\(name)") }
                 ?? defaultParameter
         }
         if let extra = declared.keys.sorted().first(where: { !route.template.parameterNames.contains($0) }) {
@@ -56,12 +58,15 @@ public struct GatewayRoute: Sendable, Equatable {
         return route
     }
 
-    private static func headerList(_ reader: inout StrictObject, _ key: String, path: String, forbidden: Set<String>) throws(CofferError) -> [String]? {
+    private static func headerList(_ reader: inout StrictObject, _ key: String, path: String, forbidden: Set<String>) throws(CofferError) -> [String]?
+    {
         guard let names = try reader.strings(key) else { return nil }
         var out: [String] = []
         for name in names {
             let lower = name.lowercased()
-            guard GatewayHeaders.isToken(name), !lower.hasPrefix("x-coffer-") else { throw CofferError(.invalidRequest, "'\(path).\(key)' holds a name that is not a header name") }
+            guard GatewayHeaders.isToken(name), !lower.hasPrefix("x-coffer-") else {
+                throw CofferError(.invalidRequest, "'\(path).\(key)' holds a name that is not a header name")
+            }
             guard !forbidden.contains(lower) else { throw CofferError(.invalidRequest, "'\(path).\(key)': \(lower) is never passed through") }
             if !out.contains(lower) { out.append(lower) }
         }

@@ -112,8 +112,10 @@ public final class GatewayService: Sendable {
         }
         var query: [(String, String)] = []
         var seen: Set<String> = []
-        for (name, value) in try Self.queryPairs(incoming.rawQuery) {
-            guard let schema = route.query[name] else { throw CofferError(.invalidRequest, "query parameter '\(Self.printable(name))' is not declared for this route") }
+        for (name, value) in try GatewayQuery.pairs(incoming.rawQuery) {
+            guard let schema = route.query[name] else {
+                throw CofferError(.invalidRequest, "query parameter '\(Self.printable(name))' is not declared for this route")
+            }
             guard seen.insert(name).inserted else { throw CofferError(.invalidRequest, "query parameter '\(name)' is given more than once") }
             _ = try schema.validate(text: value, path: name)
             query.append((name, value))
@@ -165,29 +167,10 @@ public final class GatewayService: Sendable {
         guard let value = data?[credential.field]?.stringValue, !value.isEmpty else {
             throw CofferError(.upstreamRefused, "the provider's credential \(reference) has no such field")
         }
-        guard GatewayHeaders.isSafeValue(value) else { throw CofferError(.upstreamRefused, "the provider's credential \(reference) holds control characters") }
-        return value
-    }
-
-    /// Splits `a=1&b=2` (form encoding: `+` is a space) into decoded pairs; `INVALID_REQUEST` on bad encoding.
-    static func queryPairs(_ raw: String?) throws(CofferError) -> [(String, String)] {
-        guard let raw, !raw.isEmpty else { return [] }
-        var pairs: [(String, String)] = []
-        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decode(pieces[0]), let value = decode(pieces.count > 1 ? pieces[1] : "") else {
-                throw CofferError(.invalidRequest, "the query string is not valid percent-encoding")
-            }
-            guard GatewayHeaders.isSafeValue(name), GatewayHeaders.isSafeValue(value) else {
-                throw CofferError(.invalidRequest, "the query string holds control characters")
-            }
-            pairs.append((name, value))
+        guard GatewayHeaders.isSafeValue(value) else {
+            throw CofferError(.upstreamRefused, "the provider's credential \(reference) holds control characters")
         }
-        return pairs
-    }
-
-    private static func decode(_ text: Substring) -> String? {
-        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        return value
     }
 
     /// A client-supplied name for an error message: short, printable ASCII only.

@@ -46,11 +46,15 @@ public indirect enum ParameterSchema: Sendable, Equatable {
         var node = Node()
         node.source = value
         if let type = try reader.string("type") {
-            guard types.contains(type) else { throw CofferError(.invalidRequest, "'\(path).type' must be one of \(types.sorted().joined(separator: ", "))") }
+            guard types.contains(type) else {
+                throw CofferError(.invalidRequest, "'\(path).type' must be one of \(types.sorted().joined(separator: ", "))")
+            }
             node.type = type
         }
         if let allowed = reader.value("enum") {
-            guard case .array(let items) = allowed, !items.isEmpty else { throw CofferError(.invalidRequest, "'\(path).enum' must be a non-empty array") }
+            guard case .array(let items) = allowed, !items.isEmpty else {
+                throw CofferError(.invalidRequest, "'\(path).enum' must be a non-empty array")
+            }
             node.allowed = items
         }
         if let constant = reader.value("const") { node.allowed = [constant] }

@@ -102,7 +102,8 @@ public struct GatewayController: Sendable {
         let (routeName, route, _) = try gateway.route(in: project, method: request.method.rawValue, rawPath: rawPath)
         context.work.describe("gateway.call", "gateway_route", "\(projectName)/\(routeName)")
         guard caller.may(.proxyCall, target: projectName) || caller.may(.proxyCall, target: "\(projectName)/\(routeName)") else {
-            throw CofferError(.permissionDenied, "permission denied: this credential may not call this route (proxy:call:\(projectName)/\(routeName))")
+            throw CofferError(
+                .permissionDenied, "permission denied: this credential may not call this route (proxy:call:\(projectName)/\(routeName))")
         }
         if let origin = request.headers[.origin] {
             context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: route.responseHeaders)

@@ -66,7 +66,9 @@ public final class UpstreamTransport: Sendable {
         if !allowInternal {
             for address in addresses where !UpstreamAddressPolicy.isPublic(address.bytes) {
                 throw CofferError(
-                    .upstreamRefused, "the upstream host resolves to a loopback, private, link-local or reserved address; mark the provider allow_internal if that is intended")
+                    .upstreamRefused,
+                    "the upstream host resolves to a loopback, private, link-local or reserved address; mark the provider allow_internal if that is intended"
+                )
             }
         }
         return first.text
@@ -100,7 +102,8 @@ public final class UpstreamTransport: Sendable {
                         let bytes = withUnsafeBytes(of: &ipv6) { Array($0) }
                         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
                         inet_ntop(AF_INET6, &ipv6, &text, socklen_t(text.count))
-                        out.append(Resolved(bytes: bytes, text: String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+                        out.append(
+                            Resolved(bytes: bytes, text: String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
                     }
                 }
                 cursor = entry.pointee.ai_next

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// `coffer gateway …`: the API gateway's projects.
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway", abstract: "Gateway projects: upstream APIs called through Coffer with stored credentials.",
+        subcommands: [GatewayProjectCommand.self])
+}
+
+/// `coffer gateway project put|get|list|delete`.
+struct GatewayProjectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "project", abstract: "Create, read, list and delete gateway projects.",
+        subcommands: [GatewayProjectPut.self, GatewayProjectGet.self, GatewayProjectList.self, GatewayProjectDelete.self])
+}
