@@ -57,6 +57,25 @@ struct SharedDeploymentTests {
         #expect(limited.contains("RATE_LIMITED"))
         #expect(try CofferBinary.run(["keys", "revoke", keyID], home: home, env: onB).status == 0)
         #expect(try CofferBinary.run(["keys", "verify", apiKey], home: home, env: onA).stdout.contains("REVOKED"), "revoked on B, refused on A")
+        // A signed gateway request accepted by A is a replay on B: nonces are shared through PostgreSQL.
+        #expect(try CofferBinary.run(["kv", "put", "gateway/clients", "BACKEND=shared-instance-secret"], home: home, env: onA).status == 0)
+        let project = """
+            {"enabled": true, "providers": {"p": {"base_url": "http://127.0.0.1:1/v2", "allow_internal": true}},
+             "routes": {"order": {"method": "POST", "path": "/orders", "provider": "p", "body": {"type": "object", "additionalProperties": true}},
+                        "forecast": {"method": "GET", "path": "/forecast/{city}", "provider": "p", "query": {"units": {"type": "string"}}}},
+             "clients": {"backend": {"key_id": "backend-1", "algorithm": "hmac-sha256", "secret": "secret/gateway/clients#BACKEND"}}}
+            """
+        #expect(try CofferBinary.run(["gateway", "project", "put", "weather", "--file", "-"], home: home, env: onA, stdin: project).status == 0)
+        let signer = try CofferBinary.runProgram(
+            "/usr/bin/env", ["python3", CofferBinary.packageRoot + "/Tests/Interop/gateway_signatures.py"],
+            environment: ProcessInfo.processInfo.environment.merging([
+                "COFFER_CALL": a.address + "/v1/gateway/root/weather/call", "REPLAY_CALL": b.address + "/v1/gateway/root/weather/call",
+                "HMAC_SECRET": "shared-instance-secret", "ED25519_PRIVATE": Data(repeating: 7, count: 32).base64EncodedString(),
+            ]) { $1 })
+        #expect(signer.status == 0, "\(signer.stderr)")
+        let outcomes = signer.stdout.split(separator: "\n").map(String.init)
+        #expect(outcomes.contains("hmac_ok 502 UPSTREAM_UNAVAILABLE"), "accepted on A, then the stand-in upstream is down: \(outcomes)")
+        #expect(outcomes.contains("replay 401 SIGNATURE_REPLAYED") && outcomes.contains("replay_other_instance 401 SIGNATURE_REPLAYED"))
         // postgres-nio's "run() hasn't been called yet" (or any other warning) never appears in normal operation.
         for server in [a, b] { #expect(!server.stderr.contains("hasn't been called yet") && !server.stderr.contains(" warning ")) }
     }

@@ -1,5 +1,6 @@
 import CofferCore
 import CofferServer
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -333,5 +334,98 @@ struct GatewayHTTPTests {
         providers["weatherapi"] = .object(provider)
         fields["providers"] = .object(providers)
         return .object(fields)
+    }
+}
+
+/// Signed requests from independent implementations (PyPI http-message-signatures and
+/// requests-http-signature; `scripts/test` installs them), through a real socket.
+@Suite("HTTP: gateway signed requests, interop")
+struct GatewaySignatureInteropTests {
+    static let hmacSecret = "client-shared-secret-for-interop"
+
+    @Test func pythonSignersAreAcceptedAndEveryAlterationRefused() async throws {
+        let upstream = TestUpstream()
+        let edKey = Curve25519.Signing.PrivateKey()
+        try await upstream.run { port in
+            let fixture = try await Fixture.make()
+            // The Python signers use the real clock.
+            fixture.clock.advance(millis: Int64(Date().timeIntervalSince1970 * 1000) - fixture.clock.nowMillis)
+            try await fixture.testLive { client in
+                let root = fixture.rootToken
+                _ = try await GatewayHTTPTests.setUp(client, root, port: port)
+                #expect(
+                    try await client.call(
+                        .post, "/v1/secret/data/gateway/clients", token: root, json: ["data": ["BACKEND": .string(Self.hmacSecret)]]
+                    ).status == .ok)
+                var document = try #require(GatewayHTTPTests.project(port: port).objectValue)
+                document["clients"] = [
+                    "backend": ["key_id": "backend-1", "algorithm": "hmac-sha256", "secret": "secret/gateway/clients#BACKEND"],
+                    "edge": [
+                        "key_id": "edge-1", "algorithm": "ed25519",
+                        "public_key": .string(Data(edKey.publicKey.rawRepresentation).base64EncodedString()), "routes": ["order"],
+                    ],
+                ]
+                let saved = try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: .object(document))
+                #expect(saved.status == .ok, "\(saved.raw)")
+                let coffer = try #require(client.client.port)
+                let result = try await CofferBinaryless.python(
+                    "gateway_signatures.py",
+                    [
+                        "COFFER_CALL": "http://127.0.0.1:\(coffer)/v1/gateway/root/weather/call", "HMAC_SECRET": Self.hmacSecret,
+                        "ED25519_PRIVATE": Data(edKey.rawRepresentation).base64EncodedString(),
+                    ])
+                #expect(result.status == 0, "\(result.stderr)")
+                let lines = Dictionary(
+                    result.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+                        let parts = line.split(separator: " ", maxSplits: 1)
+                        return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+                    }, uniquingKeysWith: { $1 })
+                let expected: [String: String] = [
+                    "hmac_ok": "201 -", "replay": "401 SIGNATURE_REPLAYED", "tamper_method": "401 REQUEST_SIGNATURE_INVALID",
+                    "tamper_path": "401 REQUEST_SIGNATURE_INVALID", "tamper_query": "401 REQUEST_SIGNATURE_INVALID",
+                    "tamper_body": "400 CONTENT_DIGEST_MISMATCH", "old_timestamp": "401 SIGNATURE_EXPIRED",
+                    "unknown_key": "401 REQUEST_SIGNATURE_INVALID", "ed25519_ok": "201 -", "ed25519_other_route": "403 PERMISSION_DENIED",
+                    "requests_http_signature_ok": "201 -",
+                    "simple_ok": "200 -", "simple_replay": "401 SIGNATURE_REPLAYED",
+                ]
+                for (name, outcome) in expected { #expect(lines[name] == outcome, "\(name): \(lines[name] ?? "missing")\n\(result.stderr)") }
+                #expect(!fixture.logs.all.contains(Self.hmacSecret))
+                // Signed calls are audited under the client's name.
+                let entries = try await client.call(.get, "/v1/audit/entries?operation=gateway.call", token: root)
+                #expect(entries.raw.contains("gateway_client") && entries.raw.contains("weather/backend"))
+            }
+        }
+    }
+}
+
+/// Runs the interop scripts under Tests/Interop with the python3 on PATH.
+enum CofferBinaryless {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func python(_ script: String, _ environment: [String: String]) async throws -> Result {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", root + "/Tests/Interop/" + script]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read on a thread of its own, never blocking the cooperative pool the live servers run on.
+        let (o, e) = await withCheckedContinuation { (continuation: CheckedContinuation<(Data, Data), Never>) in
+            Thread {
+                let o = out.fileHandleForReading.readDataToEndOfFile()
+                let e = err.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: (o, e))
+            }.start()
+        }
+        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 }

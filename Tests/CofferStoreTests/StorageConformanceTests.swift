@@ -65,6 +65,17 @@ struct StorageConformanceTests {
             #expect(try await gateway.deleteProject(tenantID: b.id, name: "weather", in: .unaudited()) == false)
             #expect(try await gateway.deleteProject(tenantID: a.id, name: "weather", in: .unaudited()) == true)
             #expect(try await gateway.project(tenantID: a.id, name: "weather") == nil)
+
+            // Nonces: accepted once per (tenant, scope) until they expire; swept afterwards.
+            #expect(try await gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 130, now: 100))
+            #expect(try await !gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 130, now: 120))
+            #expect(try await gateway.rememberNonce(tenantID: a.id, scope: "other", nonce: "n1", expiresAt: 130, now: 120))
+            #expect(try await gateway.rememberNonce(tenantID: b.id, scope: "weather", nonce: "n1", expiresAt: 130, now: 120))
+            #expect(
+                try await gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 200, now: 131),
+                "an expired nonce is forgotten")
+            #expect(try await gateway.sweepNonces(now: 150) == 2)
+            #expect(try await !gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 200, now: 150))
         }
     }
 

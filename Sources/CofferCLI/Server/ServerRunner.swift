@@ -55,11 +55,19 @@ enum ServerRunner {
         let usage = Task {
             let configuration = runtime.configuration
             var sinceSummary = 0
+            var sinceSweep = 0
             while (try? await Task.sleep(for: .seconds(configuration.apiKeyUsageFlushSeconds))) != nil {
                 do { try await runtime.flushKeyUsage() } catch  where !Task.isCancelled {
                     logger.warning("API key last-use flush failed", metadata: ["error": "\(error)"])
                 }
                 sinceSummary += configuration.apiKeyUsageFlushSeconds
+                sinceSweep += configuration.apiKeyUsageFlushSeconds
+                if sinceSweep >= 60 {
+                    sinceSweep = 0
+                    do { try await runtime.gateway.sweepNonces() } catch  where !Task.isCancelled {
+                        logger.warning("gateway nonce sweep failed", metadata: ["error": "\(error)"])
+                    }
+                }
                 guard configuration.auditEnabled, sinceSummary >= configuration.apiKeyVerifySummarySeconds else { continue }
                 sinceSummary = 0
                 do { try await runtime.writeVerifySummaries() } catch  where !Task.isCancelled {

@@ -74,6 +74,14 @@ public enum ErrorCode: String, Hashable, Sendable, CaseIterable, CustomStringCon
     case upstreamTimeout = "UPSTREAM_TIMEOUT"
     /// The upstream's answer exceeds the provider's size limit.
     case upstreamResponseTooLarge = "UPSTREAM_RESPONSE_TOO_LARGE"
+    /// A signed gateway request whose signature is missing, malformed, of an unknown key, or wrong.
+    case requestSignatureInvalid = "REQUEST_SIGNATURE_INVALID"
+    /// A signed gateway request outside its client's time window.
+    case signatureExpired = "SIGNATURE_EXPIRED"
+    /// A signed gateway request seen before.
+    case signatureReplayed = "SIGNATURE_REPLAYED"
+    /// A request body that is not the one its Content-Digest names.
+    case contentDigestMismatch = "CONTENT_DIGEST_MISMATCH"
 
     /// The stable string form.
     public var description: String { rawValue }

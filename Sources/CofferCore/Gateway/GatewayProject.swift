@@ -13,6 +13,8 @@ public struct GatewayProject: Sendable, Equatable {
     public var providers: [String: GatewayProvider] = [:]
     /// Routes by name.
     public var routes: [String: GatewayRoute] = [:]
+    /// Clients that authenticate by signing their requests, by name.
+    public var clients: [String: GatewaySigningClient] = [:]
 
     /// Parses and checks a project document (`enabled`, `allowed_origins`, `providers`, `routes`);
     /// every unknown field and every inconsistency is `INVALID_REQUEST` naming where it is.
@@ -38,6 +40,17 @@ public struct GatewayProject: Sendable, Equatable {
             }
             project.routes[routeName] = route
         }
+        for (clientName, value) in try reader.members("clients") ?? [:] {
+            guard TransitKey.isValidName(clientName) else { throw CofferError(.invalidRequest, "client names are 1-128 of A-Z a-z 0-9 - _ .") }
+            let client = try GatewaySigningClient.parse(value, path: "clients.\(clientName)")
+            guard !project.clients.values.contains(where: { $0.keyID == client.keyID }) else {
+                throw CofferError(.invalidRequest, "clients.\(clientName).key_id is used by another client")
+            }
+            if let unknown = client.routes?.first(where: { project.routes[$0] == nil }) {
+                throw CofferError(.invalidRequest, "clients.\(clientName).routes names \(unknown), which is not a route")
+            }
+            project.clients[clientName] = client
+        }
         try reader.finish()
         let sorted = project.routes.keys.sorted()
         for (index, first) in sorted.enumerated() {
@@ -56,6 +69,7 @@ public struct GatewayProject: Sendable, Equatable {
             "allowed_origins": .array(allowedOrigins.map(JSONValue.string)),
             "providers": .object(providers.mapValues(\.document)),
             "routes": .object(routes.mapValues(\.document)),
+            "clients": .object(clients.mapValues(\.document)),
         ]
     }
 

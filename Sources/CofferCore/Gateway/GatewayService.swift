@@ -154,6 +154,30 @@ public final class GatewayService: Sendable {
             auditTarget: origin + path, headers: headers, body: body, responseHeaders: route.responseHeaders)
     }
 
+    /// Authenticates a signed request to `project`: the signature (RFC 9421 or the simple form) against
+    /// the project's signing clients, then the nonce, which is accepted once across every instance
+    /// (`SIGNATURE_REPLAYED` the second time). Returns the client's name and profile.
+    public func authenticateSigned(
+        tenant: Tenant, project: GatewayProject, _ message: RequestSignatures.Message
+    ) async throws -> (String, GatewaySigningClient) {
+        guard !project.clients.isEmpty else {
+            throw CofferError(.requestSignatureInvalid, "request signature refused: this project has no signing clients")
+        }
+        let now = clock.nowMillis / 1000
+        let accepted = try await RequestSignatures.verify(message, clients: project.clients, nowSeconds: now) { credential in
+            Array(try await credentialValue(tenant: tenant, credential).utf8)
+        }
+        guard let client = project.clients[accepted.client] else { throw CofferError(.internalError, "verified client vanished") }
+        guard try await store.rememberNonce(tenantID: tenant.id, scope: project.name, nonce: accepted.nonce, expiresAt: accepted.expiresAt, now: now)
+        else {
+            throw CofferError(.signatureReplayed, "request signature refused: this signature was already used")
+        }
+        return (accepted.client, client)
+    }
+
+    /// Forgets nonces whose window has closed.
+    public func sweepNonces() async throws { try await store.sweepNonces(now: clock.nowMillis / 1000) }
+
     /// The credential's current value from KV; `UPSTREAM_REFUSED` (naming the reference, never a value)
     /// when it cannot be read or could break a header.
     func credentialValue(tenant: Tenant, _ credential: GatewayCredential) async throws -> String {

@@ -160,4 +160,10 @@ public protocol GatewayStore: Sendable {
     func putProject(tenantID: String, name: String, document: String, at time: Int64, in work: UnitOfWork) async throws -> Bool
     /// Deletes a project; `false` if there was none.
     func deleteProject(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool
+    /// Records a signed request's nonce until `expiresAt` (Unix seconds); `false` if it is already
+    /// recorded and not expired (a replay). Shared by every instance on the same database.
+    func rememberNonce(tenantID: String, scope: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool
+    /// Forgets nonces that expired before `now`; returns how many.
+    @discardableResult
+    func sweepNonces(now: Int64) async throws -> Int
 }

@@ -81,14 +81,35 @@ public struct GatewayController: Sendable {
     func call(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let tenantName = context.parameters.get("tenant") ?? ""
         let projectName = context.parameters.get("project") ?? ""
-        let caller = try await auth.authenticate(request, context)
-        context.work.describe("gateway.call", "gateway_project", projectName)
-        guard caller.tenant.name == tenantName else {
-            throw CofferError(.tenantMismatch, "permission denied: this credential belongs to another tenant")
+        let rawPath = Self.routePath(request)
+        let bytes = try await body.bytes(request)
+        var headerMap: [String: [String]] = [:]
+        for field in request.headers { headerMap[field.name.canonicalName.lowercased(), default: []].append(field.value) }
+        let message = RequestSignatures.Message(
+            method: request.method.rawValue, scheme: runtime.configuration.tlsEnabled ? "https" : "http", authority: request.head.authority ?? "",
+            rawPath: request.uri.path, rawQuery: request.uri.query, headers: headerMap, body: bytes)
+        let caller: Caller?
+        let tenant: Tenant
+        if RequestSignatures.isSigned(message) {
+            // A signed request names its tenant only in the path; the signature is checked once the project is known.
+            guard let found = try await runtime.storage.tenants.tenant(named: tenantName) else {
+                throw CofferError(.routeNotFound, "no gateway project of this name")
+            }
+            tenant = found
+            caller = nil
+            auth.identify(tenant, .anonymous, operation: nil, in: context.work)
+        } else {
+            let authenticated = try await auth.authenticate(request, context)
+            guard authenticated.tenant.name == tenantName else {
+                throw CofferError(.tenantMismatch, "permission denied: this credential belongs to another tenant")
+            }
+            caller = authenticated
+            tenant = authenticated.tenant
         }
+        context.work.describe("gateway.call", "gateway_project", projectName)
         let project: GatewayProject
         do {
-            project = try await gateway.project(tenant: caller.tenant, name: projectName)
+            project = try await gateway.project(tenant: tenant, name: projectName)
         } catch let error as CofferError where error.code == .notFound {
             throw CofferError(.routeNotFound, "no gateway project of this name")
         }
@@ -98,21 +119,34 @@ public struct GatewayController: Sendable {
             }
             context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: [])
         }
-        let rawPath = Self.routePath(request)
+        // A signature is checked before the route is looked up, so an altered method or path is a
+        // signature failure, not a missing route.
+        var signingClient: (String, GatewaySigningClient)?
+        if caller == nil {
+            let (clientName, client) = try await gateway.authenticateSigned(tenant: tenant, project: project, message)
+            let actor = AuditActor(kind: "gateway_client", id: "\(projectName)/\(clientName)", role: "", displayName: clientName)
+            auth.identify(tenant, actor, operation: nil, in: context.work)
+            signingClient = (clientName, client)
+        }
         let (routeName, route, _) = try gateway.route(in: project, method: request.method.rawValue, rawPath: rawPath)
         context.work.describe("gateway.call", "gateway_route", "\(projectName)/\(routeName)")
-        guard caller.may(.proxyCall, target: projectName) || caller.may(.proxyCall, target: "\(projectName)/\(routeName)") else {
-            throw CofferError(
-                .permissionDenied, "permission denied: this credential may not call this route (proxy:call:\(projectName)/\(routeName))")
+        if let caller {
+            guard caller.may(.proxyCall, target: projectName) || caller.may(.proxyCall, target: "\(projectName)/\(routeName)") else {
+                throw CofferError(
+                    .permissionDenied, "permission denied: this credential may not call this route (proxy:call:\(projectName)/\(routeName))")
+            }
+        } else if let (_, client) = signingClient {
+            guard client.routes?.contains(routeName) ?? true else {
+                throw CofferError(.permissionDenied, "permission denied: this client may not call this route")
+            }
         }
         if let origin = request.headers[.origin] {
             context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: route.responseHeaders)
         }
-        let bytes = try await body.bytes(request)
         let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
         let incoming = GatewayService.Incoming(
             method: request.method.rawValue, rawPath: rawPath, rawQuery: request.uri.query, headers: headers, body: bytes)
-        let upstreamCall = try await gateway.prepare(tenant: caller.tenant, project: project, incoming)
+        let upstreamCall = try await gateway.prepare(tenant: tenant, project: project, incoming)
         context.work.addDetails(["target": upstreamCall.auditTarget, "method": upstreamCall.method])
         let started = ContinuousClock.now
         let answer: UpstreamTransport.Answer

@@ -14,6 +14,8 @@ public enum ErrorStatus {
         case .unauthenticated, .permissionDenied, .tenantMismatch, .originNotAllowed, .projectDisabled: return .forbidden
         case .upstreamRefused, .upstreamUnavailable, .upstreamResponseTooLarge: return .badGateway
         case .upstreamTimeout: return .gatewayTimeout
+        case .requestSignatureInvalid, .signatureExpired, .signatureReplayed: return .unauthorized
+        case .contentDigestMismatch: return .badRequest
         case .notFound, .routeNotFound, .tenantNotFound, .policyNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
         case .tenantExists: return .conflict

@@ -86,6 +86,7 @@ public enum Migrations {
         TransitSchema.migration,
         IntegritySchema.migration,
         GatewaySchema.migration,
+        GatewayNonceSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.
