@@ -56,213 +56,205 @@ struct GatewayHTTPTests {
         return "/v1/gateway/root/weather/call"
     }
 
-    @Test func theCredentialIsInjectedAndNothingUndeclaredReachesTheUpstream() async throws {
+    /// A fresh Coffer, the recording upstream, the credential in KV and the `weather` project; `body`
+    /// gets them and the call path prefix.
+    static func withGateway(
+        _ body: @escaping @Sendable (TestUpstream, Int, Fixture, Fixture.Client, String, String) async throws -> Void
+    ) async throws {
         let upstream = TestUpstream()
         try await upstream.run { port in
             let fixture = try await Fixture.make()
             try await fixture.test { client in
                 let root = fixture.rootToken
                 let base = try await Self.setUp(client, root, port: port)
-                let reply = try await client.call(
-                    .get, base + "/forecast/Z%C3%BCrich?units=metric&days=3", token: root,
-                    headers: [("Cookie", "session=browser"), ("Accept-Language", "de"), ("X-Other", "1"), ("Authorization", "Bearer client-own")])
-                #expect(reply.status == .ok && reply.raw == #"{"temperature":21}"#, "\(reply.raw)")
-                #expect(reply.headers[HTTPField.Name("X-Ratelimit-Remaining")!] == "9")
-                #expect(reply.headers[.setCookie] == nil && reply.headers[HTTPField.Name("X-Upstream-Internal")!] == nil)
-                let seen = try #require(upstream.last)
-                #expect(seen.path == "/v2/forecast/Z%C3%BCrich" && seen.query == "units=metric&days=3")
-                #expect(seen.headers["X-Api-Key"] == Self.upstreamSecret || seen.headers["x-api-key"] == Self.upstreamSecret, "\(seen.headers)")
-                let names = Set(seen.headers.keys.map { $0.lowercased() })
-                #expect(names.contains("accept-language"))
-                for stripped in ["cookie", "x-vault-token", "x-other", "authorization"] {
-                    #expect(!names.contains(stripped), "\(stripped) was forwarded")
-                }
-
-                let calls = upstream.count
-                let refused: [(String, String)] = [
-                    (base + "/forecast/Bern?units=metric&debug=1", "INVALID_REQUEST"),  // undeclared parameter
-                    (base + "/forecast/Bern?days=99", "INVALID_REQUEST"),  // out of range
-                    (base + "/forecast/Bern?days=two", "INVALID_REQUEST"),
-                    (base + "/forecast/Bern?units=kelvin", "INVALID_REQUEST"),
-                    (base + "/forecast/Bern?units=metric&units=imperial", "INVALID_REQUEST"),
-                    (base + "/forecast/" + String(repeating: "a", count: 41), "INVALID_REQUEST"),
-                    (base + "/forecast/..%2F..%2Fadmin", "ROUTE_NOT_FOUND"),  // traversal
-                    (base + "/forecast/%2E%2E", "ROUTE_NOT_FOUND"),
-                    (base + "/forecast/a%0D%0AX-Injected:%201", "ROUTE_NOT_FOUND"),  // CRLF
-                    (base + "/forecast/a%00b", "ROUTE_NOT_FOUND"),
-                    (base + "/forecast/Bern/extra", "ROUTE_NOT_FOUND"),
-                    (base + "/nothing", "ROUTE_NOT_FOUND"),
-                ]
-                for (uri, code) in refused {
-                    let answer = try await client.call(.get, uri, token: root)
-                    #expect(answer.code == code, "\(uri): \(answer.raw)")
-                }
-                let badBodies: [JSONValue] = [
-                    ["item": "x", "extra": 1], ["quantity": 2], ["item": .string(String(repeating: "y", count: 21))], ["item": 5],
-                ]
-                for body in badBodies {
-                    #expect(try await client.call(.post, base + "/orders", token: root, json: body).code == "INVALID_REQUEST", "\(body)")
-                }
-                #expect(try await client.call(.post, base + "/orders", token: root, rawBody: Array("{not json".utf8)).code == "MALFORMED_JSON")
-                #expect(try await client.call(.get, base + "/big", token: root, rawBody: Array("{}".utf8)).code == "INVALID_REQUEST")
-                #expect(upstream.count == calls, "a refused call reached the upstream")
-
-                let order = try await client.call(.post, base + "/orders", token: root, json: ["item": "umbrella", "quantity": 2])
-                #expect(order.status == .created && upstream.last?.body == #"{"item":"umbrella","quantity":2}"#)
-
-                // The audit entry names the route and the target without its query, never the credential.
-                let entries = try await client.call(.get, "/v1/audit/entries?operation=gateway.call", token: root)
-                #expect(entries.raw.contains("127.0.0.1:\(port)/v2/forecast/Z%C3%BCrich") && entries.raw.contains("upstream_status"))
-                #expect(!entries.raw.contains(Self.upstreamSecret) && !entries.raw.contains("units=metric"))
-                #expect(!fixture.logs.all.contains(Self.upstreamSecret))
+                try await body(upstream, port, fixture, client, root, base)
             }
+        }
+    }
+
+    @Test func theCredentialIsInjectedAndNothingUndeclaredReachesTheUpstream() async throws {
+        try await Self.withGateway { upstream, port, fixture, client, root, base in
+            let reply = try await client.call(
+                .get, base + "/forecast/Z%C3%BCrich?units=metric&days=3", token: root,
+                headers: [("Cookie", "session=browser"), ("Accept-Language", "de"), ("X-Other", "1"), ("Authorization", "Bearer client-own")])
+            #expect(reply.status == .ok && reply.raw == #"{"temperature":21}"#, "\(reply.raw)")
+            #expect(reply.headers[HTTPField.Name("X-Ratelimit-Remaining")!] == "9")
+            #expect(reply.headers[.setCookie] == nil && reply.headers[HTTPField.Name("X-Upstream-Internal")!] == nil)
+            let seen = try #require(upstream.last)
+            #expect(seen.path == "/v2/forecast/Z%C3%BCrich" && seen.query == "units=metric&days=3")
+            #expect(seen.headers["X-Api-Key"] == Self.upstreamSecret || seen.headers["x-api-key"] == Self.upstreamSecret, "\(seen.headers)")
+            let names = Set(seen.headers.keys.map { $0.lowercased() })
+            #expect(names.contains("accept-language"))
+            for stripped in ["cookie", "x-vault-token", "x-other", "authorization"] {
+                #expect(!names.contains(stripped), "\(stripped) was forwarded")
+            }
+
+            let calls = upstream.count
+            let refused: [(String, String)] = [
+                (base + "/forecast/Bern?units=metric&debug=1", "INVALID_REQUEST"),  // undeclared parameter
+                (base + "/forecast/Bern?days=99", "INVALID_REQUEST"),  // out of range
+                (base + "/forecast/Bern?days=two", "INVALID_REQUEST"),
+                (base + "/forecast/Bern?units=kelvin", "INVALID_REQUEST"),
+                (base + "/forecast/Bern?units=metric&units=imperial", "INVALID_REQUEST"),
+                (base + "/forecast/" + String(repeating: "a", count: 41), "INVALID_REQUEST"),
+                (base + "/forecast/..%2F..%2Fadmin", "ROUTE_NOT_FOUND"),  // traversal
+                (base + "/forecast/%2E%2E", "ROUTE_NOT_FOUND"),
+                (base + "/forecast/a%0D%0AX-Injected:%201", "ROUTE_NOT_FOUND"),  // CRLF
+                (base + "/forecast/a%00b", "ROUTE_NOT_FOUND"),
+                (base + "/forecast/Bern/extra", "ROUTE_NOT_FOUND"),
+                (base + "/nothing", "ROUTE_NOT_FOUND"),
+            ]
+            for (uri, code) in refused {
+                let answer = try await client.call(.get, uri, token: root)
+                #expect(answer.code == code, "\(uri): \(answer.raw)")
+            }
+            let badBodies: [JSONValue] = [
+                ["item": "x", "extra": 1], ["quantity": 2], ["item": .string(String(repeating: "y", count: 21))], ["item": 5],
+            ]
+            for body in badBodies {
+                #expect(try await client.call(.post, base + "/orders", token: root, json: body).code == "INVALID_REQUEST", "\(body)")
+            }
+            #expect(try await client.call(.post, base + "/orders", token: root, rawBody: Array("{not json".utf8)).code == "MALFORMED_JSON")
+            #expect(try await client.call(.get, base + "/big", token: root, rawBody: Array("{}".utf8)).code == "INVALID_REQUEST")
+            #expect(upstream.count == calls, "a refused call reached the upstream")
+
+            let order = try await client.call(.post, base + "/orders", token: root, json: ["item": "umbrella", "quantity": 2])
+            #expect(order.status == .created && upstream.last?.body == #"{"item":"umbrella","quantity":2}"#)
+
+            // The audit entry names the route and the target without its query, never the credential.
+            let entries = try await client.call(.get, "/v1/audit/entries?operation=gateway.call", token: root)
+            #expect(entries.raw.contains("127.0.0.1:\(port)/v2/forecast/Z%C3%BCrich") && entries.raw.contains("upstream_status"))
+            #expect(!entries.raw.contains(Self.upstreamSecret) && !entries.raw.contains("units=metric"))
+            #expect(!fixture.logs.all.contains(Self.upstreamSecret))
         }
     }
 
     @Test func corsAllowsListedOriginsOnlyAndPreflightsSayTheSameForEveryRefusal() async throws {
-        let upstream = TestUpstream()
-        try await upstream.run { port in
-            let fixture = try await Fixture.make()
-            try await fixture.test { client in
-                let root = fixture.rootToken
-                let base = try await Self.setUp(client, root, port: port)
-                let allowed = try await client.call(.get, base + "/forecast/Bern", token: root, headers: [("Origin", Self.app)])
-                #expect(allowed.status == .ok && allowed.headers[.accessControlAllowOrigin] == Self.app)
-                #expect(allowed.headers[.vary] == "Origin" && allowed.headers[.accessControlAllowCredentials] == nil)
-                #expect(allowed.headers[.accessControlExposeHeaders] == "x-ratelimit-remaining")
-                // An error for an allowed origin carries the CORS headers too, so the page can read it.
-                let invalid = try await client.call(.get, base + "/forecast/Bern?days=0", token: root, headers: [("Origin", Self.app)])
-                #expect(invalid.code == "INVALID_REQUEST" && invalid.headers[.accessControlAllowOrigin] == Self.app)
+        try await Self.withGateway { upstream, port, fixture, client, root, base in
+            let allowed = try await client.call(.get, base + "/forecast/Bern", token: root, headers: [("Origin", Self.app)])
+            #expect(allowed.status == .ok && allowed.headers[.accessControlAllowOrigin] == Self.app)
+            #expect(allowed.headers[.vary] == "Origin" && allowed.headers[.accessControlAllowCredentials] == nil)
+            #expect(allowed.headers[.accessControlExposeHeaders] == "x-ratelimit-remaining")
+            // An error for an allowed origin carries the CORS headers too, so the page can read it.
+            let invalid = try await client.call(.get, base + "/forecast/Bern?days=0", token: root, headers: [("Origin", Self.app)])
+            #expect(invalid.code == "INVALID_REQUEST" && invalid.headers[.accessControlAllowOrigin] == Self.app)
 
-                let calls = upstream.count
-                for origin in ["https://evil.example.com", "https://app.example.com.evil.net", "http://app.example.com", "null"] {
-                    let refused = try await client.call(.get, base + "/forecast/Bern", token: root, headers: [("Origin", origin)])
-                    #expect(refused.status == .forbidden && refused.code == "ORIGIN_NOT_ALLOWED", "\(origin)")
-                    #expect(refused.headers[.accessControlAllowOrigin] == nil)
-                }
-                #expect(upstream.count == calls)
-
-                let preflight = try await client.call(
-                    .options, base + "/forecast/Bern", headers: [("Origin", Self.app), ("Access-Control-Request-Method", "GET")])
-                #expect(preflight.status == .noContent && preflight.headers[.accessControlAllowOrigin] == Self.app)
-                #expect(preflight.headers[.accessControlAllowMethods] == "GET")
-                #expect(preflight.headers[.accessControlAllowHeaders]?.contains("accept-language") == true)
-                let refusals: [(String, [(String, String)])] = [
-                    (base + "/forecast/Bern", [("Origin", "https://evil.example.com"), ("Access-Control-Request-Method", "GET")]),
-                    (base + "/forecast/Bern", [("Origin", Self.app), ("Access-Control-Request-Method", "DELETE")]),
-                    (base + "/nothing", [("Origin", Self.app), ("Access-Control-Request-Method", "GET")]),
-                    ("/v1/gateway/no-such-tenant/weather/call/forecast/Bern", [("Origin", Self.app), ("Access-Control-Request-Method", "GET")]),
-                    ("/v1/gateway/root/no-such-project/call/forecast/Bern", [("Origin", Self.app), ("Access-Control-Request-Method", "GET")]),
-                ]
-                var bodies: Set<String> = []
-                for (uri, headers) in refusals {
-                    let refused = try await client.call(.options, uri, headers: headers)
-                    #expect(
-                        refused.status == .forbidden && refused.code == "ORIGIN_NOT_ALLOWED" && refused.headers[.accessControlAllowOrigin] == nil,
-                        "\(uri)")
-                    bodies.insert(refused.body["errors"].map { "\($0)" } ?? "")
-                }
-                #expect(bodies.count == 1, "every preflight refusal reads the same")
-
-                // '*' is refused for a production tenant and, elsewhere, answered as '*' without credentials.
-                let tenant = try await client.call(.post, "/v1/sys/tenants", token: root, json: ["name": "shop", "environment": "production"])
-                let shopAdmin = try #require(
-                    tenant.data["root_token"]?.stringValue ?? tenant.body["auth"]?["client_token"]?.stringValue, "\(tenant.raw)")
-                let wildcard = try await client.call(
-                    .put, "/v1/gateway/projects/weather", token: shopAdmin, json: Self.project(port: port, origins: ["*"]))
-                #expect(wildcard.code == "INVALID_REQUEST" && wildcard.raw.contains("production"))
-                #expect(
-                    try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: Self.project(port: port, origins: ["*"])).status
-                        == .ok)
-                let any = try await client.call(.get, base + "/forecast/Bern", token: root, headers: [("Origin", "https://elsewhere.example")])
-                #expect(any.status == .ok && any.headers[.accessControlAllowOrigin] == "*" && any.headers[.accessControlAllowCredentials] == nil)
+            let calls = upstream.count
+            for origin in ["https://evil.example.com", "https://app.example.com.evil.net", "http://app.example.com", "null"] {
+                let refused = try await client.call(.get, base + "/forecast/Bern", token: root, headers: [("Origin", origin)])
+                #expect(refused.status == .forbidden && refused.code == "ORIGIN_NOT_ALLOWED", "\(origin)")
+                #expect(refused.headers[.accessControlAllowOrigin] == nil)
             }
+            #expect(upstream.count == calls)
+
+            let preflight = try await client.call(
+                .options, base + "/forecast/Bern", headers: [("Origin", Self.app), ("Access-Control-Request-Method", "GET")])
+            #expect(preflight.status == .noContent && preflight.headers[.accessControlAllowOrigin] == Self.app)
+            #expect(preflight.headers[.accessControlAllowMethods] == "GET")
+            #expect(preflight.headers[.accessControlAllowHeaders]?.contains("accept-language") == true)
+            let refusals: [(String, [(String, String)])] = [
+                (base + "/forecast/Bern", [("Origin", "https://evil.example.com"), ("Access-Control-Request-Method", "GET")]),
+                (base + "/forecast/Bern", [("Origin", Self.app), ("Access-Control-Request-Method", "DELETE")]),
+                (base + "/nothing", [("Origin", Self.app), ("Access-Control-Request-Method", "GET")]),
+                ("/v1/gateway/no-such-tenant/weather/call/forecast/Bern", [("Origin", Self.app), ("Access-Control-Request-Method", "GET")]),
+                ("/v1/gateway/root/no-such-project/call/forecast/Bern", [("Origin", Self.app), ("Access-Control-Request-Method", "GET")]),
+            ]
+            var bodies: Set<String> = []
+            for (uri, headers) in refusals {
+                let refused = try await client.call(.options, uri, headers: headers)
+                #expect(
+                    refused.status == .forbidden && refused.code == "ORIGIN_NOT_ALLOWED" && refused.headers[.accessControlAllowOrigin] == nil,
+                    "\(uri)")
+                bodies.insert(refused.body["errors"].map { "\($0)" } ?? "")
+            }
+            #expect(bodies.count == 1, "every preflight refusal reads the same")
+
+            // '*' is refused for a production tenant and, elsewhere, answered as '*' without credentials.
+            let tenant = try await client.call(.post, "/v1/sys/tenants", token: root, json: ["name": "shop", "environment": "production"])
+            let shopAdmin = try #require(
+                tenant.data["root_token"]?.stringValue ?? tenant.body["auth"]?["client_token"]?.stringValue, "\(tenant.raw)")
+            let wildcard = try await client.call(
+                .put, "/v1/gateway/projects/weather", token: shopAdmin, json: Self.project(port: port, origins: ["*"]))
+            #expect(wildcard.code == "INVALID_REQUEST" && wildcard.raw.contains("production"))
+            #expect(
+                try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: Self.project(port: port, origins: ["*"])).status
+                    == .ok)
+            let any = try await client.call(.get, base + "/forecast/Bern", token: root, headers: [("Origin", "https://elsewhere.example")])
+            #expect(any.status == .ok && any.headers[.accessControlAllowOrigin] == "*" && any.headers[.accessControlAllowCredentials] == nil)
         }
     }
 
     @Test func upstreamAddressesAreCheckedAndRedirectsNeverFollowed() async throws {
-        let upstream = TestUpstream()
-        try await upstream.run { port in
-            let fixture = try await Fixture.make()
-            try await fixture.test { client in
-                let root = fixture.rootToken
-                let base = try await Self.setUp(client, root, port: port)
-                // http without allow_internal is refused when saved.
-                var plain = Self.project(port: port)
-                plain = Self.replacing(plain, provider: ["base_url": .string("http://127.0.0.1:\(port)/v2"), "allow_internal": false])
-                #expect(try await client.call(.put, "/v1/gateway/projects/p1", token: root, json: plain).code == "INVALID_REQUEST")
-                // Non-public targets are refused at call time, by address or by a name that resolves to one.
-                for target in [
-                    "https://127.0.0.1:\(port)/v2", "https://localhost:\(port)/v2", "https://169.254.169.254/v2", "https://10.0.0.1/v2",
-                    "https://[::1]:\(port)/v2", "https://[::ffff:127.0.0.1]/v2", "https://0.0.0.0/v2",
-                ] {
-                    let document = Self.replacing(Self.project(port: port), provider: ["base_url": .string(target), "allow_internal": false])
-                    #expect(try await client.call(.put, "/v1/gateway/projects/ssrf", token: root, json: document).status == .ok, "\(target)")
-                    let calls = upstream.count
-                    let refused = try await client.call(.get, "/v1/gateway/root/ssrf/call/forecast/Bern", token: root)
-                    #expect(refused.status == .badGateway && refused.code == "UPSTREAM_REFUSED", "\(target): \(refused.raw)")
-                    #expect(upstream.count == calls)
-                }
-                // A redirect to the metadata service is passed back, never followed.
+        try await Self.withGateway { upstream, port, fixture, client, root, base in
+            // http without allow_internal is refused when saved.
+            var plain = Self.project(port: port)
+            plain = Self.replacing(plain, provider: ["base_url": .string("http://127.0.0.1:\(port)/v2"), "allow_internal": false])
+            #expect(try await client.call(.put, "/v1/gateway/projects/p1", token: root, json: plain).code == "INVALID_REQUEST")
+            // Non-public targets are refused at call time, by address or by a name that resolves to one.
+            for target in [
+                "https://127.0.0.1:\(port)/v2", "https://localhost:\(port)/v2", "https://169.254.169.254/v2", "https://10.0.0.1/v2",
+                "https://[::1]:\(port)/v2", "https://[::ffff:127.0.0.1]/v2", "https://0.0.0.0/v2",
+            ] {
+                let document = Self.replacing(Self.project(port: port), provider: ["base_url": .string(target), "allow_internal": false])
+                #expect(try await client.call(.put, "/v1/gateway/projects/ssrf", token: root, json: document).status == .ok, "\(target)")
                 let calls = upstream.count
-                let redirect = try await client.call(.get, base + "/redirect", token: root)
-                #expect(redirect.status == .found && upstream.count == calls + 1)
-                #expect(try await client.call(.get, base + "/big", token: root).code == "UPSTREAM_RESPONSE_TOO_LARGE")
-                #expect(try await client.call(.get, base + "/slow", token: root).code == "UPSTREAM_TIMEOUT")
-                let unreachable = Self.replacing(Self.project(port: port), provider: ["base_url": "http://127.0.0.1:1/v2"])
-                #expect(try await client.call(.put, "/v1/gateway/projects/down", token: root, json: unreachable).status == .ok)
-                #expect(try await client.call(.get, "/v1/gateway/root/down/call/forecast/Bern", token: root).code == "UPSTREAM_UNAVAILABLE")
+                let refused = try await client.call(.get, "/v1/gateway/root/ssrf/call/forecast/Bern", token: root)
+                #expect(refused.status == .badGateway && refused.code == "UPSTREAM_REFUSED", "\(target): \(refused.raw)")
+                #expect(upstream.count == calls)
             }
+            // A redirect to the metadata service is passed back, never followed.
+            let calls = upstream.count
+            let redirect = try await client.call(.get, base + "/redirect", token: root)
+            #expect(redirect.status == .found && upstream.count == calls + 1)
+            #expect(try await client.call(.get, base + "/big", token: root).code == "UPSTREAM_RESPONSE_TOO_LARGE")
+            #expect(try await client.call(.get, base + "/slow", token: root).code == "UPSTREAM_TIMEOUT")
+            let unreachable = Self.replacing(Self.project(port: port), provider: ["base_url": "http://127.0.0.1:1/v2"])
+            #expect(try await client.call(.put, "/v1/gateway/projects/down", token: root, json: unreachable).status == .ok)
+            #expect(try await client.call(.get, "/v1/gateway/root/down/call/forecast/Bern", token: root).code == "UPSTREAM_UNAVAILABLE")
         }
     }
 
     @Test func onlyCallersWithTheScopeOrRoleReachTheirOwnTenantsProject() async throws {
-        let upstream = TestUpstream()
-        try await upstream.run { port in
-            let fixture = try await Fixture.make()
-            try await fixture.test { client in
-                let root = fixture.rootToken
-                let base = try await Self.setUp(client, root, port: port)
-                let viewer = try await client.token(root, role: "viewer")
-                #expect(try await client.call(.get, base + "/forecast/Bern", token: viewer).code == "PERMISSION_DENIED")
-                #expect(try await client.call(.get, "/v1/gateway/projects/weather", token: viewer).status == .ok)
-                #expect(
-                    try await client.call(.put, "/v1/gateway/projects/weather", token: viewer, json: Self.project(port: port)).code
-                        == "PERMISSION_DENIED")
-                let modifier = try await client.token(root, role: "modifier")
-                #expect(try await client.call(.get, base + "/forecast/Bern", token: modifier).status == .ok)
-                #expect(try await client.call(.get, base + "/forecast/Bern").code == "UNAUTHENTICATED")
+        try await Self.withGateway { upstream, port, fixture, client, root, base in
+            let viewer = try await client.token(root, role: "viewer")
+            #expect(try await client.call(.get, base + "/forecast/Bern", token: viewer).code == "PERMISSION_DENIED")
+            #expect(try await client.call(.get, "/v1/gateway/projects/weather", token: viewer).status == .ok)
+            #expect(
+                try await client.call(.put, "/v1/gateway/projects/weather", token: viewer, json: Self.project(port: port)).code
+                    == "PERMISSION_DENIED")
+            let modifier = try await client.token(root, role: "modifier")
+            #expect(try await client.call(.get, base + "/forecast/Bern", token: modifier).status == .ok)
+            #expect(try await client.call(.get, base + "/forecast/Bern").code == "UNAUTHENTICATED")
 
-                func key(_ scope: String) async throws -> String {
-                    let created = try await client.call(.post, "/v1/keys", token: root, json: ["name": .string(scope), "scopes": [.string(scope)]])
-                    return try #require(created.data["key"]?.stringValue, "\(created.raw)")
-                }
-                let routeKey = try await key("proxy:call:weather/forecast")
-                #expect(try await client.call(.get, base + "/forecast/Bern", bearer: routeKey).status == .ok)
-                #expect(try await client.call(.post, base + "/orders", bearer: routeKey, json: ["item": "x"]).code == "PERMISSION_DENIED")
-                let projectKey = try await key("proxy:call:weather")
-                #expect(try await client.call(.post, base + "/orders", bearer: projectKey, json: ["item": "x"]).status == .created)
-                let otherKey = try await key("proxy:call:other")
-                #expect(try await client.call(.get, base + "/forecast/Bern", bearer: otherKey).code == "PERMISSION_DENIED")
-
-                // Another tenant's credential, and a project of another tenant, are both refused.
-                let tenant = try await client.call(.post, "/v1/sys/tenants", token: root, json: ["name": "shop", "environment": "staging"])
-                let shopAdmin = try #require(tenant.data["root_token"]?.stringValue ?? tenant.body["auth"]?["client_token"]?.stringValue)
-                #expect(try await client.call(.get, base + "/forecast/Bern", token: shopAdmin).code == "TENANT_MISMATCH")
-                #expect(try await client.call(.get, "/v1/gateway/shop/weather/call/forecast/Bern", token: shopAdmin).code == "ROUTE_NOT_FOUND")
-                #expect(try await client.call(.get, "/v1/gateway/projects/weather", token: shopAdmin).code == "NOT_FOUND")
-
-                // Disabled: nothing is proxied.
-                #expect(
-                    try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: Self.project(port: port, enabled: false)).status
-                        == .ok)
-                #expect(try await client.call(.get, base + "/forecast/Bern", token: root).code == "PROJECT_DISABLED")
-                // A credential that cannot be read is refused without naming its value.
-                #expect(try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: Self.project(port: port)).status == .ok)
-                #expect(try await client.call(.delete, "/v1/secret/metadata/gateway/weather", token: root).status == .noContent)
-                let missing = try await client.call(.get, base + "/forecast/Bern", token: root)
-                #expect(missing.code == "UPSTREAM_REFUSED" && missing.raw.contains("secret/gateway/weather#API_KEY"))
+            func key(_ scope: String) async throws -> String {
+                let created = try await client.call(.post, "/v1/keys", token: root, json: ["name": .string(scope), "scopes": [.string(scope)]])
+                return try #require(created.data["key"]?.stringValue, "\(created.raw)")
             }
+            let routeKey = try await key("proxy:call:weather/forecast")
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: routeKey).status == .ok)
+            #expect(try await client.call(.post, base + "/orders", bearer: routeKey, json: ["item": "x"]).code == "PERMISSION_DENIED")
+            let projectKey = try await key("proxy:call:weather")
+            #expect(try await client.call(.post, base + "/orders", bearer: projectKey, json: ["item": "x"]).status == .created)
+            let otherKey = try await key("proxy:call:other")
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: otherKey).code == "PERMISSION_DENIED")
+
+            // Another tenant's credential, and a project of another tenant, are both refused.
+            let tenant = try await client.call(.post, "/v1/sys/tenants", token: root, json: ["name": "shop", "environment": "staging"])
+            let shopAdmin = try #require(tenant.data["root_token"]?.stringValue ?? tenant.body["auth"]?["client_token"]?.stringValue)
+            #expect(try await client.call(.get, base + "/forecast/Bern", token: shopAdmin).code == "TENANT_MISMATCH")
+            #expect(try await client.call(.get, "/v1/gateway/shop/weather/call/forecast/Bern", token: shopAdmin).code == "ROUTE_NOT_FOUND")
+            #expect(try await client.call(.get, "/v1/gateway/projects/weather", token: shopAdmin).code == "NOT_FOUND")
+
+            // Disabled: nothing is proxied.
+            #expect(
+                try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: Self.project(port: port, enabled: false)).status
+                    == .ok)
+            #expect(try await client.call(.get, base + "/forecast/Bern", token: root).code == "PROJECT_DISABLED")
+            // A credential that cannot be read is refused without naming its value.
+            #expect(try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: Self.project(port: port)).status == .ok)
+            #expect(try await client.call(.delete, "/v1/secret/metadata/gateway/weather", token: root).status == .noContent)
+            let missing = try await client.call(.get, base + "/forecast/Bern", token: root)
+            #expect(missing.code == "UPSTREAM_REFUSED" && missing.raw.contains("secret/gateway/weather#API_KEY"))
         }
     }
 
