@@ -16,7 +16,10 @@ struct APIKeyPrimitivesTests {
         #expect(key.hasPrefix(kind.prefix))
         #expect(key.count == kind.prefix.count + 43 + 6)
         #expect(try APIKeyFormat.check(key).get() == kind)
-        #expect(key.range(of: APIKeyFormat.pattern, options: .regularExpression) != nil)
+        let pattern = kind.isPublishable ? APIKeyFormat.publishablePattern : APIKeyFormat.pattern
+        #expect(key.range(of: pattern, options: .regularExpression) != nil)
+        let other = kind.isPublishable ? APIKeyFormat.pattern : APIKeyFormat.publishablePattern
+        #expect(key.range(of: other, options: .regularExpression) == nil)
         #expect(APIKeyFormat.displayPrefix(key) == kind.prefix + key.dropFirst(kind.prefix.count).prefix(4) + "…")
         #expect(APIKeyFormat.generate(kind) != key)
     }
@@ -28,7 +31,10 @@ struct APIKeyPrimitivesTests {
         chars[index] = chars[index] == "a" ? "b" : "a"
         #expect(APIKeyFormat.check(String(chars)) == .failure(.init(problem: .badChecksum)), "one changed character")
         #expect(APIKeyFormat.check(key.replacingOccurrences(of: "sk_live_", with: "sk_test_")) == .failure(.init(problem: .badChecksum)))
-        #expect(APIKeyFormat.check("pk_live_" + key.dropFirst(8)) == .failure(.init(problem: .unknownPrefix)))
+        #expect(APIKeyFormat.check("pk_live_" + key.dropFirst(8)) == .failure(.init(problem: .badChecksum)), "a secret key relabelled as publishable")
+        #expect(APIKeyFormat.check("xk_live_" + key.dropFirst(8)) == .failure(.init(problem: .unknownPrefix)))
+        #expect(APIKeyFormat.Kind.publishable(for: .production) == .publishableLive)
+        #expect(APIKeyFormat.Kind.publishable(for: .staging) == .publishableTest)
         #expect(APIKeyFormat.check(String(key.dropLast())) == .failure(.init(problem: .badShape)))
         #expect(APIKeyFormat.check(String(key.dropLast()) + "!") == .failure(.init(problem: .badShape)))
         #expect(APIKeyFormat.check("sk_live_") == .failure(.init(problem: .badShape)))

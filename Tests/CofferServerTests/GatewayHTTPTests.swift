@@ -421,3 +421,38 @@ enum CofferBinaryless {
         return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 }
+
+/// Publishable `pk_` keys: gateway calls from an allowed origin only.
+@Suite("HTTP: gateway publishable keys")
+struct GatewayPublishableKeyTests {
+    @Test func publishableKeysWorkOnlyFromAllowedOriginsOnGatewayRoutes() async throws {
+        try await GatewayHTTPTests.withGateway { upstream, _, _, client, root, base in
+            let created = try await client.call(
+                .post, "/v1/keys", token: root, json: ["name": "web", "publishable": true, "scopes": ["proxy:call:weather/forecast"]])
+            let key = try #require(created.data["key"]?.stringValue, "\(created.raw)")
+            #expect(key.hasPrefix("pk_test_") && created.data["kind"] == "publishable_test")
+            let app = [("Origin", GatewayHTTPTests.app)]
+            let allowed = try await client.call(.get, base + "/forecast/Bern", bearer: key, headers: app)
+            #expect(allowed.status == .ok && allowed.headers[.accessControlAllowOrigin] == GatewayHTTPTests.app, "\(allowed.raw)")
+            let calls = upstream.count
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key).code == "ORIGIN_NOT_ALLOWED", "no Origin: not a browser")
+            #expect(
+                try await client.call(.get, base + "/forecast/Bern", bearer: key, headers: [("Origin", "https://evil.example.com")]).code
+                    == "ORIGIN_NOT_ALLOWED")
+            #expect(try await client.call(.post, base + "/orders", bearer: key, json: ["item": "x"], headers: app).code == "PERMISSION_DENIED")
+            #expect(upstream.count == calls)
+            // Nowhere else: not on Coffer's own API, not even for what its scope would name.
+            #expect(try await client.call(.get, "/v1/secret/data/gateway/weather", bearer: key).code == "UNAUTHENTICATED")
+            #expect(try await client.call(.get, "/v1/gateway/projects/weather", bearer: key, headers: app).code == "UNAUTHENTICATED")
+            // Only proxy:call scopes, never admin.
+            let wide = try await client.call(.post, "/v1/keys", token: root, json: ["name": "w", "publishable": true, "scopes": ["kv:read:*"]])
+            #expect(wide.code == "INVALID_REQUEST" && wide.raw.contains("proxy:call"))
+            let both = try await client.call(.post, "/v1/keys", token: root, json: ["name": "b", "publishable": true, "admin": true])
+            #expect(both.code == "INVALID_REQUEST")
+            // Revoked: refused at once.
+            let id = try #require(created.data["id"]?.stringValue)
+            #expect(try await client.call(.post, "/v1/keys/\(id)/revoke", token: root, json: ["reason": "test"]).status == .ok)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key, headers: app).code == "UNAUTHENTICATED")
+        }
+    }
+}

@@ -1,8 +1,9 @@
 /// Coffer API keys: `sk_live_` (production tenants), `sk_test_` (other tenants) or `sk_admin_`
-/// (admin keys), then 256 random bits as 43 base62 characters, then a 6-character base62 CRC-32 of
-/// everything before it. Scanners can match ``pattern`` and check the checksum offline.
+/// (admin keys), and the publishable `pk_live_` / `pk_test_` keys browsers use for the gateway; then
+/// 256 random bits as 43 base62 characters, then a 6-character base62 CRC-32 of everything before it.
+/// Scanners can match ``pattern`` (and ``publishablePattern``) and check the checksum offline.
 public enum APIKeyFormat {
-    /// The three key kinds.
+    /// The key kinds.
     public enum Kind: String, Sendable, CaseIterable, Codable {
         /// Production tenant keys.
         case live
@@ -10,9 +11,29 @@ public enum APIKeyFormat {
         case test
         /// Admin-role keys.
         case admin
+        /// Publishable keys of production tenants: only for gateway calls from an allowed browser origin.
+        case publishableLive = "publishable_live"
+        /// Publishable keys of development and staging tenants.
+        case publishableTest = "publishable_test"
 
-        /// The key's prefix, e.g. `sk_live_`.
-        public var prefix: String { "sk_\(rawValue)_" }
+        /// The key's prefix, e.g. `sk_live_` or `pk_test_`.
+        public var prefix: String {
+            switch self {
+            case .live: "sk_live_"
+            case .test: "sk_test_"
+            case .admin: "sk_admin_"
+            case .publishableLive: "pk_live_"
+            case .publishableTest: "pk_test_"
+            }
+        }
+
+        /// Whether this is a publishable (`pk_`) key.
+        public var isPublishable: Bool { self == .publishableLive || self == .publishableTest }
+
+        /// The publishable kind for a tenant environment.
+        public static func publishable(for environment: TenantEnvironment) -> Kind {
+            environment == .production ? .publishableLive : .publishableTest
+        }
 
         /// The kind for a tenant environment and role.
         public static func forTenant(_ environment: TenantEnvironment, admin: Bool) -> Kind {
@@ -26,6 +47,8 @@ public enum APIKeyFormat {
     public static let checksumLength = 6
     /// The regular expression for secret scanners (gitleaks/trufflehog style).
     public static let pattern = #"\bsk_(live|test|admin)_[0-9A-Za-z]{43}[0-9A-Za-z]{6}\b"#
+    /// The same for publishable keys.
+    public static let publishablePattern = #"\bpk_(live|test)_[0-9A-Za-z]{43}[0-9A-Za-z]{6}\b"#
 
     /// A fresh key of `kind`.
     public static func generate(_ kind: Kind) -> String {
@@ -53,7 +76,7 @@ public enum APIKeyFormat {
         var key = key
         return key.withUTF8 { bytes in
             guard let kind = kind(of: bytes) else { return .failure(CheckError(problem: .unknownPrefix)) }
-            let prefixLength = kind.rawValue.utf8.count + 4
+            let prefixLength = kind.prefix.utf8.count
             guard bytes.count == prefixLength + bodyLength + checksumLength,
                 bytes[prefixLength...].allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
             else { return .failure(CheckError(problem: .badShape)) }
@@ -69,13 +92,12 @@ public enum APIKeyFormat {
         }
     }
 
-    /// The kind named by the key's prefix (`sk_live_`, `sk_test_`, `sk_admin_`), if any.
+    /// The kind named by the key's prefix (`sk_live_`, `sk_test_`, `sk_admin_`, `pk_live_`, `pk_test_`), if any.
     static func kind(of bytes: UnsafeBufferPointer<UInt8>) -> Kind? {
-        guard bytes.count >= 8, bytes[0] == UInt8(ascii: "s"), bytes[1] == UInt8(ascii: "k"), bytes[2] == UInt8(ascii: "_") else { return nil }
+        guard bytes.count >= 8, bytes[1] == UInt8(ascii: "k"), bytes[2] == UInt8(ascii: "_") else { return nil }
         for kind in Kind.allCases {
-            let name = kind.rawValue.utf8
-            let end = 3 + name.count
-            if bytes.count > end, bytes[end] == UInt8(ascii: "_"), bytes[3..<end].elementsEqual(name) { return kind }
+            let prefix = kind.prefix.utf8
+            if bytes.count >= prefix.count, bytes[..<prefix.count].elementsEqual(prefix) { return kind }
         }
         return nil
     }

@@ -88,14 +88,17 @@ public struct APIKeyService: Sendable {
     }
 
     /// Issues a key in `tenant`. Returns the key (its only copy) and the stored record.
+    /// A publishable key (`pk_`) works only for gateway calls from an allowed browser origin, and may
+    /// hold only `proxy:call` scopes.
     public func create(
-        tenant: Tenant, settings: Settings, admin: Bool, grantor: Grantor, in work: UnitOfWork
+        tenant: Tenant, settings: Settings, admin: Bool, publishable: Bool = false, grantor: Grantor, in work: UnitOfWork
     ) async throws -> (key: String, record: APIKeyRecord) {
         if admin && !grantor.isAdmin { throw CofferError(.permissionDenied, "only admins can create admin keys") }
+        if admin && publishable { throw CofferError(.invalidRequest, "a key is either admin or publishable, not both") }
         let now = clock.nowMillis
-        var record = APIKeyRecord(
-            id: "", tenantID: tenant.id, hash: [], displayPrefix: "", kind: APIKeyFormat.Kind.forTenant(tenant.environment, admin: admin),
-            name: "", scopes: [], createdAt: now)
+        let kind =
+            publishable ? APIKeyFormat.Kind.publishable(for: tenant.environment) : APIKeyFormat.Kind.forTenant(tenant.environment, admin: admin)
+        var record = APIKeyRecord(id: "", tenantID: tenant.id, hash: [], displayPrefix: "", kind: kind, name: "", scopes: [], createdAt: now)
         try apply(settings, to: &record, now: now, grantor: grantor, creating: true)
         let key = APIKeyFormat.generate(record.kind)
         record.id = Self.newID()
@@ -276,6 +279,9 @@ public struct APIKeyService: Sendable {
                 }
                 if scope.isAdminOnly && record.kind != .admin {
                     throw CofferError(.invalidRequest, "scope \(index + 1) is for admin keys only")
+                }
+                if record.kind.isPublishable && !(scope.resource == "proxy" && scope.action == "call") {
+                    throw CofferError(.invalidRequest, "scope \(index + 1): publishable keys hold only proxy:call scopes")
                 }
                 guard grantor.mayGrant(scope) else {
                     throw CofferError(.permissionDenied, "you cannot grant scope \(index + 1): you do not hold it")

@@ -52,10 +52,12 @@ public struct Authenticator: Sendable {
 
     /// Authenticates and returns the caller, or throws `UNAUTHENTICATED` / `TENANT_MISMATCH`, or
     /// `RATE_LIMITED` / `QUOTA_EXCEEDED` when a request limit refuses the request.
-    public func authenticate(_ request: Request, _ context: CofferRequestContext) async throws -> Caller {
+    /// Publishable (`pk_`) keys are accepted only when `allowPublishable` is set (gateway calls, which
+    /// then require an allowed browser origin); everywhere else they are `UNAUTHENTICATED`.
+    public func authenticate(_ request: Request, _ context: CofferRequestContext, allowPublishable: Bool = false) async throws -> Caller {
         let caller: Caller
         do {
-            caller = try await resolve(request, context)
+            caller = try await resolve(request, context, allowPublishable: allowPublishable)
         } catch let error as CofferError where error.code == .unauthenticated {
             if context.work.isAudited {
                 // A failed authentication goes to the requested tenant's chain, else the system tenant's.
@@ -72,13 +74,17 @@ public struct Authenticator: Sendable {
     }
 
     /// The caller behind the request's credential, bound to its tenant.
-    func resolve(_ request: Request, _ context: CofferRequestContext) async throws -> Caller {
+    func resolve(_ request: Request, _ context: CofferRequestContext, allowPublishable: Bool = false) async throws -> Caller {
         guard let presented = Self.credential(request) else {
             throw CofferError(.unauthenticated, "permission denied: missing client token")
         }
         let credential: Caller.Credential
         let tenantID: String
-        if presented.hasPrefix("sk_") {
+        let publishable = presented.hasPrefix("pk_")
+        if publishable && !allowPublishable {
+            throw CofferError(.unauthenticated, "permission denied: publishable keys only call gateway routes")
+        }
+        if presented.hasPrefix("sk_") || publishable {
             // The same checks as verify: revoked, expired, and the key's IP allow-list against the peer address.
             guard let key = try await apiKeys.authenticate(presented, clientIP: context.clientIP) else {
                 throw CofferError(.unauthenticated, "permission denied: invalid API key")

@@ -42,7 +42,8 @@ public struct APIKeyController: Sendable {
         let fields = try await body.object(request, context)
         let settings = try Self.settings(fields, now: runtime.clock.nowMillis)
         let (key, record) = try await keys.create(
-            tenant: caller.tenant, settings: settings, admin: try fields.bool("admin") ?? false, grantor: caller.grantor, in: context.work)
+            tenant: caller.tenant, settings: settings, admin: try fields.bool("admin") ?? false, publishable: try fields.bool("publishable") ?? false,
+            grantor: caller.grantor, in: context.work)
         return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant, key: key)), context: context)
     }
 
@@ -73,7 +74,9 @@ public struct APIKeyController: Sendable {
         let id = try keyID(context)
         context.work.describe("keys.update", "api_key", id)
         let fields = try await body.object(request, context)
-        if fields["admin"] != nil { throw CofferError(.invalidRequest, "a key's kind cannot change; create a new key") }
+        if fields["admin"] != nil || fields["publishable"] != nil {
+            throw CofferError(.invalidRequest, "a key's kind cannot change; create a new key")
+        }
         let settings = try Self.settings(fields, now: runtime.clock.nowMillis)
         let record = try await keys.update(id: id, tenantID: caller.tenant.id, settings: settings, grantor: caller.grantor, in: context.work)
         return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant)), context: context)
@@ -148,7 +151,7 @@ public struct APIKeyController: Sendable {
     /// Reads key settings from a request body: `name`, `scopes`, `expires_at` (RFC 3339, `null` removes) or
     /// `ttl`, `allowed_ips`, `rate_limit: {limit, period}`, `quota: {limit, period: day|month|duration}`, `metadata`.
     static func settings(_ fields: [String: JSONValue], now: Int64) throws(CofferError) -> APIKeyService.Settings {
-        let known: Set<String> = ["name", "scopes", "expires_at", "ttl", "allowed_ips", "rate_limit", "quota", "metadata", "admin"]
+        let known: Set<String> = ["name", "scopes", "expires_at", "ttl", "allowed_ips", "rate_limit", "quota", "metadata", "admin", "publishable"]
         guard fields.keys.allSatisfy(known.contains) else {
             throw CofferError(.invalidRequest, "unknown field; the fields are \(known.sorted().joined(separator: ", "))")
         }

@@ -99,7 +99,10 @@ public struct GatewayController: Sendable {
             caller = nil
             auth.identify(tenant, .anonymous, operation: nil, in: context.work)
         } else {
-            let authenticated = try await auth.authenticate(request, context)
+            let authenticated = try await auth.authenticate(request, context, allowPublishable: true)
+            if case .apiKey(let key) = authenticated.credential, key.kind.isPublishable, request.headers[.origin] == nil {
+                throw CofferError(.originNotAllowed, "publishable keys are for browsers: the request must come from an allowed Origin")
+            }
             guard authenticated.tenant.name == tenantName else {
                 throw CofferError(.tenantMismatch, "permission denied: this credential belongs to another tenant")
             }
