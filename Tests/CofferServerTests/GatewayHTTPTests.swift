@@ -168,6 +168,8 @@ struct GatewayHTTPTests {
                 bodies.insert(refused.body["errors"].map { "\($0)" } ?? "")
             }
             #expect(bodies.count == 1, "every preflight refusal reads the same")
+            let preflights = try await client.call(.get, "/v1/audit/entries?operation=gateway.preflight", token: root)
+            #expect(preflights.raw.contains("ORIGIN_NOT_ALLOWED"), "a refused preflight is recorded: \(preflights.raw.prefix(400))")
 
             // '*' is refused for a production tenant and, elsewhere, answered as '*' without credentials.
             let tenant = try await client.call(.post, "/v1/sys/tenants", token: root, json: ["name": "shop", "environment": "production"])

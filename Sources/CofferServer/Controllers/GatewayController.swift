@@ -175,8 +175,15 @@ public struct GatewayController: Sendable {
     /// answer is the same whether the tenant, the project or the origin is what is missing.
     func preflight(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let refusal = CofferError(.originNotAllowed, "this origin may not call this project")
-        guard let origin = request.headers[.origin], let wanted = request.headers[.accessControlRequestMethod],
-            let tenant = try await runtime.storage.tenants.tenant(named: context.parameters.get("tenant") ?? ""),
+        // Preflights carry no credential: they spend the anonymous per-address budget, and each one to an
+        // existing tenant is audited there (a refused CORS request is always recorded).
+        try await auth.limiter.admitAnonymous(clientIP: context.clientIP, notes: context.notes)
+        let tenant = try await runtime.storage.tenants.tenant(named: context.parameters.get("tenant") ?? "")
+        if let tenant {
+            auth.identify(tenant, .anonymous, operation: nil, in: context.work)
+            context.work.describe("gateway.preflight", "gateway_project", context.parameters.get("project") ?? "")
+        }
+        guard let origin = request.headers[.origin], let wanted = request.headers[.accessControlRequestMethod], let tenant,
             let project = try? await gateway.project(tenant: tenant, name: context.parameters.get("project") ?? ""),
             project.enabled, project.allowedOrigins.contains(origin) || project.allowedOrigins.contains("*"),
             let segments = RouteTemplate.decodedSegments(Self.routePath(request)),
