@@ -458,3 +458,67 @@ struct GatewayPublishableKeyTests {
         }
     }
 }
+
+/// Behaviour-based suspension under the fixture's manual clock.
+@Suite("HTTP: gateway anomaly suspension")
+struct GatewayAnomalyTests {
+    @Test func aClientThatKeepsFailingIsSuspendedUntilItEndsOrAnAdminLiftsIt() async throws {
+        try await GatewayHTTPTests.withGateway { upstream, port, fixture, client, root, base in
+            var document = try #require(GatewayHTTPTests.project(port: port).objectValue)
+            document["anomaly"] = ["window_seconds": 60, "max_failures": 3, "max_origin_refusals": 2, "suspend_seconds": 900]
+            #expect(try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: .object(document)).status == .ok)
+            func key(_ name: String) async throws -> (String, String) {
+                let created = try await client.call(.post, "/v1/keys", token: root, json: ["name": .string(name), "scopes": ["proxy:call:weather"]])
+                return (try #require(created.data["key"]?.stringValue), try #require(created.data["id"]?.stringValue))
+            }
+            let (noisy, noisyID) = try await key("noisy")
+            let (quiet, _) = try await key("quiet")
+            // Two refusals, then a minute passes: the window starts again.
+            for _ in 0..<2 { #expect(try await client.call(.get, base + "/forecast/Bern?debug=1", bearer: noisy).code == "INVALID_REQUEST") }
+            fixture.clock.advance(millis: 61_000)
+            for _ in 0..<2 { #expect(try await client.call(.get, base + "/forecast/Bern?debug=1", bearer: noisy).code == "INVALID_REQUEST") }
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: noisy).status == .ok)
+            // The third refusal within the window suspends it; valid calls are refused from then on.
+            #expect(try await client.call(.get, base + "/nothing", bearer: noisy).code == "ROUTE_NOT_FOUND")
+            let calls = upstream.count
+            let suspended = try await client.call(.get, base + "/forecast/Bern", bearer: noisy)
+            #expect(suspended.status == .forbidden && suspended.code == "CLIENT_SUSPENDED")
+            #expect(upstream.count == calls)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: quiet).status == .ok, "another client is not affected")
+            let listed = try await client.call(.get, "/v1/gateway/projects/weather/suspensions", token: root)
+            #expect(listed.raw.contains("\"client\":\"\(noisyID)\""), "\(listed.raw)")
+            let detected = try await client.call(.get, "/v1/audit/entries?operation=anomaly.detected", token: root)
+            #expect(detected.raw.contains("3 refused calls within 60 s") && detected.raw.contains("weather/\(noisyID)"), "\(detected.raw)")
+            // It ends by itself after suspend_seconds…
+            fixture.clock.advance(millis: 901_000)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: noisy).status == .ok)
+            // …or when an admin lifts it.
+            for _ in 0..<2 {
+                _ = try await client.call(.get, base + "/forecast/Bern", bearer: noisy, headers: [("Origin", "https://evil.example.com")])
+            }
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: noisy).code == "CLIENT_SUSPENDED", "origin refusals count too")
+            let viewer = try await client.token(root, role: "viewer")
+            #expect(try await client.call(.delete, "/v1/gateway/projects/weather/suspensions/\(noisyID)", token: viewer).code == "PERMISSION_DENIED")
+            #expect(try await client.call(.delete, "/v1/gateway/projects/weather/suspensions/\(noisyID)", token: root).status == .noContent)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: noisy).status == .ok)
+            #expect(try await client.call(.delete, "/v1/gateway/projects/weather/suspensions/\(noisyID)", token: root).code == "NOT_FOUND")
+        }
+    }
+
+    @Test func windowsResetAndCountEachKindSeparately() {
+        var policy = GatewayAnomalyPolicy()
+        policy.windowSeconds = 10
+        policy.maxFailures = 2
+        policy.maxOriginRefusals = 1
+        var window = AnomalyWindow(start: 0)
+        #expect(window.record(.failure, now: 1_000, policy: policy) == nil)
+        #expect(window.record(.failure, now: 10_000, policy: policy) == nil, "a new window at 10 s")
+        #expect(window.record(.failure, now: 11_000, policy: policy) == "2 refused calls within 10 s")
+        #expect(window.record(.originRefused, now: 12_000, policy: policy) == "1 calls from unlisted origins within 10 s")
+        let tracker = AnomalyTracker()
+        #expect(tracker.record(.failure, key: "a", now: 0, policy: policy) == nil)
+        #expect(tracker.record(.failure, key: "b", now: 0, policy: policy) == nil)
+        #expect(tracker.record(.failure, key: "a", now: 1, policy: policy) != nil)
+        #expect(tracker.record(.failure, key: "a", now: 2, policy: policy) == nil, "counting starts again after a suspension")
+    }
+}

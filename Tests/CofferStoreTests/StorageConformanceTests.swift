@@ -76,6 +76,15 @@ struct StorageConformanceTests {
                 "an expired nonce is forgotten")
             #expect(try await gateway.sweepNonces(now: 150) == 2)
             #expect(try await !gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 200, now: 150))
+
+            // Suspensions: one per (tenant, project, client), replaced when renewed, lifted once.
+            try await gateway.suspend(tenantID: a.id, project: "weather", client: "key_1", until: 500, reason: "r1", at: 100, in: .unaudited())
+            try await gateway.suspend(tenantID: a.id, project: "weather", client: "key_1", until: 900, reason: "r2", at: 200, in: .unaudited())
+            #expect(try await gateway.suspension(tenantID: a.id, project: "weather", client: "key_1")?.until == 900)
+            #expect(try await gateway.suspension(tenantID: b.id, project: "weather", client: "key_1") == nil)
+            #expect(try await gateway.suspensions(tenantID: a.id, project: "weather").map(\.reason) == ["r2"])
+            #expect(try await gateway.liftSuspension(tenantID: a.id, project: "weather", client: "key_1", in: .unaudited()))
+            #expect(try await !gateway.liftSuspension(tenantID: a.id, project: "weather", client: "key_1", in: .unaudited()))
         }
     }
 

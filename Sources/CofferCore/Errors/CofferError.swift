@@ -82,6 +82,8 @@ public enum ErrorCode: String, Hashable, Sendable, CaseIterable, CustomStringCon
     case signatureReplayed = "SIGNATURE_REPLAYED"
     /// A request body that is not the one its Content-Digest names.
     case contentDigestMismatch = "CONTENT_DIGEST_MISMATCH"
+    /// A gateway client suspended for anomalous behaviour (until the suspension ends or an admin lifts it).
+    case clientSuspended = "CLIENT_SUSPENDED"
 
     /// The stable string form.
     public var description: String { rawValue }

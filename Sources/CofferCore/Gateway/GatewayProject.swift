@@ -15,6 +15,8 @@ public struct GatewayProject: Sendable, Equatable {
     public var routes: [String: GatewayRoute] = [:]
     /// Clients that authenticate by signing their requests, by name.
     public var clients: [String: GatewaySigningClient] = [:]
+    /// When clients are suspended for behaving unlike clients.
+    public var anomaly = GatewayAnomalyPolicy()
 
     /// Parses and checks a project document (`enabled`, `allowed_origins`, `providers`, `routes`);
     /// every unknown field and every inconsistency is `INVALID_REQUEST` naming where it is.
@@ -51,6 +53,7 @@ public struct GatewayProject: Sendable, Equatable {
             }
             project.clients[clientName] = client
         }
+        if let anomaly = reader.value("anomaly") { project.anomaly = try GatewayAnomalyPolicy.parse(anomaly, path: "anomaly") }
         try reader.finish()
         let sorted = project.routes.keys.sorted()
         for (index, first) in sorted.enumerated() {
@@ -70,6 +73,7 @@ public struct GatewayProject: Sendable, Equatable {
             "providers": .object(providers.mapValues(\.document)),
             "routes": .object(routes.mapValues(\.document)),
             "clients": .object(clients.mapValues(\.document)),
+            "anomaly": anomaly.document,
         ]
     }
 

@@ -6,6 +6,8 @@ public final class GatewayService: Sendable {
     private let store: any GatewayStore
     private let secrets: SecretService
     private let clock: any CofferClock
+    /// Refusal counts per client (this instance's; suspensions are stored and shared).
+    public let anomalies = AnomalyTracker()
 
     /// Creates the service.
     public init(store: any GatewayStore, secrets: SecretService, clock: any CofferClock) {
@@ -173,6 +175,54 @@ public final class GatewayService: Sendable {
             throw CofferError(.signatureReplayed, "request signature refused: this signature was already used")
         }
         return (accepted.client, client)
+    }
+
+    // MARK: - Suspensions
+
+    /// `CLIENT_SUSPENDED` while `client` is suspended in `project`.
+    public func checkSuspension(tenant: Tenant, project: GatewayProject, client: String) async throws {
+        guard let (until, _) = try await store.suspension(tenantID: tenant.id, project: project.name, client: client), until > clock.nowMillis else {
+            return
+        }
+        throw CofferError(
+            .clientSuspended, "this client is suspended for anomalous behaviour until \(Timestamp.rfc3339(until)); an admin can lift it")
+    }
+
+    /// Counts a refused call of `client`; when it crosses the project's threshold the client is
+    /// suspended, recorded in its own `anomaly.detected` audit entry (with the evidence) when
+    /// `audited`. Returns whether this call suspended it.
+    @discardableResult
+    public func recordRefusal(
+        tenant: Tenant, project: GatewayProject, client: String, event: AnomalyWindow.Event, requestID: String, audited: Bool
+    ) async throws -> Bool {
+        guard project.anomaly.enabled else { return false }
+        let now = clock.nowMillis
+        guard let reason = anomalies.record(event, key: "\(tenant.id)|\(project.name)|\(client)", now: now, policy: project.anomaly) else {
+            return false
+        }
+        let until = now + Int64(project.anomaly.suspendSeconds) * 1000
+        let record = AuditRecord(
+            time: now, actor: AuditActor(kind: "system", id: "coffer", role: "", displayName: "anomaly detection"), operation: "anomaly.detected",
+            resourceType: "gateway_client", resourceID: "\(project.name)/\(client)", clientIP: "", userAgent: "", requestID: requestID,
+            status: 200, errorCode: "", request: .null,
+            details: ["reason": reason, "suspended_until": Timestamp.rfc3339(until), "window_seconds": String(project.anomaly.windowSeconds)])
+        let work = audited ? UnitOfWork(record: record) : .unaudited()
+        work.identify(tenantID: tenant.id, actor: record.actor) { $0 }
+        try await store.suspend(tenantID: tenant.id, project: project.name, client: client, until: until, reason: reason, at: now, in: work)
+        return true
+    }
+
+    /// Lifts a suspension, or `NOT_FOUND`.
+    public func liftSuspension(tenant: Tenant, project: String, client: String, in work: UnitOfWork) async throws {
+        guard try await store.liftSuspension(tenantID: tenant.id, project: project, client: client, in: work) else {
+            throw CofferError(.notFound, "no suspension of this client")
+        }
+    }
+
+    /// A project's suspensions still in force.
+    public func suspensions(tenant: Tenant, project: String) async throws -> [(client: String, until: Int64, reason: String)] {
+        let now = clock.nowMillis
+        return try await store.suspensions(tenantID: tenant.id, project: project).filter { $0.until > now }
     }
 
     /// Forgets nonces whose window has closed.

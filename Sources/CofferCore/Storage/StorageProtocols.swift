@@ -166,4 +166,12 @@ public protocol GatewayStore: Sendable {
     /// Forgets nonces that expired before `now`; returns how many.
     @discardableResult
     func sweepNonces(now: Int64) async throws -> Int
+    /// A client's suspension (until, ms, and why), if any was recorded.
+    func suspension(tenantID: String, project: String, client: String) async throws -> (until: Int64, reason: String)?
+    /// Records (or extends) a suspension.
+    func suspend(tenantID: String, project: String, client: String, until: Int64, reason: String, at time: Int64, in work: UnitOfWork) async throws
+    /// Lifts a suspension; `false` if there was none.
+    func liftSuspension(tenantID: String, project: String, client: String, in work: UnitOfWork) async throws -> Bool
+    /// A project's suspensions: client, until (ms), reason.
+    func suspensions(tenantID: String, project: String) async throws -> [(client: String, until: Int64, reason: String)]
 }

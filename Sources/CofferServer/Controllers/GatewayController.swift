@@ -27,6 +27,8 @@ public struct GatewayController: Sendable {
         router.post("/v1/gateway/projects/:name") { request, context in try await put(request, context) }
         router.get("/v1/gateway/projects/:name") { request, context in try await read(request, context) }
         router.delete("/v1/gateway/projects/:name") { request, context in try await delete(request, context) }
+        router.get("/v1/gateway/projects/:name/suspensions") { request, context in try await suspensions(request, context) }
+        router.delete("/v1/gateway/projects/:name/suspensions/:client") { request, context in try await lift(request, context) }
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             router.on("/v1/gateway/:tenant/:project/call/**", method: method) { request, context in try await call(request, context) }
         }
@@ -67,6 +69,25 @@ public struct GatewayController: Sendable {
         let caller = try await auth.authorize(request, context, .manageGateway, target: name)
         context.work.describe("gateway.project.delete", "gateway_project", name)
         try await gateway.delete(tenant: caller.tenant, name: name, in: context.work)
+        return VaultResponse.noContent()
+    }
+
+    func suspensions(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, context, .readGateway, target: name)
+        context.work.describe("gateway.suspension.list", "gateway_project", name)
+        let list = try await gateway.suspensions(tenant: caller.tenant, project: name).map { entry -> JSONValue in
+            ["client": .string(entry.client), "until": .string(Timestamp.rfc3339(entry.until)), "reason": .string(entry.reason)]
+        }
+        return VaultResponse.data(["suspensions": .array(list)], context: context)
+    }
+
+    func lift(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let client = context.parameters.get("client") ?? ""
+        let caller = try await auth.authorize(request, context, .manageGateway, target: name)
+        context.work.describe("gateway.suspension.lift", "gateway_client", "\(name)/\(client)")
+        try await gateway.liftSuspension(tenant: caller.tenant, project: name, client: client, in: context.work)
         return VaultResponse.noContent()
     }
 
@@ -116,40 +137,53 @@ public struct GatewayController: Sendable {
         } catch let error as CofferError where error.code == .notFound {
             throw CofferError(.routeNotFound, "no gateway project of this name")
         }
-        if let origin = request.headers[.origin] {
-            guard project.allowedOrigins.contains(origin) || project.allowedOrigins.contains("*") else {
-                throw CofferError(.originNotAllowed, "this origin may not call this project")
+        // Refusals a client causes (bad input, routes or origins it may not use) count towards its suspension.
+        var clientID = caller?.credentialID
+        let upstreamCall: GatewayService.UpstreamCall
+        do {
+            if let clientID { try await gateway.checkSuspension(tenant: tenant, project: project, client: clientID) }
+            if let origin = request.headers[.origin] {
+                guard project.allowedOrigins.contains(origin) || project.allowedOrigins.contains("*") else {
+                    throw CofferError(.originNotAllowed, "this origin may not call this project")
+                }
+                context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: [])
             }
-            context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: [])
-        }
-        // A signature is checked before the route is looked up, so an altered method or path is a
-        // signature failure, not a missing route.
-        var signingClient: (String, GatewaySigningClient)?
-        if caller == nil {
-            let (clientName, client) = try await gateway.authenticateSigned(tenant: tenant, project: project, message)
-            let actor = AuditActor(kind: "gateway_client", id: "\(projectName)/\(clientName)", role: "", displayName: clientName)
-            auth.identify(tenant, actor, operation: nil, in: context.work)
-            signingClient = (clientName, client)
-        }
-        let (routeName, route, _) = try gateway.route(in: project, method: request.method.rawValue, rawPath: rawPath)
-        context.work.describe("gateway.call", "gateway_route", "\(projectName)/\(routeName)")
-        if let caller {
-            guard caller.may(.proxyCall, target: projectName) || caller.may(.proxyCall, target: "\(projectName)/\(routeName)") else {
-                throw CofferError(
-                    .permissionDenied, "permission denied: this credential may not call this route (proxy:call:\(projectName)/\(routeName))")
+            // A signature is checked before the route is looked up, so an altered method or path is a
+            // signature failure, not a missing route.
+            var signingClient: (String, GatewaySigningClient)?
+            if caller == nil {
+                let (clientName, client) = try await gateway.authenticateSigned(tenant: tenant, project: project, message)
+                let actor = AuditActor(kind: "gateway_client", id: "\(projectName)/\(clientName)", role: "", displayName: clientName)
+                auth.identify(tenant, actor, operation: nil, in: context.work)
+                signingClient = (clientName, client)
             }
-        } else if let (_, client) = signingClient {
-            guard client.routes?.contains(routeName) ?? true else {
-                throw CofferError(.permissionDenied, "permission denied: this client may not call this route")
+            let (routeName, route, _) = try gateway.route(in: project, method: request.method.rawValue, rawPath: rawPath)
+            context.work.describe("gateway.call", "gateway_route", "\(projectName)/\(routeName)")
+            if let caller {
+                guard caller.may(.proxyCall, target: projectName) || caller.may(.proxyCall, target: "\(projectName)/\(routeName)") else {
+                    throw CofferError(
+                        .permissionDenied, "permission denied: this credential may not call this route (proxy:call:\(projectName)/\(routeName))")
+                }
+            } else if let (_, client) = signingClient {
+                guard client.routes?.contains(routeName) ?? true else {
+                    throw CofferError(.permissionDenied, "permission denied: this client may not call this route")
+                }
             }
+            if let origin = request.headers[.origin] {
+                context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: route.responseHeaders)
+            }
+            let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
+            let incoming = GatewayService.Incoming(
+                method: request.method.rawValue, rawPath: rawPath, rawQuery: request.uri.query, headers: headers, body: bytes)
+            upstreamCall = try await gateway.prepare(tenant: tenant, project: project, incoming)
+        } catch let error as CofferError {
+            if let clientID, let event = Self.anomalyEvent(error.code) {
+                try await gateway.recordRefusal(
+                    tenant: tenant, project: project, client: clientID, event: event, requestID: context.requestID,
+                    audited: runtime.configuration.auditEnabled)
+            }
+            throw error
         }
-        if let origin = request.headers[.origin] {
-            context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: route.responseHeaders)
-        }
-        let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
-        let incoming = GatewayService.Incoming(
-            method: request.method.rawValue, rawPath: rawPath, rawQuery: request.uri.query, headers: headers, body: bytes)
-        let upstreamCall = try await gateway.prepare(tenant: tenant, project: project, incoming)
         context.work.addDetails(["target": upstreamCall.auditTarget, "method": upstreamCall.method])
         let started = ContinuousClock.now
         let answer: UpstreamTransport.Answer
@@ -168,6 +202,15 @@ public struct GatewayController: Sendable {
             if let field = HTTPField.Name(name) { response.headers[field] = value }
         }
         return response
+    }
+
+    /// The anomaly a refusal counts as, if it is one the client caused.
+    static func anomalyEvent(_ code: ErrorCode) -> AnomalyWindow.Event? {
+        switch code {
+        case .originNotAllowed: .originRefused
+        case .invalidRequest, .malformedJSON, .routeNotFound, .permissionDenied, .payloadTooLarge: .failure
+        default: nil
+        }
     }
 
     /// A CORS preflight: 204 with the headers a browser needs when the origin is listed and a route of

@@ -87,6 +87,7 @@ public enum Migrations {
         IntegritySchema.migration,
         GatewaySchema.migration,
         GatewayNonceSchema.migration,
+        GatewaySuspensionSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

@@ -58,3 +58,41 @@ extension SQLGatewayStore {
         }
     }
 }
+
+extension SQLGatewayStore {
+    func suspension(tenantID: String, project: String, client: String) async throws -> (until: Int64, reason: String)? {
+        guard
+            let row = try await db.query(
+                "SELECT until_at, reason FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3",
+                [.text(tenantID), .text(project), .text(client)]
+            ).first
+        else { return nil }
+        return (try row.int("until_at"), try row.text("reason"))
+    }
+
+    func suspend(tenantID: String, project: String, client: String, until: Int64, reason: String, at time: Int64, in work: UnitOfWork) async throws {
+        try await db.transaction(work) { tx in
+            try await tx.query(
+                "DELETE FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3",
+                [.text(tenantID), .text(project), .text(client)])
+            try await tx.query(
+                "INSERT INTO gateway_suspensions (tenant_id, project, client, until_at, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                [.text(tenantID), .text(project), .text(client), .int(until), .text(reason), .int(time)])
+        }
+    }
+
+    func liftSuspension(tenantID: String, project: String, client: String, in work: UnitOfWork) async throws -> Bool {
+        !(try await db.transaction(work) { tx in
+            try await tx.query(
+                "DELETE FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3 RETURNING client",
+                [.text(tenantID), .text(project), .text(client)])
+        }).isEmpty
+    }
+
+    func suspensions(tenantID: String, project: String) async throws -> [(client: String, until: Int64, reason: String)] {
+        try await db.query(
+            "SELECT client, until_at, reason FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 ORDER BY client",
+            [.text(tenantID), .text(project)]
+        ).map { (try $0.text("client"), try $0.int("until_at"), try $0.text("reason")) }
+    }
+}
