@@ -79,9 +79,17 @@ public final class UpstreamTransport: Sendable {
         var text: String
     }
 
-    /// getaddrinfo on NIO's thread pool (it blocks).
+    /// An address literal as is; a name with getaddrinfo on NIO's thread pool (it blocks).
     static func resolve(_ host: String) async throws -> [Resolved] {
-        try await NIOThreadPool.singleton.runIfActive {
+        var ipv4 = in_addr()
+        if inet_pton(AF_INET, host, &ipv4) == 1 {
+            return [Resolved(bytes: withUnsafeBytes(of: &ipv4) { Array($0) }, text: host)]
+        }
+        var ipv6 = in6_addr()
+        if inet_pton(AF_INET6, host, &ipv6) == 1 {
+            return [Resolved(bytes: withUnsafeBytes(of: &ipv6) { Array($0) }, text: host)]
+        }
+        return try await NIOThreadPool.singleton.runIfActive {
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             var list: UnsafeMutablePointer<addrinfo>?
