@@ -165,7 +165,9 @@ struct ExportReadbackTests {
 
     @Test func keysThatAreNotVariableNamesAreRefusedWithoutEchoingThem() throws {
         for format in [ExportFormat.dotenv, .shell, .docker] {
-            #expect(throws: ExportRefusal.self) { try format.render([("A;touch /tmp/pwned;B", "v")]) }
+            #expect(throws: ExportRefusal(key: "A;touch /tmp/pwned;B", reason: .invalidName, format: format)) {
+                try format.render([("A;touch /tmp/pwned;B", "v")])
+            }
             do {
                 _ = try format.render([("1X", "v")])
             } catch {

@@ -44,8 +44,12 @@ struct GatewayCoreTests {
         #expect(template.match(["forecast", "x", "days"]) == nil)
         #expect(template.match(["forecast", "", "days", "1"]) == nil)
         for bad in ["no-slash", "/a//b", "/a/../b", "/{a}/{a}", "/{1a}", "/a b", "/{a-b}"] {
-            #expect(throws: CofferError.self, "\(bad)") { try RouteTemplate(bad) }
+            expectError(.invalidRequest) { _ = try RouteTemplate(bad) }
         }
+        // Literals match byte for byte: U+037E GREEK QUESTION MARK is canonically equivalent to ';' for Swift's ==.
+        let literal = try RouteTemplate("/a;b")
+        #expect(literal.match(["a;b"]) == [:])
+        #expect(literal.match(["a\u{37E}b"]) == nil)
     }
 
     @Test func queriesAreDecodedStrictly() throws {
@@ -71,12 +75,26 @@ struct GatewayCoreTests {
             ["id": 1, "mode": "c"], "not an object",
         ]
         for value in refused { expectError(.invalidRequest) { try schema.validate(value, path: "body") } }
+        // Bounds past 2^53 compare exactly, not through Double (which rounds 2^53 + 1 down to 2^53).
+        let big = try ParameterSchema.parse(["type": "integer", "maximum": 9_007_199_254_740_992], path: "n")
+        #expect(try big.validate(text: "9007199254740992", path: "n") == 9_007_199_254_740_992)
+        expectError(.invalidRequest) { _ = try big.validate(text: "9007199254740993", path: "n") }
+        expectError(.invalidRequest) {
+            _ = try ParameterSchema.parse(["type": "number", "maximum": 10], path: "x").validate(text: "1e400", path: "x")
+        }
         let integer = try ParameterSchema.parse(["type": "integer", "maximum": 14], path: "days")
         #expect(try integer.validate(text: "3", path: "days") == 3)
         for text in ["15", "3.5", "x", "", "1e400"] { expectError(.invalidRequest) { _ = try integer.validate(text: text, path: "days") } }
         for bad: JSONValue in [["type": "uuid"], ["pattern": "^a"], ["minimum": "1"], ["enum": []], ["items": "x"], ["additionalProperties": 1]] {
             expectError(.invalidRequest) { _ = try ParameterSchema.parse(bad, path: "s") }
         }
+    }
+
+    @Test func originsMatchByteForByte() throws {
+        let project = try GatewayProject.parse(name: "p", ["allowed_origins": ["https://a.example;x"]], environment: .staging)
+        #expect(project.allows(origin: "https://a.example;x"))
+        #expect(!project.allows(origin: "https://a.example\u{37E}x"), "canonically equivalent, different bytes")
+        #expect(!project.lists(origin: "https://b.example"))
     }
 
     @Test func wildcardOriginsOnlyOutsideProduction() throws {

@@ -104,6 +104,8 @@ struct GatewayHTTPTests {
                 (base + "/forecast/Bern/extra", "ROUTE_NOT_FOUND"),
                 (base + "/nothing", "ROUTE_NOT_FOUND"),
             ]
+            let secretName = try await client.call(.get, base + "/forecast/Bern?sk_live_looks_like_a_secret=1", token: root)
+            #expect(secretName.code == "INVALID_REQUEST" && !secretName.raw.contains("sk_live_looks"), "a client's parameter name is not echoed")
             for (uri, code) in refused {
                 let answer = try await client.call(.get, uri, token: root)
                 #expect(answer.code == code, "\(uri): \(answer.raw)")

@@ -77,6 +77,14 @@ public struct GatewayProject: Sendable, Equatable {
         ]
     }
 
+    /// Whether `origin` (as the client sent it) is listed, compared byte for byte, or `*` is.
+    public func allows(origin: String) -> Bool {
+        allowedOrigins.contains { $0 == "*" || $0.utf8.elementsEqual(origin.utf8) }
+    }
+
+    /// Whether `origin` is listed exactly (not only through `*`).
+    public func lists(origin: String) -> Bool { allowedOrigins.contains { $0.utf8.elementsEqual(origin.utf8) } }
+
     /// The route matching `method` and decoded path `segments`, with its parameters.
     public func route(method: String, segments: [String]) -> (name: String, route: GatewayRoute, parameters: [String: String])? {
         for name in routes.keys.sorted() {

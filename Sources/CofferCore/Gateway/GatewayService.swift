@@ -116,7 +116,9 @@ public final class GatewayService: Sendable {
         var seen: Set<String> = []
         for (name, value) in try GatewayQuery.pairs(incoming.rawQuery) {
             guard let schema = route.query[name] else {
-                throw CofferError(.invalidRequest, "query parameter '\(Self.printable(name))' is not declared for this route")
+                throw CofferError(
+                    .invalidRequest,
+                    "a query parameter is not declared for this route (declared: \(route.query.keys.sorted().joined(separator: ", ")))")
             }
             guard seen.insert(name).inserted else { throw CofferError(.invalidRequest, "query parameter '\(name)' is given more than once") }
             _ = try schema.validate(text: value, path: name)
@@ -245,12 +247,6 @@ public final class GatewayService: Sendable {
             throw CofferError(.upstreamRefused, "the provider's credential \(reference) holds control characters")
         }
         return value
-    }
-
-    /// A client-supplied name for an error message: short, printable ASCII only.
-    static func printable(_ name: String) -> String {
-        let clean = String(name.unicodeScalars.filter { $0.value >= 0x21 && $0.value < 0x7f }.prefix(64).map(Character.init))
-        return clean.isEmpty ? "?" : clean
     }
 
     /// An IPv6 literal in brackets for a URL.

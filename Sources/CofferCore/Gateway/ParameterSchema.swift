@@ -17,10 +17,10 @@ public indirect enum ParameterSchema: Sendable, Equatable {
         public var minLength: Int?
         /// Upper string length bound.
         public var maxLength: Int?
-        /// Numeric bounds.
-        public var minimum: Double?
+        /// Numeric bounds, as written.
+        public var minimum: JSONNumber?
         /// Upper numeric bound.
-        public var maximum: Double?
+        public var maximum: JSONNumber?
         /// Object members.
         public var properties: [String: ParameterSchema] = [:]
         /// Required members.
@@ -76,12 +76,20 @@ public indirect enum ParameterSchema: Sendable, Equatable {
         return .node(node)
     }
 
-    private static func bound(_ reader: inout StrictObject, _ key: String, path: String) throws(CofferError) -> Double? {
+    private static func bound(_ reader: inout StrictObject, _ key: String, path: String) throws(CofferError) -> JSONNumber? {
         guard let value = reader.value(key) else { return nil }
         guard case .number(let number) = value, let double = number.doubleValue, double.isFinite else {
             throw CofferError(.invalidRequest, "'\(path).\(key)' must be a finite number")
         }
-        return double
+        return number
+    }
+
+    /// `a` compared with `b`: exactly when both are integers (no rounding through `Double` past 2^53),
+    /// else as doubles; nil when either is not a finite number.
+    static func compare(_ a: JSONNumber, _ b: JSONNumber) -> Int? {
+        if let x = a.int64Value, let y = b.int64Value { return x < y ? -1 : (x > y ? 1 : 0) }
+        guard let x = a.doubleValue, let y = b.doubleValue, x.isFinite, y.isFinite else { return nil }
+        return x < y ? -1 : (x > y ? 1 : 0)
     }
 
     /// The schema as written.
@@ -110,9 +118,10 @@ public indirect enum ParameterSchema: Sendable, Equatable {
             if let minimum = node.minLength, length < minimum { throw fail("must be at least \(minimum) characters") }
             if let maximum = node.maxLength, length > maximum { throw fail("must be at most \(maximum) characters") }
         }
-        if case .number(let number) = value, let double = number.doubleValue {
-            if let minimum = node.minimum, double < minimum { throw fail("must be at least \(minimum)") }
-            if let maximum = node.maximum, double > maximum { throw fail("must be at most \(maximum)") }
+        if case .number(let number) = value {
+            // A number too large to compare (1e400) is outside every bound.
+            if let minimum = node.minimum, (Self.compare(number, minimum) ?? -1) < 0 { throw fail("must be at least \(minimum)") }
+            if let maximum = node.maximum, (Self.compare(number, maximum) ?? 1) > 0 { throw fail("must be at most \(maximum)") }
         }
         if case .object(let members) = value {
             for name in node.required where members[name] == nil { throw CofferError(.invalidRequest, "'\(path).\(name)' is required") }

@@ -88,7 +88,13 @@ public enum RequestSignatures {
             throw invalid("no signature for label \(label)")
         }
         guard let list = input.list else { throw invalid("the signature input is not an inner list") }
-        guard case .string(let keyID)? = input.parameter("keyid"), let (name, client) = clients.first(where: { $0.value.keyID == keyID }) else {
+        guard case .string(let keyID)? = input.parameter("keyid"),
+            let (name, client) = clients.first(where: { $0.value.keyID.utf8.elementsEqual(keyID.utf8) })
+        else {
+            // As much work as a wrong signature (a key read and an HMAC), so timing does not tell which key ids exist.
+            if let (_, any) = clients.sorted(by: { $0.key < $1.key }).first {
+                _ = try? await check(signature, over: Array(input.raw.utf8), client: any, hmacKey: hmacKey)
+            }
             throw invalid("unknown keyid")
         }
         guard case .integer(let created)? = input.parameter("created") else { throw invalid("created is required") }
@@ -188,10 +194,18 @@ public enum RequestSignatures {
         else { throw invalid("x-signature (64 hex digits) and x-timestamp (Unix seconds) are required") }
         let keyID = message.header("x-key-id")
         let candidates = clients.sorted { $0.key < $1.key }.filter { entry in
-            if case .hmacSHA256 = entry.value.algorithm { return keyID == nil || entry.value.keyID == keyID }
+            if case .hmacSHA256 = entry.value.algorithm { return keyID.map { entry.value.keyID.utf8.elementsEqual($0.utf8) } ?? true }
             return false
         }
-        guard !candidates.isEmpty else { throw invalid("no HMAC client matches") }
+        guard !candidates.isEmpty else {
+            // As much work as a wrong signature, so timing does not tell which key ids exist.
+            if let (_, any) = clients.sorted(by: { $0.key < $1.key }).first(where: {
+                if case .hmacSHA256 = $0.value.algorithm { true } else { false }
+            }) {
+                _ = try? await check(signature, over: Array("\(timestampText).\(message.method).".utf8) + message.body, client: any, hmacKey: hmacKey)
+            }
+            throw invalid("no HMAC client matches")
+        }
         let path = message.rawPath + (message.rawQuery.map { "?\($0)" } ?? "")
         let base = Array("\(timestampText).\(message.method).\(path).".utf8) + message.body
         var matched: (String, GatewaySigningClient)?

@@ -81,7 +81,8 @@ public struct RouteTemplate: Sendable, Equatable {
         var parameters: [String: String] = [:]
         for (segment, part) in zip(self.segments, segments) {
             switch segment {
-            case .literal(let text): guard text == part else { return nil }
+            // Bytes, not Swift's canonical equivalence: U+037E must not match a literal ';'.
+            case .literal(let text): guard text.utf8.elementsEqual(part.utf8) else { return nil }
             case .parameter(let name):
                 guard !part.isEmpty else { return nil }
                 parameters[name] = part

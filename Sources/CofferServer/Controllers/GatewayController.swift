@@ -143,7 +143,7 @@ public struct GatewayController: Sendable {
         do {
             if let clientID { try await gateway.checkSuspension(tenant: tenant, project: project, client: clientID) }
             if let origin = request.headers[.origin] {
-                guard project.allowedOrigins.contains(origin) || project.allowedOrigins.contains("*") else {
+                guard project.allows(origin: origin) else {
                     throw CofferError(.originNotAllowed, "this origin may not call this project")
                 }
                 context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: [])
@@ -228,7 +228,7 @@ public struct GatewayController: Sendable {
         }
         guard let origin = request.headers[.origin], let wanted = request.headers[.accessControlRequestMethod], let tenant,
             let project = try? await gateway.project(tenant: tenant, name: context.parameters.get("project") ?? ""),
-            project.enabled, project.allowedOrigins.contains(origin) || project.allowedOrigins.contains("*"),
+            project.enabled, project.allows(origin: origin),
             let segments = RouteTemplate.decodedSegments(Self.routePath(request)),
             let route = project.routes(matching: segments).first(where: { $0.method == wanted.uppercased() })
         else { throw refusal }
@@ -246,7 +246,7 @@ public struct GatewayController: Sendable {
     /// `Vary: Origin`, and the response headers a script may read. Never `Allow-Credentials`: callers
     /// authenticate with a header, not cookies.
     static func corsHeaders(origin: String, project: GatewayProject, exposed: [String]) -> [(String, String)] {
-        let listed = project.allowedOrigins.contains(origin)
+        let listed = project.lists(origin: origin)
         var headers = [("Access-Control-Allow-Origin", listed ? origin : "*"), ("Vary", "Origin")]
         let readable = exposed.filter { $0 != "content-type" }
         if !readable.isEmpty { headers.append(("Access-Control-Expose-Headers", readable.joined(separator: ", "))) }
