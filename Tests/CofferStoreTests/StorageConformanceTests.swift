@@ -88,6 +88,48 @@ struct StorageConformanceTests {
         }
     }
 
+    /// Gateway assets: one per (tenant, project, name), replaced in place keeping their creation time,
+    /// listed without content, re-sealed only if unchanged since read, deleted with their project.
+    @Test(arguments: StorageEngine.available)
+    func gatewayAssetsAreStoredPerTenantAndProject(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (a, keyA) = Self.tenant("as-a")
+            let (b, keyB) = Self.tenant("as-b")
+            try await storage.tenants.createTenant(a, firstKey: keyA)
+            try await storage.tenants.createTenant(b, firstKey: keyB)
+            let gateway = storage.gateway
+            try await gateway.putProject(tenantID: a.id, name: "web", document: "{}", at: 1, in: .unaudited())
+            func asset(_ name: String, at time: Int64) -> GatewayAsset {
+                GatewayAsset(
+                    name: name, contentType: "text/css; charset=utf-8", requireToken: time > 5, sha256: [UInt8(time)], size: 3, createdAt: time,
+                    updatedAt: time)
+            }
+            let v1: [UInt8] = [1, 0, 0, 0, 1] + [UInt8](repeating: 1, count: 40)
+            let v2: [UInt8] = [1, 0, 0, 0, 2] + [UInt8](repeating: 2, count: 40)
+            #expect(try await gateway.putAsset(tenantID: a.id, project: "web", asset("b.css", at: 2), sealed: v1, in: .unaudited()) == false)
+            #expect(try await gateway.putAsset(tenantID: a.id, project: "web", asset("a.css", at: 3), sealed: v1, in: .unaudited()) == false)
+            #expect(try await gateway.putAsset(tenantID: a.id, project: "web", asset("b.css", at: 9), sealed: v1, in: .unaudited()) == true)
+            let stored = try #require(try await gateway.asset(tenantID: a.id, project: "web", name: "b.css"))
+            #expect(stored.0.createdAt == 2 && stored.0.updatedAt == 9 && stored.0.requireToken && stored.0.sha256 == [9] && stored.sealed == v1)
+            #expect(try await gateway.assets(tenantID: a.id, project: "web").map(\.name) == ["a.css", "b.css"])
+            #expect(try await gateway.asset(tenantID: b.id, project: "web", name: "b.css") == nil)
+            #expect(try await gateway.asset(tenantID: a.id, project: "other", name: "b.css") == nil)
+            #expect(try await gateway.deleteAsset(tenantID: b.id, project: "web", name: "b.css", in: .unaudited()) == false)
+
+            // Re-sealing: listed by key version; a stale expectation changes nothing.
+            #expect(try await gateway.assetsSealedBefore(tenantID: a.id, keyVersion: 2, limit: 10).map(\.name) == ["a.css", "b.css"])
+            #expect(try await gateway.assetsSealedBefore(tenantID: a.id, keyVersion: 2, limit: 1).count == 1)
+            #expect(try await !gateway.resealAsset(tenantID: a.id, project: "web", name: "a.css", expected: v2, sealed: v2, in: .unaudited()))
+            #expect(try await gateway.resealAsset(tenantID: a.id, project: "web", name: "a.css", expected: v1, sealed: v2, in: .unaudited()))
+            #expect(try await gateway.assetsSealedBefore(tenantID: a.id, keyVersion: 2, limit: 10).map(\.name) == ["b.css"])
+            #expect(try await gateway.assetsSealedBefore(tenantID: b.id, keyVersion: 9, limit: 10).isEmpty)
+
+            #expect(try await gateway.deleteAsset(tenantID: a.id, project: "web", name: "a.css", in: .unaudited()))
+            #expect(try await gateway.deleteProject(tenantID: a.id, name: "web", in: .unaudited()))
+            #expect(try await gateway.asset(tenantID: a.id, project: "web", name: "b.css") == nil, "deleted with its project")
+        }
+    }
+
     /// A database a newer Coffer migrated is refused, not used with a schema this one does not know.
     @Test(arguments: StorageEngine.available)
     func aNewerSchemaIsRefused(engine: StorageEngine) async throws {

@@ -84,6 +84,10 @@ public enum ErrorCode: String, Hashable, Sendable, CaseIterable, CustomStringCon
     case contentDigestMismatch = "CONTENT_DIGEST_MISMATCH"
     /// A gateway client suspended for anomalous behaviour (until the suspension ends or an admin lifts it).
     case clientSuspended = "CLIENT_SUSPENDED"
+    /// An expiring asset URL whose token was not issued for this asset, or was altered.
+    case assetTokenInvalid = "ASSET_TOKEN_INVALID"
+    /// An expiring asset URL past its expiry.
+    case assetTokenExpired = "ASSET_TOKEN_EXPIRED"
 
     /// The stable string form.
     public var description: String { rawValue }

@@ -18,6 +18,8 @@ public struct TenantService: Sendable {
         guard Tenant.isValidName(name) else {
             throw CofferError(.invalidRequest, "tenant names are 1-64 characters of a-z, 0-9, '-' and '_'")
         }
+        // `/v1/gateway/projects/…` is the gateway's management API; a tenant of that name could not be called.
+        guard name != "projects" else { throw CofferError(.invalidRequest, "the tenant name 'projects' is reserved") }
         let id = Base62.encode(SecureRandom.bytes(16), minLength: 22)
         let tenant = Tenant(id: id, name: name, environment: environment, activeKeyVersion: 1, isSystem: isSystem, createdAt: clock.nowMillis)
         let firstKey = try keyring.newTenantKey(tenantID: id)

@@ -174,4 +174,19 @@ public protocol GatewayStore: Sendable {
     func liftSuspension(tenantID: String, project: String, client: String, in work: UnitOfWork) async throws -> Bool
     /// A project's suspensions: client, until (ms), reason.
     func suspensions(tenantID: String, project: String) async throws -> [(client: String, until: Int64, reason: String)]
+    /// Creates or replaces a project's asset (its description and sealed content); returns whether it
+    /// existed before. `createdAt` of an existing asset is kept.
+    @discardableResult
+    func putAsset(tenantID: String, project: String, _ asset: GatewayAsset, sealed: [UInt8], in work: UnitOfWork) async throws -> Bool
+    /// An asset's description and sealed content.
+    func asset(tenantID: String, project: String, name: String) async throws -> (GatewayAsset, sealed: [UInt8])?
+    /// A project's assets (descriptions only), sorted by name.
+    func assets(tenantID: String, project: String) async throws -> [GatewayAsset]
+    /// Deletes an asset; `false` if there was none.
+    func deleteAsset(tenantID: String, project: String, name: String, in work: UnitOfWork) async throws -> Bool
+    /// A tenant's assets sealed under a data key older than `keyVersion`: (project, name), at most `limit`.
+    func assetsSealedBefore(tenantID: String, keyVersion: Int, limit: Int) async throws -> [(project: String, name: String)]
+    /// Replaces an asset's sealed content if it is still `expected` (a re-encryption that lost a race
+    /// with an upload changes nothing); returns whether it did.
+    func resealAsset(tenantID: String, project: String, name: String, expected: [UInt8], sealed: [UInt8], in work: UnitOfWork) async throws -> Bool
 }

@@ -23,6 +23,7 @@ public enum CofferApplication {
         APIKeyController(runtime: runtime).addRoutes(to: router)
         TransitController(runtime: runtime).addRoutes(to: router)
         GatewayController(runtime: runtime).addRoutes(to: router)
+        GatewayAssetController(runtime: runtime).addRoutes(to: router)
         ProtectController(runtime: runtime).addRoutes(to: router)
         return router
     }

@@ -33,6 +33,8 @@ public final class CofferRuntime: Sendable {
     public let transit: TransitService
     /// Gateway projects and the rules of proxied calls.
     public let gateway: GatewayService
+    /// Gateway projects' public assets.
+    public let assets: GatewayAssetService
     /// The gateway's upstream connections.
     public let upstream: UpstreamTransport
     /// Protect / unprotect by policy.
@@ -84,8 +86,11 @@ public final class CofferRuntime: Sendable {
         self.transit = transit
         self.protector = ProtectService(transit: transit, store: storage.transit, clock: clock)
         self.gateway = GatewayService(store: storage.gateway, secrets: secrets, clock: clock)
+        let assets = GatewayAssetService(store: storage.gateway, keyring: keyring, clock: clock)
+        self.assets = assets
         self.upstream = UpstreamTransport()
-        self.reencryption = ReencryptionService(secrets: secrets, transit: transit, store: storage.secrets, keyring: storage.keyring)
+        self.reencryption = ReencryptionService(
+            secrets: secrets, transit: transit, assets: assets, store: storage.secrets, keyring: storage.keyring)
         self.authenticator = Authenticator(
             tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock)
     }

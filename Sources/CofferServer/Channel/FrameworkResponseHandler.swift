@@ -38,13 +38,14 @@ final class FrameworkResponseHandler: ChannelOutboundHandler, RemovableChannelHa
 
 /// The headers every response carries.
 enum SecurityHeaders {
-    /// Adds the security headers (and HSTS when serving TLS).
+    /// Adds the security headers (and HSTS when serving TLS). `Cache-Control` is `no-store` unless the
+    /// handler chose otherwise (public gateway assets are revalidated by their strong ETag).
     static func apply(to headers: inout HTTPFields, tlsEnabled: Bool) {
         headers[.contentTypeOptions] = "nosniff"
         headers[.frameOptions] = "DENY"
         headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
         headers[.referrerPolicy] = "no-referrer"
-        headers[.cacheControl] = "no-store"
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
         if tlsEnabled { headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
     }
 }

@@ -138,7 +138,7 @@ public struct GatewayController: Sendable {
             throw CofferError(.routeNotFound, "no gateway project of this name")
         }
         // Refusals a client causes (bad input, routes or origins it may not use) count towards its suspension.
-        var clientID = caller?.credentialID
+        let clientID = caller?.credentialID
         let upstreamCall: GatewayService.UpstreamCall
         do {
             if let clientID { try await gateway.checkSuspension(tenant: tenant, project: project, client: clientID) }

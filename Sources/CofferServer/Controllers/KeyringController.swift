@@ -71,6 +71,7 @@ public struct KeyringController: Sendable {
             [
                 "reencrypted": .int(progress.reencrypted), "batches": .int(progress.batches), "remaining": .int(progress.remaining),
                 "transit_keys_resealed": .int(progress.transitKeysResealed),
+                "assets_resealed": .int(progress.assetsResealed),
                 "active_version": .int(caller.tenant.activeKeyVersion),
             ],
             context: context)

@@ -16,7 +16,7 @@ public enum ErrorStatus {
         case .upstreamTimeout: return .gatewayTimeout
         case .requestSignatureInvalid, .signatureExpired, .signatureReplayed: return .unauthorized
         case .contentDigestMismatch: return .badRequest
-        case .clientSuspended: return .forbidden
+        case .clientSuspended, .assetTokenInvalid, .assetTokenExpired: return .forbidden
         case .notFound, .routeNotFound, .tenantNotFound, .policyNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
         case .tenantExists: return .conflict

@@ -28,4 +28,10 @@ extension HTTPField.Name {
     public static let rateLimitRemaining = constant("RateLimit-Remaining")
     /// `RateLimit-Reset`, seconds.
     public static let rateLimitReset = constant("RateLimit-Reset")
+    /// `Content-Digest` (RFC 9530).
+    public static let contentDigest = constant("Content-Digest")
+    /// `Content-SHA256` (hex; the APIKeyChain seed's header).
+    public static let contentSHA256 = constant("Content-SHA256")
+    /// `Cross-Origin-Resource-Policy`.
+    public static let crossOriginResourcePolicy = constant("Cross-Origin-Resource-Policy")
 }

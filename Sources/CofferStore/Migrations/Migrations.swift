@@ -88,6 +88,7 @@ public enum Migrations {
         GatewaySchema.migration,
         GatewayNonceSchema.migration,
         GatewaySuspensionSchema.migration,
+        GatewayAssetSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

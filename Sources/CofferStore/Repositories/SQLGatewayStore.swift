@@ -28,7 +28,9 @@ struct SQLGatewayStore: GatewayStore {
 
     func deleteProject(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool {
         !(try await db.transaction(work) { tx in
-            try await tx.query("DELETE FROM gateway_projects WHERE tenant_id = $1 AND name = $2 RETURNING name", [.text(tenantID), .text(name)])
+            try await tx.query("DELETE FROM gateway_assets WHERE tenant_id = $1 AND project = $2", [.text(tenantID), .text(name)])
+            return try await tx.query(
+                "DELETE FROM gateway_projects WHERE tenant_id = $1 AND name = $2 RETURNING name", [.text(tenantID), .text(name)])
         }).isEmpty
     }
 }
@@ -94,5 +96,88 @@ extension SQLGatewayStore {
             "SELECT client, until_at, reason FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 ORDER BY client",
             [.text(tenantID), .text(project)]
         ).map { (try $0.text("client"), try $0.int("until_at"), try $0.text("reason")) }
+    }
+}
+
+extension SQLGatewayStore {
+    @discardableResult
+    func putAsset(tenantID: String, project: String, _ asset: GatewayAsset, sealed: [UInt8], in work: UnitOfWork) async throws -> Bool {
+        let keyVersion = Int64(SealedBox.keyVersion(of: sealed) ?? 0)
+        return try await db.transaction(work) { tx in
+            let updated = try await tx.query(
+                """
+                UPDATE gateway_assets SET content_type = $4, require_token = $5, sha256 = $6, size = $7, key_version = $8, sealed = $9,
+                  updated_at = $10 WHERE tenant_id = $1 AND project = $2 AND name = $3 RETURNING name
+                """,
+                [
+                    .text(tenantID), .text(project), .text(asset.name), .text(asset.contentType), .bool(asset.requireToken), .blob(asset.sha256),
+                    .int(Int64(asset.size)), .int(keyVersion), .blob(sealed), .int(asset.updatedAt),
+                ])
+            guard updated.isEmpty else { return true }
+            try await tx.query(
+                """
+                INSERT INTO gateway_assets (tenant_id, project, name, content_type, require_token, sha256, size, key_version, sealed,
+                  created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                """,
+                [
+                    .text(tenantID), .text(project), .text(asset.name), .text(asset.contentType), .bool(asset.requireToken), .blob(asset.sha256),
+                    .int(Int64(asset.size)), .int(keyVersion), .blob(sealed), .int(asset.createdAt), .int(asset.updatedAt),
+                ])
+            return false
+        }
+    }
+
+    static let assetColumns = "name, content_type, require_token, sha256, size, created_at, updated_at"
+
+    static func asset(_ row: SQLRow) throws -> GatewayAsset {
+        GatewayAsset(
+            name: try row.text("name"), contentType: try row.text("content_type"), requireToken: try row.bool("require_token"),
+            sha256: try row.blob("sha256"), size: Int(try row.int("size")), createdAt: try row.int("created_at"),
+            updatedAt: try row.int("updated_at"))
+    }
+
+    func asset(tenantID: String, project: String, name: String) async throws -> (GatewayAsset, sealed: [UInt8])? {
+        guard
+            let row = try await db.query(
+                "SELECT \(Self.assetColumns), sealed FROM gateway_assets WHERE tenant_id = $1 AND project = $2 AND name = $3",
+                [.text(tenantID), .text(project), .text(name)]
+            ).first
+        else { return nil }
+        return (try Self.asset(row), try row.blob("sealed"))
+    }
+
+    func assets(tenantID: String, project: String) async throws -> [GatewayAsset] {
+        try await db.query(
+            "SELECT \(Self.assetColumns) FROM gateway_assets WHERE tenant_id = $1 AND project = $2 ORDER BY name",
+            [.text(tenantID), .text(project)]
+        ).map(Self.asset)
+    }
+
+    func deleteAsset(tenantID: String, project: String, name: String, in work: UnitOfWork) async throws -> Bool {
+        !(try await db.transaction(work) { tx in
+            try await tx.query(
+                "DELETE FROM gateway_assets WHERE tenant_id = $1 AND project = $2 AND name = $3 RETURNING name",
+                [.text(tenantID), .text(project), .text(name)])
+        }).isEmpty
+    }
+
+    func assetsSealedBefore(tenantID: String, keyVersion: Int, limit: Int) async throws -> [(project: String, name: String)] {
+        try await db.query(
+            "SELECT project, name FROM gateway_assets WHERE tenant_id = $1 AND key_version < $2 ORDER BY project, name LIMIT $3",
+            [.text(tenantID), .int(Int64(keyVersion)), .int(Int64(limit))]
+        ).map { (try $0.text("project"), try $0.text("name")) }
+    }
+
+    func resealAsset(tenantID: String, project: String, name: String, expected: [UInt8], sealed: [UInt8], in work: UnitOfWork) async throws -> Bool {
+        let keyVersion = Int64(SealedBox.keyVersion(of: sealed) ?? 0)
+        return
+            !(try await db.transaction(work) { tx in
+                try await tx.query(
+                    """
+                    UPDATE gateway_assets SET sealed = $5, key_version = $6 WHERE tenant_id = $1 AND project = $2 AND name = $3 AND sealed = $4
+                    RETURNING name
+                    """,
+                    [.text(tenantID), .text(project), .text(name), .blob(expected), .blob(sealed), .int(keyVersion)])
+            }).isEmpty
     }
 }
