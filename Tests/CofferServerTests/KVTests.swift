@@ -122,6 +122,7 @@ struct KVTests {
             try await db.query(
                 "UPDATE kv_versions SET blob = (SELECT blob FROM kv_versions WHERE tenant_id = $1 AND path = 'a') WHERE tenant_id = $1 AND path = 'b'",
                 [.text(rootID)])
+            fixture.storage.invalidateCaches()  // the server caches what it read; these rows were changed behind its back
             let moved = try await client.call(.get, "/v1/secret/data/b", token: token)
             #expect(moved.code == "DECRYPTION_FAILED")
             #expect(!moved.raw.contains("value-of-a"))
@@ -129,15 +130,18 @@ struct KVTests {
             try await db.query(
                 "UPDATE kv_versions SET blob = (SELECT blob FROM kv_versions WHERE tenant_id = $1 AND path = 'a') WHERE tenant_id = $2 AND path = 'a'",
                 [.text(rootID), .text(bID)])
+            fixture.storage.invalidateCaches()
             #expect(try await client.call(.get, "/v1/secret/data/a", token: tokenB).code == "DECRYPTION_FAILED")
             // Version renumbering is also detected.
             try await db.query("UPDATE kv_versions SET version = 5 WHERE tenant_id = $1 AND path = 'a'", [.text(rootID)])
             try await db.query("UPDATE kv_metadata SET current_version = 5 WHERE tenant_id = $1 AND path = 'a'", [.text(rootID)])
+            fixture.storage.invalidateCaches()
             #expect(try await client.call(.get, "/v1/secret/data/a", token: token).code == "DECRYPTION_FAILED")
             // A header rewritten to name a data-key version that does not exist.
             try await db.query(
                 "UPDATE kv_versions SET blob = $2 WHERE tenant_id = $1 AND path = 'b'",
                 [.text(rootID), .blob([1, 0, 0, 0, 99] + [UInt8](repeating: 0, count: 40))])
+            fixture.storage.invalidateCaches()
             #expect(try await client.call(.get, "/v1/secret/data/b", token: token).code == "DECRYPTION_FAILED")
         }
     }

@@ -66,15 +66,49 @@ final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 }
 
+/// The place of a KV path, or of a gateway project's record: tenant, a namespace (mount or project), name.
+struct PlaceKey: Hashable, Sendable {
+    let tenantID: String
+    let space: String
+    let name: String
+}
+
 /// The caches of one single-instance storage (SQLite); shared storage (PostgreSQL) has none.
 struct StorageCaches: Sendable {
     let tenants: RecordCache<String, Tenant>
     let tokens: RecordCache<[UInt8], TokenRecord>
     let apiKeys: RecordCache<[UInt8], APIKeyRecord>
+    /// KV metadata and versions (sealed blobs, never plaintext) by path, for the gateway's credential reads and KV reads.
+    let kvMetadata: RecordCache<PlaceKey, SecretMetadata>
+    let kvVersions: RecordCache<PlaceKey, [SecretVersion]>
+    /// Gateway project documents by (tenant, "", name), and suspensions by (tenant, project, client), misses included.
+    let gatewayProjects: RecordCache<PlaceKey, String>
+    let gatewaySuspensions: RecordCache<PlaceKey, GatewaySuspensionRecord>
 
     init(apiKeyCapacity: Int) {
         tenants = RecordCache(capacity: 10_000)
         tokens = RecordCache(capacity: 50_000)
         apiKeys = RecordCache(capacity: apiKeyCapacity, cachesMisses: true)
+        kvMetadata = RecordCache(capacity: 10_000)
+        kvVersions = RecordCache(capacity: 10_000)
+        gatewayProjects = RecordCache(capacity: 10_000)
+        gatewaySuspensions = RecordCache(capacity: 50_000, cachesMisses: true)
     }
+
+    /// Drops every entry.
+    func invalidateAll() {
+        tenants.invalidateAll()
+        tokens.invalidateAll()
+        apiKeys.invalidateAll()
+        kvMetadata.invalidateAll()
+        kvVersions.invalidateAll()
+        gatewayProjects.invalidateAll()
+        gatewaySuspensions.invalidateAll()
+    }
+}
+
+/// A stored suspension (until, ms, and why).
+struct GatewaySuspensionRecord: Sendable {
+    let until: Int64
+    let reason: String
 }

@@ -1,11 +1,28 @@
 import CofferCore
 
+/// Gateway projects, nonces, suspensions and assets. On single-instance storage, project documents and
+/// suspensions (absent ones too) are cached, and every change to them drops the cache once committed.
 struct SQLGatewayStore: GatewayStore {
     let db: WorkDatabase
+    var projectCache: RecordCache<PlaceKey, String>?
+    var suspensionCache: RecordCache<PlaceKey, GatewaySuspensionRecord>?
 
     func project(tenantID: String, name: String) async throws -> String? {
-        try await db.query("SELECT document FROM gateway_projects WHERE tenant_id = $1 AND name = $2", [.text(tenantID), .text(name)])
-            .first?.text("document")
+        let load = {
+            try await db.query("SELECT document FROM gateway_projects WHERE tenant_id = $1 AND name = $2", [.text(tenantID), .text(name)])
+                .first?.text("document")
+        }
+        guard let projectCache else { return try await load() }
+        return try await projectCache.load(PlaceKey(tenantID: tenantID, space: "", name: name), load)
+    }
+
+    /// A write transaction that changes projects or suspensions; the caches are dropped after it.
+    func changing<T: Sendable>(_ work: UnitOfWork, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        defer {
+            projectCache?.invalidateAll()
+            suspensionCache?.invalidateAll()
+        }
+        return try await db.transaction(work, body)
     }
 
     func projectNames(tenantID: String) async throws -> [String] {
@@ -14,7 +31,7 @@ struct SQLGatewayStore: GatewayStore {
 
     @discardableResult
     func putProject(tenantID: String, name: String, document: String, at time: Int64, in work: UnitOfWork) async throws -> Bool {
-        try await db.transaction(work) { tx in
+        try await changing(work) { tx in
             let updated = try await tx.query(
                 "UPDATE gateway_projects SET document = $3, updated_at = $4 WHERE tenant_id = $1 AND name = $2 RETURNING name",
                 [.text(tenantID), .text(name), .text(document), .int(time)])
@@ -27,7 +44,7 @@ struct SQLGatewayStore: GatewayStore {
     }
 
     func deleteProject(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool {
-        !(try await db.transaction(work) { tx in
+        !(try await changing(work) { tx in
             try await tx.query("DELETE FROM gateway_assets WHERE tenant_id = $1 AND project = $2", [.text(tenantID), .text(name)])
             return try await tx.query(
                 "DELETE FROM gateway_projects WHERE tenant_id = $1 AND name = $2 RETURNING name", [.text(tenantID), .text(name)])
@@ -63,17 +80,26 @@ extension SQLGatewayStore {
 
 extension SQLGatewayStore {
     func suspension(tenantID: String, project: String, client: String) async throws -> (until: Int64, reason: String)? {
-        guard
-            let row = try await db.query(
-                "SELECT until_at, reason FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3",
-                [.text(tenantID), .text(project), .text(client)]
-            ).first
-        else { return nil }
-        return (try row.int("until_at"), try row.text("reason"))
+        let load = { () async throws -> GatewaySuspensionRecord? in
+            guard
+                let row = try await db.query(
+                    "SELECT until_at, reason FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3",
+                    [.text(tenantID), .text(project), .text(client)]
+                ).first
+            else { return nil }
+            return GatewaySuspensionRecord(until: try row.int("until_at"), reason: try row.text("reason"))
+        }
+        let record =
+            if let suspensionCache {
+                try await suspensionCache.load(PlaceKey(tenantID: tenantID, space: project, name: client), load)
+            } else {
+                try await load()
+            }
+        return record.map { ($0.until, $0.reason) }
     }
 
     func suspend(tenantID: String, project: String, client: String, until: Int64, reason: String, at time: Int64, in work: UnitOfWork) async throws {
-        try await db.transaction(work) { tx in
+        try await changing(work) { tx in
             try await tx.query(
                 "DELETE FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3",
                 [.text(tenantID), .text(project), .text(client)])
@@ -84,7 +110,7 @@ extension SQLGatewayStore {
     }
 
     func liftSuspension(tenantID: String, project: String, client: String, in work: UnitOfWork) async throws -> Bool {
-        !(try await db.transaction(work) { tx in
+        !(try await changing(work) { tx in
             try await tx.query(
                 "DELETE FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3 RETURNING client",
                 [.text(tenantID), .text(project), .text(client)])

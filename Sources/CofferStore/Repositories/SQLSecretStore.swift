@@ -1,11 +1,27 @@
 import CofferCore
 import Foundation
 
+/// KV storage. On single-instance storage, metadata and versions (sealed) are cached by path, and
+/// every write drops the caches once it has committed.
 struct SQLSecretStore: SecretStore {
     let db: WorkDatabase
+    var metadataCache: RecordCache<PlaceKey, SecretMetadata>?
+    var versionsCache: RecordCache<PlaceKey, [SecretVersion]>?
 
     func metadata(tenantID: String, mount: String, path: String) async throws -> SecretMetadata? {
-        try await Self.metadata(db, tenantID: tenantID, mount: mount, path: path, lock: "")
+        let load = { try await Self.metadata(db, tenantID: tenantID, mount: mount, path: path, lock: "") }
+        guard let metadataCache else { return try await load() }
+        return try await metadataCache.load(PlaceKey(tenantID: tenantID, space: mount, name: path), load)
+    }
+
+    /// A write transaction with its unit of work; the caches are dropped after it (also when it failed:
+    /// it may have committed before failing).
+    func transaction<T: Sendable>(_ work: UnitOfWork, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        defer {
+            metadataCache?.invalidateAll()
+            versionsCache?.invalidateAll()
+        }
+        return try await db.transaction(work, body)
     }
 
     static func metadata(_ executor: any SQLExecutor, tenantID: String, mount: String, path: String, lock: String) async throws -> SecretMetadata? {
@@ -16,17 +32,21 @@ struct SQLSecretStore: SecretStore {
     }
 
     func versions(tenantID: String, mount: String, path: String) async throws -> [SecretVersion] {
-        try await db.query(
-            "SELECT * FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3 ORDER BY version",
-            [.text(tenantID), .text(mount), .text(path)]
-        ).map(Self.decodeVersion)
+        let load = {
+            try await db.query(
+                "SELECT * FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3 ORDER BY version",
+                [.text(tenantID), .text(mount), .text(path)]
+            ).map(Self.decodeVersion)
+        }
+        guard let versionsCache else { return try await load() }
+        return try await versionsCache.load(PlaceKey(tenantID: tenantID, space: mount, name: path), load) ?? []
     }
 
     func write(
         tenantID: String, mount: String, path: String, _ write: SecretWrite, at time: Int64, in work: UnitOfWork
     ) async throws -> (SecretMetadata, SecretVersion) {
         let lock = db.forUpdate
-        return try await db.transaction(work) { tx in
+        return try await transaction(work) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
             // Create the row if absent (racing creators both succeed), then lock it.
             try await tx.query(
@@ -63,7 +83,7 @@ struct SQLSecretStore: SecretStore {
 
     func setDeletion(tenantID: String, mount: String, path: String, versions: [Int], deletedAt: Int64?, in work: UnitOfWork) async throws -> Int {
         guard !versions.isEmpty else { return 0 }
-        return try await db.transaction(work) { tx in
+        return try await transaction(work) { tx in
             var changed = 0
             for version in Set(versions) {
                 let sql =
@@ -80,7 +100,7 @@ struct SQLSecretStore: SecretStore {
 
     func destroy(tenantID: String, mount: String, path: String, versions: [Int], in work: UnitOfWork) async throws -> Int {
         guard !versions.isEmpty else { return 0 }
-        return try await db.transaction(work) { tx in
+        return try await transaction(work) { tx in
             var changed = 0
             for version in Set(versions) {
                 changed += try await tx.query(
@@ -96,7 +116,7 @@ struct SQLSecretStore: SecretStore {
         tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64, in work: UnitOfWork
     ) async throws -> SecretMetadata {
         let lock = db.forUpdate
-        return try await db.transaction(work) { tx in
+        return try await transaction(work) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
             let existing = try await Self.metadata(tx, tenantID: tenantID, mount: mount, path: path, lock: lock)
             var metadata = existing ?? SecretMetadata(tenantID: tenantID, mount: mount, path: path, createdAt: time, updatedAt: time)
@@ -127,7 +147,7 @@ struct SQLSecretStore: SecretStore {
     }
 
     func deleteAll(tenantID: String, mount: String, path: String, in work: UnitOfWork) async throws -> Bool {
-        try await db.transaction(work) { tx in
+        try await transaction(work) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
             try await tx.query("DELETE FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3", key)
             return !(try await tx.query("DELETE FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 AND path = $3 RETURNING path", key)).isEmpty
@@ -160,7 +180,7 @@ struct SQLSecretStore: SecretStore {
     func replaceBlob(
         tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int, in work: UnitOfWork
     ) async throws -> Bool {
-        !(try await db.transaction(work) { tx in
+        !(try await transaction(work) { tx in
             try await tx.query(
                 """
                 UPDATE kv_versions SET blob = $5, key_version = $6 WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4

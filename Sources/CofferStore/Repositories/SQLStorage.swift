@@ -30,9 +30,7 @@ public final class SQLStorage: CofferStorage {
 
     /// Drops every cached record, for maintenance that wrote to the database directly (and tests doing so).
     public func invalidateCaches() {
-        caches?.tenants.invalidateAll()
-        caches?.tokens.invalidateAll()
-        caches?.apiKeys.invalidateAll()
+        caches?.invalidateAll()
     }
 
     /// Wraps a migrated database. Every write takes an explicit ``UnitOfWork`` whose entry it appends in its own transaction.
@@ -46,11 +44,11 @@ public final class SQLStorage: CofferStorage {
         self.tenants = SQLTenantStore(db: audited, cache: caches?.tenants)
         self.keyring = SQLKeyringStore(db: audited, tenantCache: caches?.tenants)
         self.tokens = SQLTokenStore(db: audited, cache: caches?.tokens)
-        self.secrets = SQLSecretStore(db: audited)
+        self.secrets = SQLSecretStore(db: audited, metadataCache: caches?.kvMetadata, versionsCache: caches?.kvVersions)
         self.audit = SQLAuditStore(db: database)
         self.apiKeys = SQLAPIKeyStore(db: audited, cache: caches?.apiKeys)
         self.transit = SQLTransitStore(db: audited)
-        self.gateway = SQLGatewayStore(db: audited)
+        self.gateway = SQLGatewayStore(db: audited, projectCache: caches?.gatewayProjects, suspensionCache: caches?.gatewaySuspensions)
         self.rateLimits = isShared ? SQLRateLimiter(db: database) : MemoryRateLimiter()
     }
 
