@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Gateway projects and the rules of a proxied call: which route, which parameters, which headers,
 /// which credential. The network work (resolving, connecting, streaming) is the server's.
@@ -8,6 +9,9 @@ public final class GatewayService: Sendable {
     private let clock: any CofferClock
     /// Refusal counts per client (this instance's; suspensions are stored and shared).
     public let anomalies = AnomalyTracker()
+    /// Projects parsed from their stored text, reused while the text read from storage is the same
+    /// (parsing and checking a document costs more than the rest of a call's rules).
+    private let parsed = Mutex<[String: (text: String, project: GatewayProject)]>([:])
 
     /// Creates the service.
     public init(store: any GatewayStore, secrets: SecretService, clock: any CofferClock) {
@@ -32,10 +36,16 @@ public final class GatewayService: Sendable {
         guard TransitKey.isValidName(name), let text = try await store.project(tenantID: tenant.id, name: name) else {
             throw CofferError(.notFound, TransitKey.isValidName(name) ? "no gateway project named '\(name)'" : "no gateway project of this name")
         }
+        let key = "\(tenant.id)|\(tenant.environment.rawValue)|\(name)"
+        if let hit = parsed.withLock({ $0[key] }), hit.text == text { return hit.project }
         guard let document = JSONValue.parse(Array(text.utf8)),
             let project = try? GatewayProject.parse(name: name, document, environment: tenant.environment)
         else {
             throw CofferError(.storageCorrupt, "the stored gateway project '\(name)' is not one this version wrote")
+        }
+        parsed.withLock { parsed in
+            if parsed.count >= 10_000 { parsed.removeAll() }
+            parsed[key] = (text, project)
         }
         return project
     }
