@@ -507,6 +507,124 @@ struct GatewayAnomalyTests {
         }
     }
 
+    /// With `revoke_key`, the suspension also revokes the key that misbehaved: lifting the suspension
+    /// does not bring it back, and both are audited one by one.
+    @Test func aSuspensionCanRevokeTheKeyAtOnce() async throws {
+        try await GatewayHTTPTests.withGateway { upstream, port, fixture, client, root, base in
+            var document = try #require(GatewayHTTPTests.project(port: port).objectValue)
+            document["anomaly"] = ["max_failures": 2, "revoke_key": true]
+            #expect(try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: .object(document)).status == .ok)
+            let created = try await client.call(.post, "/v1/keys", token: root, json: ["name": "leaky", "scopes": ["proxy:call:weather"]])
+            let key = try #require(created.data["key"]?.stringValue)
+            let id = try #require(created.data["id"]?.stringValue)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key).status == .ok)
+            for _ in 0..<2 { #expect(try await client.call(.get, base + "/forecast/Bern?x=1", bearer: key).code == "INVALID_REQUEST") }
+            let record = try await client.call(.get, "/v1/keys/\(id)", token: root)
+            #expect(record.data["revoked"] == true && record.data["revoked_by"] == "coffer anomaly detection", "\(record.raw)")
+            #expect(try await client.call(.delete, "/v1/gateway/projects/weather/suspensions/\(id)", token: root).status == .noContent)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key).code == "UNAUTHENTICATED", "revoked, not only suspended")
+            let revocations = try await client.call(.get, "/v1/audit/entries?operation=keys.revoke", token: root)
+            #expect(revocations.raw.contains(id) && revocations.raw.contains("anomaly"), "\(revocations.raw)")
+            let detected = try await client.call(.get, "/v1/audit/entries?operation=anomaly.detected", token: root)
+            #expect(detected.raw.contains("\"key_revoked\":\"\(id)\""), "\(detected.raw)")
+        }
+    }
+
+    /// Signing clients carry their own network allow-list, rate limit and quota.
+    @Test func signingClientsHaveTheirOwnLimits() async throws {
+        try await GatewayHTTPTests.withGateway { upstream, port, fixture, client, root, base in
+            let secret = "signing-client-secret-0123456789"
+            try await client.call(.post, "/v1/secret/data/gateway/clients", token: root, json: ["data": ["BACKEND": .string(secret)]])
+            var document = try #require(GatewayHTTPTests.project(port: port).objectValue)
+            document["clients"] = [
+                "limited": [
+                    "key_id": "limited-1", "algorithm": "hmac-sha256", "secret": "secret/gateway/clients#BACKEND",
+                    "rate_limit": ["limit": 2, "period": 60],
+                ],
+                "fenced": [
+                    "key_id": "fenced-1", "algorithm": "hmac-sha256", "secret": "secret/gateway/clients#BACKEND",
+                    "allowed_cidrs": ["10.0.0.0/8"],
+                ],
+            ]
+            let saved = try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: .object(document))
+            #expect(saved.status == .ok, "\(saved.raw)")
+            #expect(saved.data["clients"]?["limited"]?["rate_limit"] == ["limit": 2, "period": 60])
+            var timestamp = fixture.clock.nowMillis / 1000
+            func signed(_ keyID: String) async throws -> Fixture.Client.Reply {
+                timestamp += 1
+                let path = base + "/forecast/Bern"
+                let mac = HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).GET.\(path).".utf8), using: SymmetricKey(data: Array(secret.utf8)))
+                let hex = mac.map { String(format: "%02x", $0) }.joined()
+                return try await client.call(
+                    .get, path, headers: [("x-signature", hex), ("x-timestamp", String(timestamp)), ("x-key-id", keyID)])
+            }
+            #expect(try await signed("limited-1").status == .ok)
+            #expect(try await signed("limited-1").status == .ok)
+            let limited = try await signed("limited-1")
+            #expect(limited.status == .tooManyRequests && limited.code == "RATE_LIMITED" && limited.headers[.retryAfter] != nil)
+            let fenced = try await signed("fenced-1")
+            #expect(fenced.status == .forbidden && fenced.code == "PERMISSION_DENIED")
+            let bad = try await client.call(
+                .put, "/v1/gateway/projects/weather", token: root,
+                json: .object(
+                    document.merging([
+                        "clients": [
+                            "x": ["key_id": "x", "algorithm": "hmac-sha256", "secret": "secret/a#B", "rate_limit": ["limit": 0, "period": 60]]
+                        ]
+                    ]) { $1 }))
+            #expect(bad.code == "INVALID_REQUEST")
+        }
+    }
+
+    @Test func burstsAboveTheClientsOwnBaselineAreAnomalies() {
+        var policy = GatewayAnomalyPolicy()
+        policy.windowSeconds = 10
+        policy.burstFactor = 5
+        policy.burstMinCalls = 10
+        var window = AnomalyWindow(start: 0)
+        let net = "198.51.100.0/24"
+        // Three windows of 4 calls: a baseline of 4.
+        for index in 0..<3 {
+            for call in 0..<4 { #expect(window.record(.call(network: net), now: Int64(index) * 10_000 + Int64(call), policy: policy) == nil) }
+        }
+        for call in 0..<19 { #expect(window.record(.call(network: net), now: 30_000 + Int64(call), policy: policy) == nil) }
+        let reason = window.record(.call(network: net), now: 30_100, policy: policy)
+        #expect(reason == "20 calls within 10 s, 5× or more the client's usual 4")
+        // Without history, or with the signal off, no call is a burst.
+        var fresh = AnomalyWindow(start: 0)
+        for call in 0..<500 { #expect(fresh.record(.call(network: net), now: Int64(call), policy: policy) == nil) }
+        policy.burstFactor = 0
+        for call in 0..<500 { #expect(window.record(.call(network: net), now: 30_200 + Int64(call), policy: policy) == nil) }
+        // Quiet windows lower the baseline (decayed per empty window).
+        var decayed = AnomalyWindow(start: 0)
+        for _ in 0..<10 { _ = decayed.record(.call(network: net), now: 1, policy: policy) }
+        _ = decayed.record(.call(network: net), now: 10_000, policy: policy)
+        #expect(decayed.baseline == 10 && decayed.windowsSeen == 1)
+        _ = decayed.record(.call(network: net), now: 40_000, policy: policy)
+        #expect(abs(decayed.baseline - (0.7 * 10 + 0.3 * 1) * 0.7 * 0.7) < 1e-9 && decayed.windowsSeen == 4)
+    }
+
+    @Test func callsFromNetworksNeverSeenAreAnomaliesOnceLearnt() {
+        var policy = GatewayAnomalyPolicy()
+        policy.learningCalls = 3
+        policy.maxNewNetworks = 2
+        var window = AnomalyWindow(start: 0)
+        #expect(AnomalyWindow.network(of: "203.0.113.7") == "203.0.113.0/24")
+        #expect(AnomalyWindow.network(of: "2001:db8:1:2::5") == "2001:db8:1::/48")
+        let home = AnomalyWindow.network(of: "203.0.113.7")
+        let office = AnomalyWindow.network(of: "2001:db8:1:2::5")
+        for (index, network) in [home, office, home].enumerated() {
+            #expect(window.record(.call(network: network), now: Int64(index), policy: policy) == nil)
+        }
+        #expect(window.record(.call(network: AnomalyWindow.network(of: "203.0.113.200")), now: 5, policy: policy) == nil, "same /24")
+        #expect(window.record(.call(network: "192.0.2.0/24"), now: 6, policy: policy) == nil)
+        #expect(
+            window.record(.call(network: "198.51.100.0/24"), now: 7, policy: policy)
+                == "2 calls within 60 s from networks never seen for this client (latest 198.51.100.0/24)")
+        policy.maxNewNetworks = 0
+        for call in 0..<50 { #expect(window.record(.call(network: "192.0.2.0/24"), now: 10 + Int64(call), policy: policy) == nil) }
+    }
+
     @Test func windowsResetAndCountEachKindSeparately() {
         var policy = GatewayAnomalyPolicy()
         policy.windowSeconds = 10

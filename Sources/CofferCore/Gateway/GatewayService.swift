@@ -6,6 +6,8 @@ import Synchronization
 public final class GatewayService: Sendable {
     private let store: any GatewayStore
     private let secrets: SecretService
+    private let apiKeys: APIKeyService?
+    private let limiter: (any RateLimiterBackend)?
     private let clock: any CofferClock
     /// Refusal counts per client (this instance's; suspensions are stored and shared).
     public let anomalies = AnomalyTracker()
@@ -14,9 +16,14 @@ public final class GatewayService: Sendable {
     private let parsed = Mutex<[String: (text: String, project: GatewayProject)]>([:])
 
     /// Creates the service.
-    public init(store: any GatewayStore, secrets: SecretService, clock: any CofferClock) {
+    public init(
+        store: any GatewayStore, secrets: SecretService, apiKeys: APIKeyService? = nil, limiter: (any RateLimiterBackend)? = nil,
+        clock: any CofferClock
+    ) {
+        self.limiter = limiter
         self.store = store
         self.secrets = secrets
+        self.apiKeys = apiKeys
         self.clock = clock
     }
 
@@ -189,6 +196,44 @@ public final class GatewayService: Sendable {
         return (accepted.client, client)
     }
 
+    /// Admits a call of an authenticated signing client: its network allow-list (`PERMISSION_DENIED`),
+    /// then its rate limit and quota (`RATE_LIMITED`, `QUOTA_EXCEEDED` with the limit's status), shared
+    /// by every instance on the same database. Returns the rate limit's status, if it has one.
+    @discardableResult
+    public func admit(
+        tenant: Tenant, project: GatewayProject, clientName: String, _ client: GatewaySigningClient, clientIP: String
+    ) async throws -> RateLimitStatus? {
+        if !client.allowedCIDRs.isEmpty, !client.allowedCIDRs.contains(where: { $0.contains(clientIP) }) {
+            throw CofferError(.permissionDenied, "permission denied: this client may not call from this address")
+        }
+        guard let limiter else { return nil }
+        let bucket = "gateway:\(tenant.id):\(project.name):\(clientName)"
+        let now = clock.nowMillis
+        var status: RateLimitStatus?
+        if let rate = client.rateLimit {
+            let decision = try await limiter.rate(
+                bucket: "rate:" + bucket, limit: rate.limit, periodMillis: Int64(rate.periodSeconds) * 1000, cost: 1, now: now)
+            status = RateLimitStatus(limit: rate.limit, decision)
+            guard decision.allowed else {
+                var error = CofferError(.rateLimited, "rate limit exceeded for this client")
+                error.rateLimit = status
+                throw error
+            }
+        }
+        if let quota = client.quota {
+            let decision = try await limiter.quota(
+                bucket: "quota:" + bucket, limit: quota.limit, windowMillis: Int64(quota.periodSeconds) * 1000, cost: 1, now: now)
+            guard decision.allowed else {
+                var error = CofferError(.quotaExceeded, "quota exhausted for this client")
+                error.rateLimit = RateLimitStatus(
+                    limit: quota.limit, remaining: 0, resetSeconds: RateLimitStatus.seconds(decision.resetMillis),
+                    retryAfterSeconds: max(1, RateLimitStatus.seconds(decision.resetMillis)))
+                throw error
+            }
+        }
+        return status
+    }
+
     // MARK: - Suspensions
 
     /// `CLIENT_SUSPENDED` while `client` is suspended in `project`.
@@ -200,27 +245,54 @@ public final class GatewayService: Sendable {
             .clientSuspended, "this client is suspended for anomalous behaviour until \(Timestamp.rfc3339(until)); an admin can lift it")
     }
 
-    /// Counts a refused call of `client`; when it crosses the project's threshold the client is
-    /// suspended, recorded in its own `anomaly.detected` audit entry (with the evidence) when
-    /// `audited`. Returns whether this call suspended it.
+    /// Who a suspension is about: the client's id in the project, and the API key behind it, if any.
+    public struct Watched: Sendable {
+        /// The client's id (credential id or signing client name).
+        public var client: String
+        /// The API (or publishable) key the client called with, revoked with the suspension when the
+        /// project says `revoke_key`.
+        public var apiKeyID: String?
+
+        /// Creates one.
+        public init(client: String, apiKeyID: String?) {
+            self.client = client
+            self.apiKeyID = apiKeyID
+        }
+    }
+
+    /// Counts what `client` did (a refusal, or an admitted call from `clientIP`); when it crosses the
+    /// project's threshold the client is suspended (and its key revoked when the project says so), each
+    /// recorded in its own audit entry (`anomaly.detected` with the evidence, `keys.revoke`) when
+    /// `audited`. Returns whether this event suspended it.
     @discardableResult
-    public func recordRefusal(
-        tenant: Tenant, project: GatewayProject, client: String, event: AnomalyWindow.Event, requestID: String, audited: Bool
+    public func record(
+        _ event: AnomalyWindow.Event, tenant: Tenant, project: GatewayProject, _ watched: Watched, requestID: String, audited: Bool
     ) async throws -> Bool {
         guard project.anomaly.enabled else { return false }
         let now = clock.nowMillis
-        guard let reason = anomalies.record(event, key: "\(tenant.id)|\(project.name)|\(client)", now: now, policy: project.anomaly) else {
-            return false
-        }
+        guard let reason = anomalies.record(event, key: "\(tenant.id)|\(project.name)|\(watched.client)", now: now, policy: project.anomaly)
+        else { return false }
         let until = now + Int64(project.anomaly.suspendSeconds) * 1000
-        let record = AuditRecord(
-            time: now, actor: AuditActor(kind: "system", id: "coffer", role: "", displayName: "anomaly detection"), operation: "anomaly.detected",
-            resourceType: "gateway_client", resourceID: "\(project.name)/\(client)", clientIP: "", userAgent: "", requestID: requestID,
-            status: 200, errorCode: "", request: .null,
-            details: ["reason": reason, "suspended_until": Timestamp.rfc3339(until), "window_seconds": String(project.anomaly.windowSeconds)])
-        let work = audited ? UnitOfWork(record: record) : .unaudited()
-        work.identify(tenantID: tenant.id, actor: record.actor) { $0 }
-        try await store.suspend(tenantID: tenant.id, project: project.name, client: client, until: until, reason: reason, at: now, in: work)
+        let actor = AuditActor(kind: "system", id: "coffer", role: "", displayName: "anomaly detection")
+        func work(_ operation: String, _ type: String, _ id: String, _ details: [String: String]) -> UnitOfWork {
+            let record = AuditRecord(
+                time: now, actor: actor, operation: operation, resourceType: type, resourceID: id, clientIP: "", userAgent: "",
+                requestID: requestID, status: 200, errorCode: "", request: .null, details: details)
+            let work = audited ? UnitOfWork(record: record) : .unaudited()
+            work.identify(tenantID: tenant.id, actor: actor) { $0 }
+            return work
+        }
+        var details = ["reason": reason, "suspended_until": Timestamp.rfc3339(until), "window_seconds": String(project.anomaly.windowSeconds)]
+        if project.anomaly.revokeKey, let keyID = watched.apiKeyID, let apiKeys {
+            let revocation = work("keys.revoke", "api_key", keyID, ["reason": "anomaly: \(reason)"])
+            _ = try? await apiKeys.revoke(
+                id: keyID, tenantID: tenant.id, reason: "anomaly detected in gateway project \(project.name)", by: "coffer anomaly detection",
+                grantor: .role(.admin), in: revocation)
+            details["key_revoked"] = keyID
+        }
+        try await store.suspend(
+            tenantID: tenant.id, project: project.name, client: watched.client, until: until, reason: reason, at: now,
+            in: work("anomaly.detected", "gateway_client", "\(project.name)/\(watched.client)", details))
         return true
     }
 

@@ -25,8 +25,33 @@ public struct GatewaySigningClient: Sendable, Equatable {
     public var routes: [String]?
     /// How far `created` may be from now, either way, seconds.
     public var windowSeconds: Int
+    /// Networks it may call from (empty: any).
+    public var allowedCIDRs: [CIDR] = []
+    /// Calls per period (GCRA), if limited.
+    public var rateLimit: Limit?
+    /// Calls per fixed window, if limited.
+    public var quota: Limit?
 
-    /// Parses `{key_id, algorithm, secret | public_key, routes?, window_seconds?}`.
+    /// A limit: `limit` calls per `periodSeconds`.
+    public struct Limit: Sendable, Equatable {
+        /// Calls allowed.
+        public var limit: Int
+        /// Per this many seconds.
+        public var periodSeconds: Int
+
+        static func parse(_ value: JSONValue, path: String) throws(CofferError) -> Limit {
+            var reader = try StrictObject(value, path: path)
+            let limit = try reader.int("limit", in: 1...1_000_000_000)
+            let period = try reader.int("period", in: 1...31 * 86_400)
+            try reader.finish()
+            guard let limit, let period else { throw CofferError(.invalidRequest, "'\(path)' needs limit and period (seconds)") }
+            return Limit(limit: limit, periodSeconds: period)
+        }
+
+        var document: JSONValue { ["limit": .int(limit), "period": .int(periodSeconds)] }
+    }
+
+    /// Parses `{key_id, algorithm, secret | public_key, routes?, window_seconds?, allowed_cidrs?, rate_limit?, quota?}`.
     public static func parse(_ value: JSONValue, path: String) throws(CofferError) -> GatewaySigningClient {
         var reader = try StrictObject(value, path: path)
         let keyID = try reader.requiredString("key_id")
@@ -48,8 +73,17 @@ public struct GatewaySigningClient: Sendable, Equatable {
         }
         let routes = try reader.strings("routes")
         let window = try reader.int("window_seconds", in: 1...300) ?? 30
+        var client = GatewaySigningClient(keyID: keyID, algorithm: algorithm, routes: routes, windowSeconds: window)
+        for text in try reader.strings("allowed_cidrs") ?? [] {
+            guard let cidr = CIDR(text) else {
+                throw CofferError(.invalidRequest, "'\(path).allowed_cidrs' holds an entry that is not an address or CIDR")
+            }
+            client.allowedCIDRs.append(cidr)
+        }
+        if let value = reader.value("rate_limit") { client.rateLimit = try Limit.parse(value, path: "\(path).rate_limit") }
+        if let value = reader.value("quota") { client.quota = try Limit.parse(value, path: "\(path).quota") }
         try reader.finish()
-        return GatewaySigningClient(keyID: keyID, algorithm: algorithm, routes: routes, windowSeconds: window)
+        return client
     }
 
     /// The document as stored and read back (never a secret: HMAC keys are KV references).
@@ -60,6 +94,9 @@ public struct GatewaySigningClient: Sendable, Equatable {
         case .ed25519(let key): out["public_key"] = .string(Base64.encode(key))
         }
         if let routes { out["routes"] = .array(routes.map(JSONValue.string)) }
+        if !allowedCIDRs.isEmpty { out["allowed_cidrs"] = .array(allowedCIDRs.map { .string($0.description) }) }
+        if let rateLimit { out["rate_limit"] = rateLimit.document }
+        if let quota { out["quota"] = quota.document }
         return .object(out)
     }
 }

@@ -85,7 +85,8 @@ public final class CofferRuntime: Sendable {
         let transit = TransitService(store: storage.transit, keyring: keyring, clock: clock, cacheKeys: !storage.isShared)
         self.transit = transit
         self.protector = ProtectService(transit: transit, store: storage.transit, clock: clock)
-        self.gateway = GatewayService(store: storage.gateway, secrets: secrets, clock: clock)
+        self.gateway = GatewayService(
+            store: storage.gateway, secrets: secrets, apiKeys: apiKeys, limiter: storage.rateLimits, clock: clock)
         let assets = GatewayAssetService(store: storage.gateway, keyring: keyring, clock: clock)
         self.assets = assets
         self.upstream = UpstreamTransport()

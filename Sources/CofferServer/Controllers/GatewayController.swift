@@ -138,10 +138,15 @@ public struct GatewayController: Sendable {
             throw CofferError(.routeNotFound, "no gateway project of this name")
         }
         // Refusals a client causes (bad input, routes or origins it may not use) count towards its suspension.
-        let clientID = caller?.credentialID
+        var watched: GatewayService.Watched?
+        if let caller {
+            var keyID: String?
+            if case .apiKey(let key) = caller.credential { keyID = key.id }
+            watched = GatewayService.Watched(client: caller.credentialID, apiKeyID: keyID)
+        }
         let upstreamCall: GatewayService.UpstreamCall
         do {
-            if let clientID { try await gateway.checkSuspension(tenant: tenant, project: project, client: clientID) }
+            if let watched { try await gateway.checkSuspension(tenant: tenant, project: project, client: watched.client) }
             if let origin = request.headers[.origin] {
                 guard project.allows(origin: origin) else {
                     throw CofferError(.originNotAllowed, "this origin may not call this project")
@@ -156,6 +161,11 @@ public struct GatewayController: Sendable {
                 let actor = AuditActor(kind: "gateway_client", id: "\(projectName)/\(clientName)", role: "", displayName: clientName)
                 auth.identify(tenant, actor, operation: nil, in: context.work)
                 signingClient = (clientName, client)
+                watched = GatewayService.Watched(client: "client:\(clientName)", apiKeyID: nil)
+                try await gateway.checkSuspension(tenant: tenant, project: project, client: "client:\(clientName)")
+                let status = try await gateway.admit(
+                    tenant: tenant, project: project, clientName: clientName, client, clientIP: context.clientIP)
+                if let status { context.notes.rateLimit = status }
             }
             let (routeName, route, _) = try gateway.route(in: project, method: request.method.rawValue, rawPath: rawPath)
             context.work.describe("gateway.call", "gateway_route", "\(projectName)/\(routeName)")
@@ -176,11 +186,18 @@ public struct GatewayController: Sendable {
             let incoming = GatewayService.Incoming(
                 method: request.method.rawValue, rawPath: rawPath, rawQuery: request.uri.query, headers: headers, body: bytes)
             upstreamCall = try await gateway.prepare(tenant: tenant, project: project, incoming)
+            // An admissible call still counts: bursts above the client's baseline, networks never seen for it.
+            if let watched,
+                try await gateway.record(
+                    .call(network: AnomalyWindow.network(of: context.clientIP)), tenant: tenant, project: project, watched,
+                    requestID: context.requestID, audited: runtime.configuration.auditEnabled)
+            {
+                try await gateway.checkSuspension(tenant: tenant, project: project, client: watched.client)
+            }
         } catch let error as CofferError {
-            if let clientID, let event = Self.anomalyEvent(error.code) {
-                try await gateway.recordRefusal(
-                    tenant: tenant, project: project, client: clientID, event: event, requestID: context.requestID,
-                    audited: runtime.configuration.auditEnabled)
+            if let watched, let event = Self.anomalyEvent(error.code) {
+                try await gateway.record(
+                    event, tenant: tenant, project: project, watched, requestID: context.requestID, audited: runtime.configuration.auditEnabled)
             }
             throw error
         }
