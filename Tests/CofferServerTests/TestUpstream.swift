@@ -18,6 +18,8 @@ final class TestUpstream: Sendable {
     }
 
     let received = Mutex<[Received]>([])
+    /// What `/v2/jwks.json` answers (an identity provider's keys).
+    let jwks = Mutex<String>(#"{"keys":[]}"#)
 
     var count: Int { received.withLock { $0.count } }
     var last: Received? { received.withLock { $0.last } }
@@ -33,6 +35,11 @@ final class TestUpstream: Sendable {
             headers[HTTPField.Name("X-Ratelimit-Remaining")!] = "9"
             headers[HTTPField.Name("X-Upstream-Internal")!] = "secret-topology"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"temperature":21}"#)))
+        }
+        router.get("/v2/jwks.json") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: self.jwks.withLock { $0 })))
         }
         router.post("/v2/orders") { request, _ -> Response in
             let bytes = try await request.body.collect(upTo: 1 << 20)

@@ -88,6 +88,11 @@ public enum ErrorCode: String, Hashable, Sendable, CaseIterable, CustomStringCon
     case assetTokenInvalid = "ASSET_TOKEN_INVALID"
     /// An expiring asset URL past its expiry.
     case assetTokenExpired = "ASSET_TOKEN_EXPIRED"
+    /// A JWT a gateway client profile does not accept: malformed, unknown issuer, wrong audience,
+    /// an algorithm the profile does not allow, or a signature that does not verify.
+    case jwtInvalid = "JWT_INVALID"
+    /// A JWT past its expiry (or before its `nbf`), beyond the profile's leeway.
+    case jwtExpired = "JWT_EXPIRED"
 
     /// The stable string form.
     public var description: String { rawValue }

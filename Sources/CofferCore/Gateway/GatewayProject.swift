@@ -15,6 +15,8 @@ public struct GatewayProject: Sendable, Equatable {
     public var routes: [String: GatewayRoute] = [:]
     /// Clients that authenticate by signing their requests, by name.
     public var clients: [String: GatewaySigningClient] = [:]
+    /// Client profiles that present a JWT from a trusted issuer, by name.
+    public var jwtClients: [String: GatewayJWTClient] = [:]
     /// When clients are suspended for behaving unlike clients.
     public var anomaly = GatewayAnomalyPolicy()
 
@@ -53,6 +55,17 @@ public struct GatewayProject: Sendable, Equatable {
             }
             project.clients[clientName] = client
         }
+        for (clientName, value) in try reader.members("jwt_clients") ?? [:] {
+            guard TransitKey.isValidName(clientName) else { throw CofferError(.invalidRequest, "jwt client names are 1-128 of A-Z a-z 0-9 - _ .") }
+            let client = try GatewayJWTClient.parse(value, path: "jwt_clients.\(clientName)")
+            guard !project.jwtClients.values.contains(where: { $0.issuer == client.issuer }) else {
+                throw CofferError(.invalidRequest, "jwt_clients.\(clientName).issuer is trusted by another profile")
+            }
+            if let unknown = client.routes?.first(where: { project.routes[$0] == nil }) {
+                throw CofferError(.invalidRequest, "jwt_clients.\(clientName).routes names \(unknown), which is not a route")
+            }
+            project.jwtClients[clientName] = client
+        }
         if let anomaly = reader.value("anomaly") { project.anomaly = try GatewayAnomalyPolicy.parse(anomaly, path: "anomaly") }
         try reader.finish()
         let sorted = project.routes.keys.sorted()
@@ -73,6 +86,7 @@ public struct GatewayProject: Sendable, Equatable {
             "providers": .object(providers.mapValues(\.document)),
             "routes": .object(routes.mapValues(\.document)),
             "clients": .object(clients.mapValues(\.document)),
+            "jwt_clients": .object(jwtClients.mapValues(\.document)),
             "anomaly": anomaly.document,
         ]
     }

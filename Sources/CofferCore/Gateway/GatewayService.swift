@@ -110,6 +110,14 @@ public final class GatewayService: Sendable {
         public var body: [UInt8]?
         /// Response headers to pass back.
         public var responseHeaders: [String]
+
+        /// A plain GET of `provider`'s base URL, with no credential (a JWKS document, say).
+        public static func fetch(_ provider: GatewayProvider) -> UpstreamCall {
+            let origin = "\(provider.scheme)://\(GatewayService.hostForURL(provider.host)):\(provider.port)"
+            return UpstreamCall(
+                routeName: "", provider: provider, method: "GET", url: origin + provider.basePath, auditTarget: origin + provider.basePath,
+                headers: [("accept", "application/json")], body: nil, responseHeaders: [])
+        }
     }
 
     /// The route for `method` and raw path, or `ROUTE_NOT_FOUND` (also for a path that cannot be
@@ -196,18 +204,49 @@ public final class GatewayService: Sendable {
         return (accepted.client, client)
     }
 
-    /// Admits a call of an authenticated signing client: its network allow-list (`PERMISSION_DENIED`),
+    /// How an authenticated client that is not a Coffer credential (a signing client, a JWT subject)
+    /// is known, limited and audited.
+    public struct ClientProfile: Sendable {
+        /// Its id in the project (suspensions, limits): `client:<name>` or `jwt:<profile>:<subject>`.
+        public var id: String
+        /// Its audit actor kind.
+        public var actorKind: String
+        /// Its audit display name.
+        public var displayName: String
+        /// Routes it may call (nil = all).
+        public var routes: [String]?
+        /// Networks it may call from (empty: any).
+        public var allowedCIDRs: [CIDR]
+        /// Its rate limit, if any.
+        public var rateLimit: GatewaySigningClient.Limit?
+        /// Its quota, if any.
+        public var quota: GatewaySigningClient.Limit?
+
+        /// Creates one.
+        public init(
+            id: String, actorKind: String, displayName: String, routes: [String]?, allowedCIDRs: [CIDR], rateLimit: GatewaySigningClient.Limit?,
+            quota: GatewaySigningClient.Limit?
+        ) {
+            self.id = id
+            self.actorKind = actorKind
+            self.displayName = displayName
+            self.routes = routes
+            self.allowedCIDRs = allowedCIDRs
+            self.rateLimit = rateLimit
+            self.quota = quota
+        }
+    }
+
+    /// Admits a call of an authenticated client profile: its network allow-list (`PERMISSION_DENIED`),
     /// then its rate limit and quota (`RATE_LIMITED`, `QUOTA_EXCEEDED` with the limit's status), shared
     /// by every instance on the same database. Returns the rate limit's status, if it has one.
     @discardableResult
-    public func admit(
-        tenant: Tenant, project: GatewayProject, clientName: String, _ client: GatewaySigningClient, clientIP: String
-    ) async throws -> RateLimitStatus? {
+    public func admit(tenant: Tenant, project: GatewayProject, _ client: ClientProfile, clientIP: String) async throws -> RateLimitStatus? {
         if !client.allowedCIDRs.isEmpty, !client.allowedCIDRs.contains(where: { $0.contains(clientIP) }) {
             throw CofferError(.permissionDenied, "permission denied: this client may not call from this address")
         }
         guard let limiter else { return nil }
-        let bucket = "gateway:\(tenant.id):\(project.name):\(clientName)"
+        let bucket = "gateway:\(tenant.id):\(project.name):\(client.id)"
         let now = clock.nowMillis
         var status: RateLimitStatus?
         if let rate = client.rateLimit {
@@ -315,6 +354,11 @@ public final class GatewayService: Sendable {
     /// The credential's current value from KV; `UPSTREAM_REFUSED` (naming the reference, never a value)
     /// when it cannot be read or could break a header.
     func credentialValue(tenant: Tenant, _ credential: GatewayCredential) async throws -> String {
+        try await Self.readCredential(secrets, tenant: tenant, credential)
+    }
+
+    /// Reads a credential's value from KV (see ``credentialValue(tenant:_:)``).
+    public static func readCredential(_ secrets: SecretService, tenant: Tenant, _ credential: GatewayCredential) async throws -> String {
         let reference = "\(credential.mount)/\(credential.secretPath)#\(credential.field)"
         let data: [String: JSONValue]?
         do {

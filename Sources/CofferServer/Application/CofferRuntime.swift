@@ -35,6 +35,8 @@ public final class CofferRuntime: Sendable {
     public let gateway: GatewayService
     /// Gateway projects' public assets.
     public let assets: GatewayAssetService
+    /// Verifies the JWTs of gateway client profiles (and caches JWKS URLs' keys).
+    let jwtVerifier: GatewayJWTVerifier
     /// The gateway's upstream connections.
     public let upstream: UpstreamTransport
     /// Protect / unprotect by policy.
@@ -89,7 +91,9 @@ public final class CofferRuntime: Sendable {
             store: storage.gateway, secrets: secrets, apiKeys: apiKeys, limiter: storage.rateLimits, clock: clock)
         let assets = GatewayAssetService(store: storage.gateway, keyring: keyring, clock: clock)
         self.assets = assets
-        self.upstream = UpstreamTransport()
+        let upstream = UpstreamTransport()
+        self.upstream = upstream
+        self.jwtVerifier = GatewayJWTVerifier(upstream: upstream, secrets: secrets)
         self.reencryption = ReencryptionService(
             secrets: secrets, transit: transit, assets: assets, store: storage.secrets, keyring: storage.keyring)
         self.authenticator = Authenticator(

@@ -111,8 +111,10 @@ public struct GatewayController: Sendable {
             rawPath: request.uri.path, rawQuery: request.uri.query, headers: headerMap, body: bytes)
         let caller: Caller?
         let tenant: Tenant
-        if RequestSignatures.isSigned(message) {
-            // A signed request names its tenant only in the path; the signature is checked once the project is known.
+        let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        let jwt = RequestSignatures.isSigned(message) ? nil : bearer.flatMap { GatewayJWTVerifier.looksLikeJWT($0) ? $0 : nil }
+        if RequestSignatures.isSigned(message) || jwt != nil {
+            // A signed request (or a JWT) names its tenant only in the path; it is checked once the project is known.
             guard let found = try await runtime.storage.tenants.tenant(named: tenantName) else {
                 throw CofferError(.routeNotFound, "no gateway project of this name")
             }
@@ -153,19 +155,32 @@ public struct GatewayController: Sendable {
                 }
                 context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: [])
             }
-            // A signature is checked before the route is looked up, so an altered method or path is a
-            // signature failure, not a missing route.
-            var signingClient: (String, GatewaySigningClient)?
+            // A signature (or a JWT) is checked before the route is looked up, so an altered method or
+            // path is a signature failure, not a missing route.
+            var profileRoutes: [String]?
             if caller == nil {
-                let (clientName, client) = try await gateway.authenticateSigned(tenant: tenant, project: project, message)
-                let actor = AuditActor(kind: "gateway_client", id: "\(projectName)/\(clientName)", role: "", displayName: clientName)
+                let profile: GatewayService.ClientProfile
+                if let jwt {
+                    let verified = try await runtime.jwtVerifier.verify(jwt, tenant: tenant, project: project, now: runtime.clock.nowMillis)
+                    profile = GatewayService.ClientProfile(
+                        id: "jwt:\(verified.profile):\(verified.subject)", actorKind: "gateway_jwt",
+                        displayName: "\(verified.profile)/\(verified.subject)", routes: verified.client.routes,
+                        allowedCIDRs: verified.client.allowedCIDRs, rateLimit: verified.client.rateLimit, quota: verified.client.quota)
+                } else {
+                    let (clientName, client) = try await gateway.authenticateSigned(tenant: tenant, project: project, message)
+                    profile = GatewayService.ClientProfile(
+                        id: "client:\(clientName)", actorKind: "gateway_client", displayName: clientName, routes: client.routes,
+                        allowedCIDRs: client.allowedCIDRs, rateLimit: client.rateLimit, quota: client.quota)
+                }
+                let actor = AuditActor(
+                    kind: profile.actorKind, id: "\(projectName)/\(profile.displayName)", role: "", displayName: profile.displayName)
                 auth.identify(tenant, actor, operation: nil, in: context.work)
-                signingClient = (clientName, client)
-                watched = GatewayService.Watched(client: "client:\(clientName)", apiKeyID: nil)
-                try await gateway.checkSuspension(tenant: tenant, project: project, client: "client:\(clientName)")
-                let status = try await gateway.admit(
-                    tenant: tenant, project: project, clientName: clientName, client, clientIP: context.clientIP)
-                if let status { context.notes.rateLimit = status }
+                profileRoutes = profile.routes ?? Array(project.routes.keys)
+                watched = GatewayService.Watched(client: profile.id, apiKeyID: nil)
+                try await gateway.checkSuspension(tenant: tenant, project: project, client: profile.id)
+                if let status = try await gateway.admit(tenant: tenant, project: project, profile, clientIP: context.clientIP) {
+                    context.notes.rateLimit = status
+                }
             }
             let (routeName, route, _) = try gateway.route(in: project, method: request.method.rawValue, rawPath: rawPath)
             context.work.describe("gateway.call", "gateway_route", "\(projectName)/\(routeName)")
@@ -174,8 +189,8 @@ public struct GatewayController: Sendable {
                     throw CofferError(
                         .permissionDenied, "permission denied: this credential may not call this route (proxy:call:\(projectName)/\(routeName))")
                 }
-            } else if let (_, client) = signingClient {
-                guard client.routes?.contains(routeName) ?? true else {
+            } else if let profileRoutes {
+                guard profileRoutes.contains(routeName) else {
                     throw CofferError(.permissionDenied, "permission denied: this client may not call this route")
                 }
             }
