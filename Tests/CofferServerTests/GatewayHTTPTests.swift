@@ -461,6 +461,72 @@ struct GatewayPublishableKeyTests {
     }
 }
 
+/// A project's managed publishable key (APIKeyChain §6.4): issued by Coffer, rotated every 24-72 h with
+/// an overlap, replaced at once when it misbehaves, revoked with its project.
+@Suite("HTTP: gateway managed publishable keys")
+struct GatewayManagedKeyTests {
+    @Test func theKeyRotatesOnScheduleWithAnOverlapAndAtOnceOnAnomaly() async throws {
+        try await GatewayHTTPTests.withGateway { upstream, port, fixture, client, root, base in
+            let keyPath = "/v1/gateway/projects/weather/publishable-key"
+            #expect(try await client.call(.get, keyPath, token: root).code == "NOT_FOUND", "not managed until configured")
+            var document = try #require(GatewayHTTPTests.project(port: port).objectValue)
+            document["publishable_key"] = ["rotate_hours": 24, "overlap_minutes": 30]
+            document["anomaly"] = ["max_origin_refusals": 2]
+            #expect(try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: .object(document)).status == .ok)
+            for bad in [["rotate_hours": 12], ["rotate_hours": 96], ["rotate_hours": 24, "overlap_minutes": 2000], ["overlap_minutes": 10]]
+                as [JSONValue]
+            {
+                document["publishable_key"] = bad
+                #expect(try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: .object(document)).code == "INVALID_REQUEST")
+            }
+
+            let viewer = try await client.token(root, role: "viewer")
+            let first = try await client.call(.get, keyPath, token: viewer)
+            let key1 = try #require(first.data["key"]?.stringValue, "\(first.raw)")
+            #expect(key1.hasPrefix("pk_test_"))
+            #expect(first.data["rotates_at"]?.stringValue == Timestamp.rfc3339(fixture.clock.nowMillis + 24 * 3_600_000))
+            #expect(try await client.call(.get, keyPath, token: root).data["key"]?.stringValue == key1, "the same key until it is due")
+            let auditor = try await client.token(root, role: "auditor")
+            #expect(try await client.call(.get, keyPath, token: auditor).code == "PERMISSION_DENIED")
+            let stored = try await fixture.storage.database.query("SELECT sealed FROM gateway_managed_keys", [])
+            #expect(try !String(decoding: try #require(stored.first).blob("sealed"), as: UTF8.self).contains(key1), "sealed, not in the clear")
+
+            let app = [("Origin", GatewayHTTPTests.app)]
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key1, headers: app).status == .ok)
+            // Due: the next read issues a new key; the old one works for the overlap, then not.
+            fixture.clock.advance(millis: 24 * 3_600_000)
+            let key2 = try #require(try await client.call(.get, keyPath, token: root).data["key"]?.stringValue)
+            #expect(key2 != key1)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key1, headers: app).status == .ok, "within the overlap")
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key2, headers: app).status == .ok)
+            fixture.clock.advance(millis: 31 * 60_000)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key1, headers: app).code == "UNAUTHENTICATED", "overlap over")
+
+            // Suspended for anomalous behaviour: replaced at once, no overlap.
+            for _ in 0..<2 {
+                _ = try await client.call(.get, base + "/forecast/Bern", bearer: key2, headers: [("Origin", "https://evil.example.com")])
+            }
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key2, headers: app).code == "UNAUTHENTICATED", "revoked at once")
+            let key3 = try #require(try await client.call(.get, keyPath, token: root).data["key"]?.stringValue)
+            #expect(key3 != key2)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key3, headers: app).status == .ok)
+            let detected = try await client.call(.get, "/v1/audit/entries?operation=anomaly.detected", token: root)
+            #expect(detected.raw.contains("managed_key_replaced_by"), "\(detected.raw)")
+
+            // An admin rotates by hand (optionally with an overlap); deleting the project revokes the key.
+            let rotated = try await client.call(.post, keyPath + "/rotate", token: root, json: ["overlap_minutes": 5])
+            let key4 = try #require(rotated.data["key"]?.stringValue)
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key3, headers: app).status == .ok)
+            #expect(try await client.call(.post, keyPath + "/rotate", token: viewer, json: [:]).code == "PERMISSION_DENIED")
+            #expect(try await client.call(.post, keyPath + "/rotate", token: root, json: ["overlap": 5]).code == "INVALID_REQUEST")
+            try await client.call(.delete, "/v1/gateway/projects/weather", token: root)
+            try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: GatewayHTTPTests.project(port: port))
+            #expect(try await client.call(.get, base + "/forecast/Bern", bearer: key4, headers: app).code == "UNAUTHENTICATED")
+            #expect(upstream.count > 0)
+        }
+    }
+}
+
 /// Behaviour-based suspension under the fixture's manual clock.
 @Suite("HTTP: gateway anomaly suspension")
 struct GatewayAnomalyTests {

@@ -124,9 +124,21 @@ struct StorageConformanceTests {
             #expect(try await gateway.assetsSealedBefore(tenantID: a.id, keyVersion: 2, limit: 10).map(\.name) == ["b.css"])
             #expect(try await gateway.assetsSealedBefore(tenantID: b.id, keyVersion: 9, limit: 10).isEmpty)
 
+            // Managed keys: inserted once, replaced only over the expected key, deleted with the project.
+            let k1 = ManagedKeyRecord(keyID: "key_1", sealed: v1, rotatesAt: 100)
+            let k2 = ManagedKeyRecord(keyID: "key_2", sealed: v2, rotatesAt: 200)
+            #expect(try await gateway.putManagedKey(tenantID: a.id, project: "web", k1, replacing: nil, in: .unaudited()))
+            #expect(try await !gateway.putManagedKey(tenantID: a.id, project: "web", k2, replacing: nil, in: .unaudited()), "a racing insert loses")
+            #expect(
+                try await !gateway.putManagedKey(tenantID: a.id, project: "web", k2, replacing: "key_9", in: .unaudited()), "a stale replace loses")
+            #expect(try await gateway.putManagedKey(tenantID: a.id, project: "web", k2, replacing: "key_1", in: .unaudited()))
+            #expect(try await gateway.managedKey(tenantID: a.id, project: "web") == k2)
+            #expect(try await gateway.managedKey(tenantID: b.id, project: "web") == nil)
+
             #expect(try await gateway.deleteAsset(tenantID: a.id, project: "web", name: "a.css", in: .unaudited()))
             #expect(try await gateway.deleteProject(tenantID: a.id, name: "web", in: .unaudited()))
             #expect(try await gateway.asset(tenantID: a.id, project: "web", name: "b.css") == nil, "deleted with its project")
+            #expect(try await gateway.managedKey(tenantID: a.id, project: "web") == nil)
         }
     }
 

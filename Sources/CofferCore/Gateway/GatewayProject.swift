@@ -17,6 +17,8 @@ public struct GatewayProject: Sendable, Equatable {
     public var clients: [String: GatewaySigningClient] = [:]
     /// Client profiles that present a JWT from a trusted issuer, by name.
     public var jwtClients: [String: GatewayJWTClient] = [:]
+    /// The project's managed, rotating publishable key, if it has one.
+    public var publishableKey: PublishableKeyPolicy?
     /// When clients are suspended for behaving unlike clients.
     public var anomaly = GatewayAnomalyPolicy()
 
@@ -66,6 +68,7 @@ public struct GatewayProject: Sendable, Equatable {
             }
             project.jwtClients[clientName] = client
         }
+        if let policy = reader.value("publishable_key") { project.publishableKey = try PublishableKeyPolicy.parse(policy, path: "publishable_key") }
         if let anomaly = reader.value("anomaly") { project.anomaly = try GatewayAnomalyPolicy.parse(anomaly, path: "anomaly") }
         try reader.finish()
         let sorted = project.routes.keys.sorted()
@@ -88,6 +91,7 @@ public struct GatewayProject: Sendable, Equatable {
             "clients": .object(clients.mapValues(\.document)),
             "jwt_clients": .object(jwtClients.mapValues(\.document)),
             "anomaly": anomaly.document,
+            "publishable_key": publishableKey?.document ?? .null,
         ]
     }
 

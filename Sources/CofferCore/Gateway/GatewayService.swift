@@ -8,6 +8,8 @@ public final class GatewayService: Sendable {
     private let secrets: SecretService
     private let apiKeys: APIKeyService?
     private let limiter: (any RateLimiterBackend)?
+    /// Projects' managed publishable keys.
+    public let managedKeys: GatewayKeyService?
     private let clock: any CofferClock
     /// Refusal counts per client (this instance's; suspensions are stored and shared).
     public let anomalies = AnomalyTracker()
@@ -21,6 +23,7 @@ public final class GatewayService: Sendable {
         clock: any CofferClock
     ) {
         self.limiter = limiter
+        self.managedKeys = apiKeys.map { GatewayKeyService(store: store, apiKeys: $0, keyring: secrets.keyring, clock: clock) }
         self.store = store
         self.secrets = secrets
         self.apiKeys = apiKeys
@@ -61,9 +64,17 @@ public final class GatewayService: Sendable {
     public func names(tenant: Tenant) async throws -> [String] { try await store.projectNames(tenantID: tenant.id) }
 
     /// Deletes a project, or `NOT_FOUND`.
+    /// Its managed publishable key is revoked with it.
     public func delete(tenant: Tenant, name: String, in work: UnitOfWork) async throws {
+        let managed = TransitKey.isValidName(name) ? try await store.managedKey(tenantID: tenant.id, project: name) : nil
+        if let managed { work.addDetails(["revoked_key": managed.keyID]) }
         guard TransitKey.isValidName(name), try await store.deleteProject(tenantID: tenant.id, name: name, in: work) else {
             throw CofferError(.notFound, "no gateway project of this name")
+        }
+        if let managed, let apiKeys {
+            _ = try? await apiKeys.revoke(
+                id: managed.keyID, tenantID: tenant.id, reason: "its gateway project was deleted", by: "coffer gateway", grantor: .role(.admin),
+                in: work)
         }
     }
 
@@ -328,6 +339,12 @@ public final class GatewayService: Sendable {
                 id: keyID, tenantID: tenant.id, reason: "anomaly detected in gateway project \(project.name)", by: "coffer anomaly detection",
                 grantor: .role(.admin), in: revocation)
             details["key_revoked"] = keyID
+        }
+        // A project's managed publishable key is replaced at once (no overlap) when it misbehaves.
+        if let keyID = watched.apiKeyID, let managedKeys, try await managedKeys.isManaged(tenant: tenant, project: project.name, keyID: keyID) {
+            let rotation = work("gateway.key.rotate", "gateway_project", project.name, ["reason": "anomaly: \(reason)"])
+            let replaced = try? await managedKeys.rotate(tenant: tenant, project: project, overlapMillis: 0, in: rotation)
+            details["managed_key_replaced_by"] = replaced?.keyID ?? "failed"
         }
         try await store.suspend(
             tenantID: tenant.id, project: project.name, client: watched.client, until: until, reason: reason, at: now,

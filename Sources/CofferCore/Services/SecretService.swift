@@ -14,7 +14,8 @@ public struct SecretService: Sendable {
     }
 
     private let store: any SecretStore
-    private let keyring: Keyring
+    /// The keyring its data keys come from.
+    public let keyring: Keyring
     private let clock: any CofferClock
     private let references: EnvReferencePolicy
     /// Versions kept when a path's metadata says 0 (Vault's default is 10).

@@ -186,6 +186,15 @@ public protocol GatewayStore: Sendable {
     func deleteAsset(tenantID: String, project: String, name: String, in work: UnitOfWork) async throws -> Bool
     /// A tenant's assets sealed under a data key older than `keyVersion`: (project, name), at most `limit`.
     func assetsSealedBefore(tenantID: String, keyVersion: Int, limit: Int) async throws -> [(project: String, name: String)]
+    /// A project's managed publishable key.
+    func managedKey(tenantID: String, project: String) async throws -> ManagedKeyRecord?
+    /// Records a project's managed key: inserted when `expectedKeyID` is nil and there is none, else
+    /// replaced only if the stored one is still `expectedKeyID`. Returns whether it was written (a
+    /// racing instance that wrote first makes this `false`).
+    func putManagedKey(
+        tenantID: String, project: String, _ record: ManagedKeyRecord, replacing expectedKeyID: String?, in work: UnitOfWork
+    )
+        async throws -> Bool
     /// Replaces an asset's sealed content if it is still `expected` (a re-encryption that lost a race
     /// with an upload changes nothing); returns whether it did.
     func resealAsset(tenantID: String, project: String, name: String, expected: [UInt8], sealed: [UInt8], in work: UnitOfWork) async throws -> Bool

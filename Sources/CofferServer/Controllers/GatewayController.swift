@@ -29,6 +29,8 @@ public struct GatewayController: Sendable {
         router.delete("/v1/gateway/projects/:name") { request, context in try await delete(request, context) }
         router.get("/v1/gateway/projects/:name/suspensions") { request, context in try await suspensions(request, context) }
         router.delete("/v1/gateway/projects/:name/suspensions/:client") { request, context in try await lift(request, context) }
+        router.get("/v1/gateway/projects/:name/publishable-key") { request, context in try await publishableKey(request, context) }
+        router.post("/v1/gateway/projects/:name/publishable-key/rotate") { request, context in try await rotateKey(request, context) }
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             router.on("/v1/gateway/:tenant/:project/call/**", method: method) { request, context in try await call(request, context) }
         }
@@ -89,6 +91,42 @@ public struct GatewayController: Sendable {
         context.work.describe("gateway.suspension.lift", "gateway_client", "\(name)/\(client)")
         try await gateway.liftSuspension(tenant: caller.tenant, project: name, client: client, in: context.work)
         return VaultResponse.noContent()
+    }
+
+    /// The project's managed publishable key, issued or replaced first when none exists or it is due.
+    /// Viewers (and `gateway:read` keys) may read it: it is a browser key, made to be public.
+    func publishableKey(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, context, .readGateway, target: name)
+        context.work.describe("gateway.key.read", "gateway_project", name)
+        let project = try await gateway.project(tenant: caller.tenant, name: name)
+        guard let keys = gateway.managedKeys else { throw CofferError(.internalError, "managed keys are not configured") }
+        let current = try await keys.current(tenant: caller.tenant, project: project, in: context.work)
+        return VaultResponse.data(Self.describe(current), context: context)
+    }
+
+    /// Replaces the managed key now; `overlap_minutes` (default 0) keeps the previous one working.
+    func rotateKey(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let name = try name(context)
+        let caller = try await auth.authorize(request, context, .manageGateway, target: name)
+        context.work.describe("gateway.key.rotate", "gateway_project", name)
+        let object = try await body.object(request, context)
+        if let unknown = object.keys.first(where: { $0 != "overlap_minutes" }) {
+            throw CofferError(.invalidRequest, "unknown field '\(unknown)' (known: overlap_minutes)")
+        }
+        let overlap = try object.int("overlap_minutes") ?? 0
+        guard (0...1_440).contains(overlap) else { throw CofferError(.invalidRequest, "overlap_minutes must be 0-1440") }
+        let project = try await gateway.project(tenant: caller.tenant, name: name)
+        guard let keys = gateway.managedKeys else { throw CofferError(.internalError, "managed keys are not configured") }
+        let current = try await keys.rotate(tenant: caller.tenant, project: project, overlapMillis: Int64(overlap) * 60_000, in: context.work)
+        return VaultResponse.data(Self.describe(current), context: context)
+    }
+
+    static func describe(_ current: GatewayKeyService.Current) -> JSONValue {
+        [
+            "key": .string(current.key), "key_id": .string(current.keyID), "rotates_at": .string(Timestamp.rfc3339(current.rotatesAt)),
+            "expires_at": .string(Timestamp.rfc3339(current.expiresAt)),
+        ]
     }
 
     /// The route path after `/v1/gateway/{tenant}/{project}/call`, still percent-encoded.

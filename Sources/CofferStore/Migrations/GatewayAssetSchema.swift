@@ -1,4 +1,4 @@
-/// Migration 10: gateway projects' public assets, sealed with the tenant's data key.
+/// Migration 10: gateway projects' public assets and managed publishable keys, sealed with the tenant's data key.
 enum GatewayAssetSchema {
     static func tables(int: String, blob: String) -> [String] {
         [
@@ -9,6 +9,10 @@ enum GatewayAssetSchema {
               PRIMARY KEY (tenant_id, project, name))
             """,
             "CREATE INDEX gateway_assets_key_version ON gateway_assets (tenant_id, key_version)",
+            """
+            CREATE TABLE gateway_managed_keys (tenant_id TEXT NOT NULL REFERENCES tenants(id), project TEXT NOT NULL, key_id TEXT NOT NULL,
+              sealed \(blob) NOT NULL, rotates_at \(int) NOT NULL, PRIMARY KEY (tenant_id, project))
+            """,
         ]
     }
 

@@ -46,6 +46,7 @@ struct SQLGatewayStore: GatewayStore {
     func deleteProject(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool {
         !(try await changing(work) { tx in
             try await tx.query("DELETE FROM gateway_assets WHERE tenant_id = $1 AND project = $2", [.text(tenantID), .text(name)])
+            try await tx.query("DELETE FROM gateway_managed_keys WHERE tenant_id = $1 AND project = $2", [.text(tenantID), .text(name)])
             return try await tx.query(
                 "DELETE FROM gateway_projects WHERE tenant_id = $1 AND name = $2 RETURNING name", [.text(tenantID), .text(name)])
         }).isEmpty
@@ -205,5 +206,44 @@ extension SQLGatewayStore {
                     """,
                     [.text(tenantID), .text(project), .text(name), .blob(expected), .blob(sealed), .int(keyVersion)])
             }).isEmpty
+    }
+}
+
+extension SQLGatewayStore {
+    func managedKey(tenantID: String, project: String) async throws -> ManagedKeyRecord? {
+        guard
+            let row = try await db.query(
+                "SELECT key_id, sealed, rotates_at FROM gateway_managed_keys WHERE tenant_id = $1 AND project = $2",
+                [.text(tenantID), .text(project)]
+            ).first
+        else { return nil }
+        return ManagedKeyRecord(keyID: try row.text("key_id"), sealed: try row.blob("sealed"), rotatesAt: try row.int("rotates_at"))
+    }
+
+    func putManagedKey(
+        tenantID: String, project: String, _ record: ManagedKeyRecord, replacing expectedKeyID: String?, in work: UnitOfWork
+    )
+        async throws -> Bool
+    {
+        try await db.transaction(work) { tx in
+            if let expectedKeyID {
+                return
+                    !(try await tx.query(
+                        """
+                        UPDATE gateway_managed_keys SET key_id = $3, sealed = $4, rotates_at = $5 WHERE tenant_id = $1 AND project = $2 AND key_id = $6
+                        RETURNING key_id
+                        """,
+                        [.text(tenantID), .text(project), .text(record.keyID), .blob(record.sealed), .int(record.rotatesAt), .text(expectedKeyID)]
+                    )).isEmpty
+            }
+            return
+                !(try await tx.query(
+                    """
+                    INSERT INTO gateway_managed_keys (tenant_id, project, key_id, sealed, rotates_at) VALUES ($1, $2, $3, $4, $5)
+                    ON CONFLICT (tenant_id, project) DO NOTHING RETURNING key_id
+                    """,
+                    [.text(tenantID), .text(project), .text(record.keyID), .blob(record.sealed), .int(record.rotatesAt)]
+                )).isEmpty
+        }
     }
 }
