@@ -4,7 +4,7 @@ import ArgumentParser
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway", abstract: "Gateway projects: upstream APIs called through Coffer with stored credentials.",
-        subcommands: [GatewayProjectCommand.self, GatewayAssetCommand.self])
+        subcommands: [GatewayProjectCommand.self, GatewayAssetCommand.self, GatewayKeyCommand.self])
 }
 
 /// `coffer gateway project put|get|list|delete`.
@@ -19,4 +19,11 @@ struct GatewayAssetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "asset", abstract: "Public scripts and stylesheets of a project, served with their integrity digests.",
         subcommands: [GatewayAssetPut.self, GatewayAssetGet.self, GatewayAssetList.self, GatewayAssetDelete.self, GatewayAssetURL.self])
+}
+
+/// `coffer gateway key get|rotate`: a project's managed publishable key.
+struct GatewayKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key", abstract: "A project's managed, rotating publishable key (publishable_key in the project).",
+        subcommands: [GatewayKeyGet.self, GatewayKeyRotate.self])
 }
