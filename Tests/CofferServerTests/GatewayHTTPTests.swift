@@ -41,6 +41,10 @@ struct GatewayHTTPTests {
                 ],
                 "redirect": ["method": "GET", "path": "/redirect", "provider": "weatherapi", "response_headers": ["location"]],
                 "big": ["method": "GET", "path": "/big", "provider": "weatherapi"],
+                "chunked": [
+                    "method": "GET", "path": "/chunked/{kilobytes}", "provider": "weatherapi",
+                    "path_parameters": ["kilobytes": ["type": "string", "maxLength": 3]],
+                ],
                 "slow": ["method": "GET", "path": "/slow", "provider": "weatherapi"],
             ],
         ]
@@ -128,6 +132,26 @@ struct GatewayHTTPTests {
             #expect(entries.raw.contains("127.0.0.1:\(port)/v2/forecast/Z%C3%BCrich") && entries.raw.contains("upstream_status"))
             #expect(!entries.raw.contains(Self.upstreamSecret) && !entries.raw.contains("units=metric"))
             #expect(!fixture.logs.all.contains(Self.upstreamSecret))
+        }
+    }
+
+    /// Answers stream through: one without a length arrives whole when under the provider's limit, and
+    /// is cut off (never passed on past the limit) when over it; one that declares too much is refused.
+    @Test func answersStreamAndAreCutAtTheLimit() async throws {
+        try await Self.withGateway { upstream, port, fixture, client, root, base in
+            let small = try await client.call(.get, base + "/chunked/3", token: root)
+            #expect(small.status == .ok && small.raw == String(repeating: "y", count: 3 * 1024))
+            var received = -1
+            do {
+                received = try await client.call(.get, base + "/chunked/64", token: root).raw.utf8.count
+            } catch {
+                received = 0  // the connection was closed mid-answer
+            }
+            #expect(received < 64 * 1024 && received <= 4096, "\(received) bytes passed a 4096-byte limit")
+            #expect(try await client.call(.get, base + "/big", token: root).code == "UPSTREAM_RESPONSE_TOO_LARGE", "declared too large")
+            let entries = try await client.call(.get, "/v1/audit/entries?operation=gateway.call", token: root)
+            #expect(entries.raw.contains(#""response_bytes":"streamed""#), "\(entries.raw)")
+            #expect(try await client.call(.get, base + "/forecast/Bern", token: root).status == .ok, "the gateway still answers")
         }
     }
 

@@ -51,6 +51,20 @@ final class TestUpstream: Sendable {
         router.get("/v2/big") { _, _ -> Response in
             Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)))
         }
+        router.get("/v2/chunked/:kilobytes") { _, context -> Response in
+            // No Content-Length: the body arrives in 1 KiB chunks, a little apart.
+            let count = Int(context.parameters.get("kilobytes") ?? "") ?? 1
+            let chunks = AsyncStream<ByteBuffer> { continuation in
+                Task {
+                    for _ in 0..<count {
+                        continuation.yield(ByteBuffer(repeating: UInt8(ascii: "y"), count: 1024))
+                        try? await Task.sleep(for: .milliseconds(2))
+                    }
+                    continuation.finish()
+                }
+            }
+            return Response(status: .ok, body: ResponseBody(asyncSequence: chunks))
+        }
         router.get("/v2/slow") { _, _ -> Response in
             try await Task.sleep(for: .seconds(3))
             return Response(status: .ok)

@@ -256,21 +256,23 @@ public struct GatewayController: Sendable {
         }
         context.work.addDetails(["target": upstreamCall.auditTarget, "method": upstreamCall.method])
         let started = ContinuousClock.now
-        let answer: UpstreamTransport.Answer
+        let answer: UpstreamTransport.Streamed
         do {
-            answer = try await runtime.upstream.perform(upstreamCall)
+            answer = try await runtime.upstream.stream(upstreamCall)
         } catch {
             context.work.addDetails(["duration_ms": Self.milliseconds(since: started)])
             throw error
         }
+        // The body streams to the client after this entry is written: its size is the one the upstream declared.
         context.work.addDetails([
             "upstream_status": String(answer.status), "duration_ms": Self.milliseconds(since: started),
-            "response_bytes": String(answer.body.readableBytes),
+            "response_bytes": answer.declaredLength.map(String.init) ?? "streamed",
         ])
-        var response = Response(status: HTTPResponse.Status(code: answer.status), body: ResponseBody(byteBuffer: answer.body))
+        var response = Response(status: HTTPResponse.Status(code: answer.status), body: ResponseBody(asyncSequence: answer.body))
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { response.headers[field] = value }
         }
+        if let length = answer.declaredLength { response.headers[.contentLength] = String(length) }
         return response
     }
 

@@ -17,7 +17,7 @@ public final class UpstreamTransport: Sendable {
     /// Creates a transport.
     public init() {}
 
-    /// An upstream answer.
+    /// An upstream answer, read whole (for small documents such as a JWKS).
     public struct Answer: Sendable {
         /// Status code.
         public var status: Int
@@ -27,8 +27,36 @@ public final class UpstreamTransport: Sendable {
         public var body: ByteBuffer
     }
 
-    /// Performs `call`; errors are Coffer's upstream codes, never the library's text.
+    /// An upstream answer whose body is still arriving: passed on to the client as it comes, cut off
+    /// (the connection closed) if it grows past the provider's limit.
+    public struct Streamed: Sendable {
+        /// Status code.
+        public var status: Int
+        /// Headers passed back (allow-listed).
+        public var headers: [(String, String)]
+        /// The length the upstream declared, if it did.
+        public var declaredLength: Int?
+        /// The body.
+        public var body: LimitedBody
+    }
+
+    /// Performs `call` and reads the whole answer (up to the provider's limit).
     public func perform(_ call: GatewayService.UpstreamCall) async throws -> Answer {
+        let streamed = try await stream(call)
+        var body = ByteBuffer()
+        do {
+            for try await chunk in streamed.body { body.writeImmutableBuffer(chunk) }
+        } catch let error as CofferError {
+            throw error
+        } catch {
+            throw Self.translate(error)
+        }
+        return Answer(status: streamed.status, headers: streamed.headers, body: body)
+    }
+
+    /// Performs `call` up to the answer's head; the body streams. An answer that declares a length
+    /// past the provider's limit is refused before anything reaches the client.
+    public func stream(_ call: GatewayService.UpstreamCall) async throws -> Streamed {
         let provider = call.provider
         let address = try await Self.checkedAddress(host: provider.host, allowInternal: provider.allowInternal)
         let client = try client(for: provider, pinnedTo: address)
@@ -42,20 +70,53 @@ public final class UpstreamTransport: Sendable {
         } catch {
             throw Self.translate(error)
         }
-        let body: ByteBuffer
-        do {
-            body = try await response.body.collect(upTo: provider.maxResponseBytes)
-        } catch is NIOTooManyBytesError {
+        let declared = response.headers.first(name: "content-length").flatMap { Int($0) }
+        if let declared, declared > provider.maxResponseBytes {
             throw CofferError(.upstreamResponseTooLarge, "the upstream's answer exceeds \(provider.maxResponseBytes) bytes")
-        } catch {
-            throw Self.translate(error)
         }
         var headers: [(String, String)] = []
         for header in response.headers where call.responseHeaders.contains(header.name.lowercased()) {
             guard GatewayHeaders.isSafeValue(header.value) else { continue }
             headers.append((header.name.lowercased(), header.value))
         }
-        return Answer(status: Int(response.status.code), headers: headers, body: body)
+        return Streamed(
+            status: Int(response.status.code), headers: headers, declaredLength: declared,
+            body: LimitedBody(base: response.body, limit: provider.maxResponseBytes))
+    }
+
+    /// An upstream body that fails with `UPSTREAM_RESPONSE_TOO_LARGE` once it passes `limit` bytes, and
+    /// with Coffer's upstream codes (never the library's text) when the upstream breaks off.
+    public struct LimitedBody: AsyncSequence, Sendable {
+        /// Chunks of the body.
+        public typealias Element = ByteBuffer
+        let base: HTTPClientResponse.Body
+        let limit: Int
+
+        /// Iterates the body.
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            var base: HTTPClientResponse.Body.AsyncIterator
+            let limit: Int
+            var seen = 0
+
+            /// The next chunk.
+            public mutating func next() async throws -> ByteBuffer? {
+                let chunk: ByteBuffer?
+                do {
+                    chunk = try await base.next()
+                } catch {
+                    throw UpstreamTransport.translate(error)
+                }
+                guard let chunk else { return nil }
+                seen += chunk.readableBytes
+                guard seen <= limit else {
+                    throw CofferError(.upstreamResponseTooLarge, "the upstream's answer exceeds \(limit) bytes")
+                }
+                return chunk
+            }
+        }
+
+        /// Starts iterating.
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
     }
 
     /// The address to connect to: the first the host resolves to, after every one it resolves to
