@@ -428,9 +428,15 @@ enum CofferBinaryless {
 
     static func python(_ script: String, _ environment: [String: String]) async throws -> Result {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        return try await run(["python3", root + "/Tests/Interop/" + script], environment)
+    }
+
+    /// Runs a program found on PATH.
+    static func run(_ arguments: [String], _ environment: [String: String] = [:], in directory: String? = nil) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root + "/Tests/Interop/" + script]
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()

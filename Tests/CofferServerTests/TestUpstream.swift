@@ -2,8 +2,10 @@ import CofferCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import HummingbirdTesting
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// An upstream API for the gateway tests: a real HTTP server on a loopback port that records every
@@ -25,7 +27,8 @@ final class TestUpstream: Sendable {
     var last: Received? { received.withLock { $0.last } }
 
     /// Runs the upstream, calls `body` with its port, then stops it.
-    func run(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+    /// With `tls`, it serves HTTPS (and asks for client certificates if the configuration says so).
+    func run(tls: TLSConfiguration? = nil, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         let router = Router()
         router.middlewares.add(Recorder(upstream: self))
         router.get("/v2/forecast/:city") { _, _ -> Response in
@@ -69,10 +72,19 @@ final class TestUpstream: Sendable {
             try await Task.sleep(for: .seconds(3))
             return Response(status: .ok)
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            guard let port = client.port else { throw CofferError(.internalError, "the test upstream has no port") }
-            try await body(port)
+        let configuration = ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0))
+        if let tls {
+            let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration)
+            try await app.test(.live) { client in
+                guard let port = client.port else { throw CofferError(.internalError, "the test upstream has no port") }
+                try await body(port)
+            }
+        } else {
+            let app = Application(router: router, configuration: configuration)
+            try await app.test(.live) { client in
+                guard let port = client.port else { throw CofferError(.internalError, "the test upstream has no port") }
+                try await body(port)
+            }
         }
     }
 

@@ -24,6 +24,12 @@ public struct GatewayProvider: Sendable, Equatable {
     public var maxResponseBytes = 10 << 20
     /// The credential added to every call, if any.
     public var credential: GatewayCredential?
+    /// Certificate authorities (PEM) the upstream's certificate must chain to, instead of the system's.
+    public var caBundle: String?
+    /// The client certificate chain (PEM) presented to the upstream (mutual TLS), with `clientKey`.
+    public var clientCertificate: String?
+    /// Where the client certificate's private key (PEM) is kept in KV.
+    public var clientKey: GatewayCredential?
 
     /// Parses a provider document.
     public static func parse(_ value: JSONValue, path: String) throws(CofferError) -> GatewayProvider {
@@ -50,6 +56,17 @@ public struct GatewayProvider: Sendable, Equatable {
         provider.readTimeoutMs = try reader.int("read_timeout_ms", in: 100...300_000) ?? 30_000
         provider.maxResponseBytes = try reader.int("max_response_bytes", in: 1...(64 << 20)) ?? (10 << 20)
         if let credential = reader.value("credential") { provider.credential = try GatewayCredential.parse(credential, path: "\(path).credential") }
+        provider.caBundle = try Self.pem(&reader, "ca_bundle", path: path)
+        provider.clientCertificate = try Self.pem(&reader, "client_certificate", path: path)
+        if let reference = try reader.string("client_key") {
+            provider.clientKey = try GatewayCredential.parse(["placement": "bearer", "secret": .string(reference)], path: "\(path).client_key")
+        }
+        guard (provider.clientCertificate == nil) == (provider.clientKey == nil) else {
+            throw CofferError(.invalidRequest, "'\(path)' needs client_certificate and client_key together")
+        }
+        guard scheme == "https" || (provider.caBundle == nil && provider.clientCertificate == nil) else {
+            throw CofferError(.invalidRequest, "'\(path)': ca_bundle and client certificates need an https:// base_url")
+        }
         try reader.finish()
         return provider
     }
@@ -61,7 +78,20 @@ public struct GatewayProvider: Sendable, Equatable {
             "read_timeout_ms": .int(readTimeoutMs), "max_response_bytes": .int(maxResponseBytes),
         ]
         if let credential { out["credential"] = credential.document }
+        if let caBundle { out["ca_bundle"] = .string(caBundle) }
+        if let clientCertificate { out["client_certificate"] = .string(clientCertificate) }
+        if let clientKey { out["client_key"] = .string("\(clientKey.mount)/\(clientKey.secretPath)#\(clientKey.field)") }
         return .object(out)
+    }
+
+    /// A PEM member: certificates only (never a private key: those live in KV), at most 64 KiB.
+    static func pem(_ reader: inout StrictObject, _ key: String, path: String) throws(CofferError) -> String? {
+        guard let text = try reader.string(key) else { return nil }
+        guard text.utf8.count <= 65_536, text.contains("-----BEGIN CERTIFICATE-----"), !text.contains("PRIVATE KEY") else {
+            throw CofferError(
+                .invalidRequest, "'\(path).\(key)' must be PEM certificates (at most 64 KiB); a private key belongs in KV (client_key)")
+        }
+        return text
     }
 }
 

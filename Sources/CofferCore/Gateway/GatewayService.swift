@@ -121,6 +121,8 @@ public final class GatewayService: Sendable {
         public var body: [UInt8]?
         /// Response headers to pass back.
         public var responseHeaders: [String]
+        /// The provider's client-certificate private key (PEM), read from KV for this call; never logged.
+        public var clientKeyPEM: String?
 
         /// A plain GET of `provider`'s base URL, with no credential (a JWKS document, say).
         public static func fetch(_ provider: GatewayProvider) -> UpstreamCall {
@@ -188,10 +190,14 @@ public final class GatewayService: Sendable {
             case .query: query.append((credential.name ?? "key", value))
             }
         }
+        var clientKeyPEM: String?
+        if let clientKey = provider.clientKey {
+            clientKeyPEM = try await Self.readCredential(secrets, tenant: tenant, clientKey, allowLineBreaks: true)
+        }
         let queryText = query.map { "\(RouteTemplate.percentEncode($0.0))=\(RouteTemplate.percentEncode($0.1))" }.joined(separator: "&")
         return UpstreamCall(
             routeName: routeName, provider: provider, method: route.method, url: origin + path + (queryText.isEmpty ? "" : "?" + queryText),
-            auditTarget: origin + path, headers: headers, body: body, responseHeaders: route.responseHeaders)
+            auditTarget: origin + path, headers: headers, body: body, responseHeaders: route.responseHeaders, clientKeyPEM: clientKeyPEM)
     }
 
     /// Authenticates a signed request to `project`: the signature (RFC 9421 or the simple form) against
@@ -375,7 +381,10 @@ public final class GatewayService: Sendable {
     }
 
     /// Reads a credential's value from KV (see ``credentialValue(tenant:_:)``).
-    public static func readCredential(_ secrets: SecretService, tenant: Tenant, _ credential: GatewayCredential) async throws -> String {
+    /// `allowLineBreaks` is for PEM keys, which never go into a header.
+    public static func readCredential(
+        _ secrets: SecretService, tenant: Tenant, _ credential: GatewayCredential, allowLineBreaks: Bool = false
+    ) async throws -> String {
         let reference = "\(credential.mount)/\(credential.secretPath)#\(credential.field)"
         let data: [String: JSONValue]?
         do {
@@ -386,7 +395,7 @@ public final class GatewayService: Sendable {
         guard let value = data?[credential.field]?.stringValue, !value.isEmpty else {
             throw CofferError(.upstreamRefused, "the provider's credential \(reference) has no such field")
         }
-        guard GatewayHeaders.isSafeValue(value) else {
+        guard allowLineBreaks || GatewayHeaders.isSafeValue(value) else {
             throw CofferError(.upstreamRefused, "the provider's credential \(reference) holds control characters")
         }
         return value

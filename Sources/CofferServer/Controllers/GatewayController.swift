@@ -55,6 +55,10 @@ public struct GatewayController: Sendable {
         let caller = try await auth.authorize(request, context, .manageGateway, target: name)
         context.work.describe("gateway.project.write", "gateway_project", name)
         let document = JSONValue.object(try await body.object(request, context))
+        let parsed = try GatewayProject.parse(name: name, document, environment: caller.tenant.environment)
+        for (providerName, provider) in parsed.providers {
+            try UpstreamTransport.checkCertificates(provider, path: "providers.\(providerName)")
+        }
         let project = try await gateway.put(tenant: caller.tenant, name: name, document: document, in: context.work)
         return VaultResponse.data(project.document, context: context)
     }

@@ -1,9 +1,11 @@
 import AsyncHTTPClient
 import CofferCore
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Calls upstreams for the gateway. The provider's host is resolved here, every address is checked
@@ -59,7 +61,7 @@ public final class UpstreamTransport: Sendable {
     public func stream(_ call: GatewayService.UpstreamCall) async throws -> Streamed {
         let provider = call.provider
         let address = try await Self.checkedAddress(host: provider.host, allowInternal: provider.allowInternal)
-        let client = try client(for: provider, pinnedTo: address)
+        let client = try client(for: provider, pinnedTo: address, clientKeyPEM: call.clientKeyPEM)
         var request = HTTPClientRequest(url: call.url)
         request.method = HTTPMethod(rawValue: call.method)
         for (name, value) in call.headers { request.headers.add(name: name, value: value) }
@@ -117,6 +119,39 @@ public final class UpstreamTransport: Sendable {
 
         /// Starts iterating.
         public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
+    }
+
+    /// The TLS settings of a provider with its own CA bundle or client certificate; `UPSTREAM_REFUSED`
+    /// (saying which part, never its content) when they cannot be used.
+    static func tls(_ provider: GatewayProvider, clientKeyPEM: String?) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let bundle = provider.caBundle {
+            guard let roots = try? NIOSSLCertificate.fromPEMBytes(Array(bundle.utf8)), !roots.isEmpty else {
+                throw CofferError(.upstreamRefused, "the provider's ca_bundle holds no usable certificate")
+            }
+            tls.trustRoots = .certificates(roots)
+        }
+        if let chainText = provider.clientCertificate, let clientKeyPEM {
+            guard let chain = try? NIOSSLCertificate.fromPEMBytes(Array(chainText.utf8)), !chain.isEmpty else {
+                throw CofferError(.upstreamRefused, "the provider's client_certificate holds no usable certificate")
+            }
+            guard let key = try? NIOSSLPrivateKey(bytes: Array(clientKeyPEM.utf8), format: .pem) else {
+                throw CofferError(.upstreamRefused, "the provider's client_key is not a usable PEM private key")
+            }
+            tls.certificateChain = chain.map { .certificate($0) }
+            tls.privateKey = .privateKey(key)
+        }
+        return tls
+    }
+
+    /// Whether a provider's certificates parse (checked when a project is saved).
+    public static func checkCertificates(_ provider: GatewayProvider, path: String) throws {
+        for (name, text) in [("ca_bundle", provider.caBundle), ("client_certificate", provider.clientCertificate)] {
+            guard let text else { continue }
+            guard let parsed = try? NIOSSLCertificate.fromPEMBytes(Array(text.utf8)), !parsed.isEmpty else {
+                throw CofferError(.invalidRequest, "'\(path).\(name)' holds no certificate that parses")
+            }
+        }
     }
 
     /// The address to connect to: the first the host resolves to, after every one it resolves to
@@ -181,15 +216,23 @@ public final class UpstreamTransport: Sendable {
         }
     }
 
-    /// One client per provider host, pinned address and timeouts; redirects off.
-    func client(for provider: GatewayProvider, pinnedTo address: String) throws -> HTTPClient {
-        let key = "\(provider.host)|\(address)|\(provider.connectTimeoutMs)|\(provider.readTimeoutMs)"
+    /// One client per provider host, pinned address, timeouts and TLS settings; redirects off.
+    func client(for provider: GatewayProvider, pinnedTo address: String, clientKeyPEM: String?) throws -> HTTPClient {
+        var tlsDigest = ""
+        if provider.caBundle != nil || clientKeyPEM != nil {
+            let material =
+                Array((provider.caBundle ?? "").utf8) + [0] + Array((provider.clientCertificate ?? "").utf8) + [0]
+                + Array((clientKeyPEM ?? "").utf8)
+            tlsDigest = SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
+        }
+        let key = "\(provider.host)|\(address)|\(provider.connectTimeoutMs)|\(provider.readTimeoutMs)|\(tlsDigest)"
         if let existing = clients.withLock({ $0[key] }) { return existing }
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .milliseconds(Int64(provider.connectTimeoutMs)), read: .milliseconds(Int64(provider.readTimeoutMs))))
         configuration.dnsOverride = [provider.host: address]
         configuration.connectionPool.retryConnectionEstablishment = false
+        if !tlsDigest.isEmpty { configuration.tlsConfiguration = try Self.tls(provider, clientKeyPEM: clientKeyPEM) }
         let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let (client, discarded) = clients.withLock { clients -> (HTTPClient, [HTTPClient]) in
             if let existing = clients[key] { return (existing, [created]) }
