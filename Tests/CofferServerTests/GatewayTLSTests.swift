@@ -1,7 +1,10 @@
+import AsyncHTTPClient
 import CofferCore
 import CofferServer
 import Foundation
 import HTTPTypes
+import NIOCore
+import NIOHTTP1
 import NIOSSL
 import Testing
 
@@ -19,12 +22,14 @@ struct GatewayTLSTests {
             #expect(result.status == 0, "\(result.stderr)")
         }
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        for ca in ["ca", "clientca"] {
+        for ca in ["ca", "clientca", "otherca"] {
             try await openssl(["req", "-x509"] + ec + ["-days", "1", "-subj", "/CN=\(ca)", "-keyout", "\(ca).key", "-out", "\(ca).crt"])
         }
         try "subjectAltName=IP:127.0.0.1\n".write(toFile: directory + "/server.ext", atomically: true, encoding: .utf8)
-        try "extendedKeyUsage=clientAuth\n".write(toFile: directory + "/client.ext", atomically: true, encoding: .utf8)
-        for (name, ca) in [("server", "ca"), ("client", "clientca")] {
+        try "extendedKeyUsage=clientAuth\nsubjectAltName=URI:spiffe://example.org/billing,DNS:billing.internal\n".write(
+            toFile: directory + "/client.ext", atomically: true, encoding: .utf8)
+        try "extendedKeyUsage=clientAuth\n".write(toFile: directory + "/stranger.ext", atomically: true, encoding: .utf8)
+        for (name, ca) in [("server", "ca"), ("client", "clientca"), ("stranger", "otherca")] {
             try await openssl(["req"] + ec + ["-subj", "/CN=\(name)", "-keyout", "\(name).key", "-out", "\(name).csr"])
             try await openssl([
                 "x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key", "-CAcreateserial", "-days", "1", "-extfile",
@@ -91,6 +96,99 @@ struct GatewayTLSTests {
                 let refused = try await save(["ca_bundle": .string(garbage)])
                 #expect(refused.code == "INVALID_REQUEST" && refused.raw.contains("ca_bundle"), "\(refused.raw)")
                 #expect(!fixture.logs.all.contains("PRIVATE KEY"))
+            }
+        }
+    }
+
+    /// mTLS client profiles: Coffer asks for a client certificate (tls.request_client_certificates) and
+    /// each project checks it against its own CA, at the server's clock, and reads the caller's identity.
+    @Test func clientCertificatesAuthenticateToTheProjectThatTrustsTheirCA() async throws {
+        let directory = try await Self.certificates()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let upstream = TestUpstream()
+        try await upstream.run { port in
+            let fixture = try await Fixture.make { configuration in
+                configuration.tlsCertificatePath = directory + "/server.crt"
+                configuration.tlsKeyPath = directory + "/server.key"
+                configuration.tlsRequestClientCertificates = true
+            }
+            // Certificates made now: the clock is now.
+            fixture.clock.advance(millis: Int64(Date().timeIntervalSince1970 * 1000) - fixture.clock.nowMillis)
+            try await fixture.testLive { live in
+                let coffer = try #require(live.client.port)
+                func client(_ certificate: String?) throws -> HTTPClient {
+                    var tls = TLSConfiguration.makeClientConfiguration()
+                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory + "/ca.crt"))
+                    if let certificate {
+                        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(directory + "/\(certificate).crt").map { .certificate($0) }
+                        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: directory + "/\(certificate).key", format: .pem))
+                    }
+                    var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+                    configuration.connectionPool.idleTimeout = .milliseconds(100)
+                    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+                }
+                let plain = try client(nil)
+                let billing = try client("client")
+                let stranger = try client("stranger")
+                func shutdown() async {
+                    for each in [plain, billing, stranger] { try? await each.shutdown() }
+                }
+                do {
+                    func call(
+                        _ http: HTTPClient, _ method: HTTPMethod, _ path: String, token: String? = nil, json: JSONValue? = nil
+                    ) async throws
+                        -> (status: Int, body: JSONValue)
+                    {
+                        var request = HTTPClientRequest(url: "https://127.0.0.1:\(coffer)" + path)
+                        request.method = method
+                        if let token { request.headers.add(name: "X-Vault-Token", value: token) }
+                        if let json { request.body = .bytes(ByteBuffer(bytes: json.canonicalBytes())) }
+                        let response = try await http.execute(request, timeout: .seconds(10))
+                        let bytes = try await response.body.collect(upTo: 1 << 20)
+                        return (Int(response.status.code), JSONValue.parse(Array(buffer: bytes)) ?? .null)
+                    }
+                    let root = fixture.rootToken
+                    _ = try await call(plain, .POST, "/v1/secret/data/gateway/weather", token: root, json: ["data": ["API_KEY": "k"]])
+                    var document = try #require(GatewayHTTPTests.project(port: port).objectValue)
+                    document["mtls_clients"] = [
+                        "services": [
+                            "ca_bundle": .string(try Self.read(directory, "clientca.crt")), "identity": "san_uri", "routes": ["forecast"],
+                            "allowed_identities": ["spiffe://example.org/billing"],
+                        ]
+                    ]
+                    let saved = try await call(plain, .PUT, "/v1/gateway/projects/weather", token: root, json: .object(document))
+                    #expect(saved.status == 200, "\(saved.body)")
+                    let forecast = "/v1/gateway/root/weather/call/forecast/Bern"
+
+                    // A certificate from the project's CA: through, as its SAN URI.
+                    let accepted = try await call(billing, .GET, forecast)
+                    #expect(accepted.status == 200 && accepted.body == ["temperature": 21], "\(accepted.body)")
+                    #expect(
+                        try await call(billing, .POST, "/v1/gateway/root/weather/call/orders", json: ["item": "x"]).body["code"]
+                            == "PERMISSION_DENIED")
+                    // Another CA's certificate, or none at all.
+                    #expect(try await call(stranger, .GET, forecast).body["code"] == "CERTIFICATE_INVALID")
+                    #expect(try await call(plain, .GET, forecast).body["code"] == "UNAUTHENTICATED")
+                    // The server's clock decides validity: expired, and not yet valid.
+                    fixture.clock.advance(millis: 2 * 86_400_000)
+                    #expect(try await call(billing, .GET, forecast).body["code"] == "CERTIFICATE_INVALID")
+                    fixture.clock.advance(millis: -4 * 86_400_000)
+                    #expect(try await call(billing, .GET, forecast).body["code"] == "CERTIFICATE_INVALID")
+                    fixture.clock.advance(millis: 2 * 86_400_000)
+                    // An identity outside the allowed list; then read from the CN instead, which is not listed.
+                    document["mtls_clients"] = [
+                        "services": ["ca_bundle": .string(try Self.read(directory, "clientca.crt")), "allowed_identities": ["billing"]]
+                    ]
+                    _ = try await call(plain, .PUT, "/v1/gateway/projects/weather", token: root, json: .object(document))
+                    #expect(try await call(billing, .GET, forecast).body["code"] == "PERMISSION_DENIED", "CN is 'client', not 'billing'")
+                    let entries = try await call(plain, .GET, "/v1/audit/entries?operation=gateway.call", token: root)
+                    #expect(String(decoding: entries.body.canonicalBytes(), as: UTF8.self).contains("weather/services/spiffe://example.org/billing"))
+                    #expect(upstream.count == 1)
+                } catch {
+                    await shutdown()
+                    throw error
+                }
+                await shutdown()
             }
         }
     }

@@ -62,6 +62,9 @@ public enum ConfigFile {
             case "limits.max_body_bytes", "max_body_bytes": configuration.maxBodyBytes = try int(key, value)
             case "tls.cert_file", "tls_cert_file": configuration.tlsCertificatePath = try string(key, value)
             case "tls.key_file", "tls_key_file": configuration.tlsKeyPath = try string(key, value)
+            case "tls.request_client_certificates":
+                guard case .bool(let flag) = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }
+                configuration.tlsRequestClientCertificates = flag
             case "secrets.env_references", "env_references":
                 guard case .array(let items) = value, items.allSatisfy({ $0.stringValue != nil }) else {
                     throw CofferError(.configInvalid, "\(key) must be an array of strings")
@@ -99,7 +102,7 @@ public enum ConfigFile {
     }
 
     /// Environment overrides: `COFFER_LISTEN`, `COFFER_PORT`, `COFFER_STORAGE_URL`, `COFFER_KV_MOUNT`,
-    /// `COFFER_TLS_CERT_FILE`, `COFFER_TLS_KEY_FILE`, `COFFER_ENV_REFERENCES` (comma-separated),
+    /// `COFFER_TLS_CERT_FILE`, `COFFER_TLS_KEY_FILE`, `COFFER_TLS_REQUEST_CLIENT_CERTIFICATES`, `COFFER_ENV_REFERENCES` (comma-separated),
     /// `COFFER_RATE_LIMIT_ANONYMOUS|AUTHENTICATED|SERVICE|TENANT` (per minute, 0 = off).
     public static func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws(CofferError) {
         if let value = environment["COFFER_LISTEN"] { configuration.host = value }
@@ -111,6 +114,12 @@ public enum ConfigFile {
         if let value = environment["COFFER_KV_MOUNT"] { configuration.kvMount = value }
         if let value = environment["COFFER_TLS_CERT_FILE"] { configuration.tlsCertificatePath = value }
         if let value = environment["COFFER_TLS_KEY_FILE"] { configuration.tlsKeyPath = value }
+        if let value = environment["COFFER_TLS_REQUEST_CLIENT_CERTIFICATES"] {
+            guard ["true", "false", "1", "0"].contains(value) else {
+                throw CofferError(.configInvalid, "COFFER_TLS_REQUEST_CLIENT_CERTIFICATES must be true or false")
+            }
+            configuration.tlsRequestClientCertificates = value == "true" || value == "1"
+        }
         if let value = environment["COFFER_AUDIT_FILE"] { configuration.auditFile = value }
         if let value = environment["COFFER_AUDIT_HTTP_URL"] { configuration.auditHTTPURL = value }
         let tiers: [(String, WritableKeyPath<RateLimitTiers, Int>)] = [

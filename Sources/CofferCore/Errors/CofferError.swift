@@ -93,6 +93,9 @@ public enum ErrorCode: String, Hashable, Sendable, CaseIterable, CustomStringCon
     case jwtInvalid = "JWT_INVALID"
     /// A JWT past its expiry (or before its `nbf`), beyond the profile's leeway.
     case jwtExpired = "JWT_EXPIRED"
+    /// A TLS client certificate no mTLS profile of the gateway project accepts (unknown CA, expired,
+    /// not yet valid, or without the identity the profile reads).
+    case certificateInvalid = "CERTIFICATE_INVALID"
 
     /// The stable string form.
     public var description: String { rawValue }

@@ -17,6 +17,8 @@ public struct GatewayProject: Sendable, Equatable {
     public var clients: [String: GatewaySigningClient] = [:]
     /// Client profiles that present a JWT from a trusted issuer, by name.
     public var jwtClients: [String: GatewayJWTClient] = [:]
+    /// Client profiles that present a TLS client certificate, by name.
+    public var certificateClients: [String: GatewayCertificateClient] = [:]
     /// The project's managed, rotating publishable key, if it has one.
     public var publishableKey: PublishableKeyPolicy?
     /// When clients are suspended for behaving unlike clients.
@@ -68,6 +70,14 @@ public struct GatewayProject: Sendable, Equatable {
             }
             project.jwtClients[clientName] = client
         }
+        for (clientName, value) in try reader.members("mtls_clients") ?? [:] {
+            guard TransitKey.isValidName(clientName) else { throw CofferError(.invalidRequest, "mtls client names are 1-128 of A-Z a-z 0-9 - _ .") }
+            let client = try GatewayCertificateClient.parse(value, path: "mtls_clients.\(clientName)")
+            if let unknown = client.routes?.first(where: { project.routes[$0] == nil }) {
+                throw CofferError(.invalidRequest, "mtls_clients.\(clientName).routes names \(unknown), which is not a route")
+            }
+            project.certificateClients[clientName] = client
+        }
         if let policy = reader.value("publishable_key") { project.publishableKey = try PublishableKeyPolicy.parse(policy, path: "publishable_key") }
         if let anomaly = reader.value("anomaly") { project.anomaly = try GatewayAnomalyPolicy.parse(anomaly, path: "anomaly") }
         try reader.finish()
@@ -90,6 +100,7 @@ public struct GatewayProject: Sendable, Equatable {
             "routes": .object(routes.mapValues(\.document)),
             "clients": .object(clients.mapValues(\.document)),
             "jwt_clients": .object(jwtClients.mapValues(\.document)),
+            "mtls_clients": .object(certificateClients.mapValues(\.document)),
             "anomaly": anomaly.document,
             "publishable_key": publishableKey?.document ?? .null,
         ]

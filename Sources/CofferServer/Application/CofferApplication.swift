@@ -38,7 +38,12 @@ public enum CofferApplication {
             let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
             tls.minimumTLSVersion = .tlsv12
-            return try .tls(.http1WithList(tlsEnabled: true), tlsConfiguration: tls)
+            guard configuration.tlsRequestClientCertificates else { return try .tls(.http1WithList(tlsEnabled: true), tlsConfiguration: tls) }
+            // Ask for a certificate, accept any at the handshake: each gateway project's mTLS profile
+            // checks the chain against its own CA (a server-wide trust store could not tell projects apart).
+            tls.certificateVerification = .optionalVerification
+            let channel = TLSChannelConfiguration(tlsConfiguration: tls) { _, promise in promise.succeed(.certificateVerified) }
+            return try .tls(.http1WithList(tlsEnabled: true), configuration: channel)
         } catch {
             throw CofferError(.configInvalid, "cannot load the TLS certificate or key (tls_cert_file, tls_key_file)")
         }

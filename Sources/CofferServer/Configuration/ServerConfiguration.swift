@@ -16,6 +16,10 @@ public struct ServerConfiguration: Sendable {
     public var tlsCertificatePath: String?
     /// PEM private key path.
     public var tlsKeyPath: String?
+    /// Whether the TLS server asks clients for a certificate (optional: a client without one still
+    /// connects). The certificate is checked per gateway project (mTLS client profiles), not at the
+    /// handshake. Off by default: browsers may show a certificate picker when asked.
+    public var tlsRequestClientCertificates = false
     /// Environment-variable names or `PREFIX_*` patterns that `$NAME` values may resolve to.
     public var envReferencePatterns: [String] = []
     /// Versions kept per secret when metadata says 0.

@@ -59,6 +59,7 @@ public struct GatewayController: Sendable {
         for (providerName, provider) in parsed.providers {
             try UpstreamTransport.checkCertificates(provider, path: "providers.\(providerName)")
         }
+        try GatewayCertificateVerifier.checkBundles(parsed)
         let project = try await gateway.put(tenant: caller.tenant, name: name, document: document, in: context.work)
         return VaultResponse.data(project.document, context: context)
     }
@@ -155,7 +156,10 @@ public struct GatewayController: Sendable {
         let tenant: Tenant
         let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let jwt = RequestSignatures.isSigned(message) ? nil : bearer.flatMap { GatewayJWTVerifier.looksLikeJWT($0) ? $0 : nil }
-        if RequestSignatures.isSigned(message) || jwt != nil {
+        // A client certificate authenticates only a request that carries no other credential.
+        let hasCredential = request.headers[.authorization] != nil || request.headers[.vaultToken] != nil
+        let certificate = hasCredential || RequestSignatures.isSigned(message) ? nil : await context.clientCertificate()
+        if RequestSignatures.isSigned(message) || jwt != nil || certificate != nil {
             // A signed request (or a JWT) names its tenant only in the path; it is checked once the project is known.
             guard let found = try await runtime.storage.tenants.tenant(named: tenantName) else {
                 throw CofferError(.routeNotFound, "no gateway project of this name")
@@ -202,7 +206,13 @@ public struct GatewayController: Sendable {
             var profileRoutes: [String]?
             if caller == nil {
                 let profile: GatewayService.ClientProfile
-                if let jwt {
+                if let certificate {
+                    let verified = try await GatewayCertificateVerifier.verify(certificate, project: project, nowMillis: runtime.clock.nowMillis)
+                    profile = GatewayService.ClientProfile(
+                        id: "mtls:\(verified.profile):\(verified.identity)", actorKind: "gateway_mtls",
+                        displayName: "\(verified.profile)/\(verified.identity)", routes: verified.client.routes,
+                        allowedCIDRs: verified.client.allowedCIDRs, rateLimit: verified.client.rateLimit, quota: verified.client.quota)
+                } else if let jwt {
                     let verified = try await runtime.jwtVerifier.verify(jwt, tenant: tenant, project: project, now: runtime.clock.nowMillis)
                     profile = GatewayService.ClientProfile(
                         id: "jwt:\(verified.profile):\(verified.subject)", actorKind: "gateway_jwt",

@@ -14,7 +14,7 @@ public enum ErrorStatus {
         case .unauthenticated, .permissionDenied, .tenantMismatch, .originNotAllowed, .projectDisabled: return .forbidden
         case .upstreamRefused, .upstreamUnavailable, .upstreamResponseTooLarge: return .badGateway
         case .upstreamTimeout: return .gatewayTimeout
-        case .requestSignatureInvalid, .signatureExpired, .signatureReplayed, .jwtInvalid, .jwtExpired: return .unauthorized
+        case .requestSignatureInvalid, .signatureExpired, .signatureReplayed, .jwtInvalid, .jwtExpired, .certificateInvalid: return .unauthorized
         case .contentDigestMismatch: return .badRequest
         case .clientSuspended, .assetTokenInvalid, .assetTokenExpired: return .forbidden
         case .notFound, .routeNotFound, .tenantNotFound, .policyNotFound: return .notFound

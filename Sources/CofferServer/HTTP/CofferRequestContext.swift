@@ -2,6 +2,8 @@ import CofferCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOSSL
 import Synchronization
 
 /// Per-request state: the request id and, once authenticated, the caller.
@@ -16,16 +18,25 @@ public struct CofferRequestContext: RequestContext {
     public let work: UnitOfWork
     /// Facts that end up in response headers (the tightest rate limit seen).
     let notes = RequestNotes()
+    /// The connection, for what only it knows (the TLS client certificate).
+    let channel: (any Channel)?
 
     /// Creates a context for a new request.
     public init(source: Source) {
         coreContext = .init(source: source)
         requestID = Self.makeRequestID()
         clientIP = source.channel.remoteAddress?.ipAddress ?? ""
+        channel = source.channel
         work = UnitOfWork(
             record: AuditRecord(
                 time: 0, actor: .anonymous, operation: "", resourceType: "http", resourceID: "", clientIP: clientIP, userAgent: "",
                 requestID: requestID, status: 0, errorCode: "", request: .null))
+    }
+
+    /// The client certificate the peer presented over TLS (not yet checked against anything), if any.
+    func clientCertificate() async -> NIOSSLCertificate? {
+        guard let channel else { return nil }
+        return try? await channel.nioSSL_peerCertificate().get()
     }
 
     /// Request ids: a random per-process half and a counter, formatted as a lowercase UUID. Unique
