@@ -77,6 +77,14 @@ struct StorageConformanceTests {
             #expect(try await gateway.sweepNonces(now: 150) == 2)
             #expect(try await !gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 200, now: 150))
 
+            // In batches (group commit): a nonce seen before, or twice in one batch, is refused; an expired one is new again.
+            func item(_ nonce: String, _ tenant: String = a.id, expires: Int64 = 400) -> NonceCommitter.Item {
+                NonceCommitter.Item(tenantID: tenant, scope: "batch", nonce: nonce, expiresAt: expires)
+            }
+            #expect(try await gateway.rememberNonces([item("b1"), item("b2"), item("b1"), item("b1", b.id)], now: 300) == [true, true, false, true])
+            #expect(try await gateway.rememberNonces([item("b2"), item("b3")], now: 350) == [false, true])
+            #expect(try await gateway.rememberNonces([item("b2", expires: 900)], now: 401) == [true], "expired, so new again")
+
             // Suspensions: one per (tenant, project, client), replaced when renewed, lifted once.
             try await gateway.suspend(tenantID: a.id, project: "weather", client: "key_1", until: 500, reason: "r1", at: 100, in: .unaudited())
             try await gateway.suspend(tenantID: a.id, project: "weather", client: "key_1", until: 900, reason: "r2", at: 200, in: .unaudited())

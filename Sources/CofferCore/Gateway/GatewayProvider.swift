@@ -22,6 +22,8 @@ public struct GatewayProvider: Sendable, Equatable {
     public var readTimeoutMs = 30_000
     /// Largest upstream answer passed back.
     public var maxResponseBytes = 10 << 20
+    /// Most connections Coffer opens to the upstream at once (calls beyond wait, up to the connect timeout).
+    public var maxConnections = 128
     /// The credential added to every call, if any.
     public var credential: GatewayCredential?
     /// Certificate authorities (PEM) the upstream's certificate must chain to, instead of the system's.
@@ -55,6 +57,7 @@ public struct GatewayProvider: Sendable, Equatable {
         provider.connectTimeoutMs = try reader.int("connect_timeout_ms", in: 100...60_000) ?? 5_000
         provider.readTimeoutMs = try reader.int("read_timeout_ms", in: 100...300_000) ?? 30_000
         provider.maxResponseBytes = try reader.int("max_response_bytes", in: 1...(64 << 20)) ?? (10 << 20)
+        provider.maxConnections = try reader.int("max_connections", in: 1...4_096) ?? 128
         if let credential = reader.value("credential") { provider.credential = try GatewayCredential.parse(credential, path: "\(path).credential") }
         provider.caBundle = try Self.pem(&reader, "ca_bundle", path: path)
         provider.clientCertificate = try Self.pem(&reader, "client_certificate", path: path)
@@ -75,7 +78,7 @@ public struct GatewayProvider: Sendable, Equatable {
     public var document: JSONValue {
         var out: [String: JSONValue] = [
             "base_url": .string(baseURL), "allow_internal": .bool(allowInternal), "connect_timeout_ms": .int(connectTimeoutMs),
-            "read_timeout_ms": .int(readTimeoutMs), "max_response_bytes": .int(maxResponseBytes),
+            "read_timeout_ms": .int(readTimeoutMs), "max_response_bytes": .int(maxResponseBytes), "max_connections": .int(maxConnections),
         ]
         if let credential { out["credential"] = credential.document }
         if let caBundle { out["ca_bundle"] = .string(caBundle) }

@@ -10,6 +10,8 @@ public final class GatewayService: Sendable {
     private let limiter: (any RateLimiterBackend)?
     /// Projects' managed publishable keys.
     public let managedKeys: GatewayKeyService?
+    /// Signed requests' nonces, recorded in group commits.
+    private let nonces: NonceCommitter
     private let clock: any CofferClock
     /// Refusal counts per client (this instance's; suspensions are stored and shared).
     public let anomalies = AnomalyTracker()
@@ -23,6 +25,7 @@ public final class GatewayService: Sendable {
         clock: any CofferClock
     ) {
         self.limiter = limiter
+        self.nonces = NonceCommitter(store: store)
         self.managedKeys = apiKeys.map { GatewayKeyService(store: store, apiKeys: $0, keyring: secrets.keyring, clock: clock) }
         self.store = store
         self.secrets = secrets
@@ -214,8 +217,8 @@ public final class GatewayService: Sendable {
             Array(try await credentialValue(tenant: tenant, credential).utf8)
         }
         guard let client = project.clients[accepted.client] else { throw CofferError(.internalError, "verified client vanished") }
-        guard try await store.rememberNonce(tenantID: tenant.id, scope: project.name, nonce: accepted.nonce, expiresAt: accepted.expiresAt, now: now)
-        else {
+        let item = NonceCommitter.Item(tenantID: tenant.id, scope: project.name, nonce: accepted.nonce, expiresAt: accepted.expiresAt)
+        guard try await nonces.remember(item, now: now) else {
             throw CofferError(.signatureReplayed, "request signature refused: this signature was already used")
         }
         return (accepted.client, client)

@@ -163,6 +163,9 @@ public protocol GatewayStore: Sendable {
     /// Records a signed request's nonce until `expiresAt` (Unix seconds); `false` if it is already
     /// recorded and not expired (a replay). Shared by every instance on the same database.
     func rememberNonce(tenantID: String, scope: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool
+    /// Records several nonces in one transaction; for each, `false` if it is already recorded and not
+    /// expired, or appears earlier in the same batch (a replay).
+    func rememberNonces(_ items: [NonceCommitter.Item], now: Int64) async throws -> [Bool]
     /// Forgets nonces that expired before `now`; returns how many.
     @discardableResult
     func sweepNonces(now: Int64) async throws -> Int

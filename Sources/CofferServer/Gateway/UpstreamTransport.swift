@@ -225,13 +225,14 @@ public final class UpstreamTransport: Sendable {
                 + Array((clientKeyPEM ?? "").utf8)
             tlsDigest = SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
         }
-        let key = "\(provider.host)|\(address)|\(provider.connectTimeoutMs)|\(provider.readTimeoutMs)|\(tlsDigest)"
+        let key = "\(provider.host)|\(address)|\(provider.connectTimeoutMs)|\(provider.readTimeoutMs)|\(provider.maxConnections)|\(tlsDigest)"
         if let existing = clients.withLock({ $0[key] }) { return existing }
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .milliseconds(Int64(provider.connectTimeoutMs)), read: .milliseconds(Int64(provider.readTimeoutMs))))
         configuration.dnsOverride = [provider.host: address]
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = provider.maxConnections
         if !tlsDigest.isEmpty { configuration.tlsConfiguration = try Self.tls(provider, clientKeyPEM: clientKeyPEM) }
         let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let (client, discarded) = clients.withLock { clients -> (HTTPClient, [HTTPClient]) in

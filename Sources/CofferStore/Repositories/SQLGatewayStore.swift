@@ -71,6 +71,50 @@ extension SQLGatewayStore {
         }
     }
 
+    /// One statement per chunk of 100 (a multi-row upsert that renews only expired nonces and returns
+    /// what it inserted or renewed), in one transaction.
+    func rememberNonces(_ items: [NonceCommitter.Item], now: Int64) async throws -> [Bool] {
+        struct Key: Hashable {
+            let tenantID: String
+            let scope: String
+            let nonce: String
+        }
+        var firsts: [Int] = []
+        var seen: Set<Key> = []
+        for (index, item) in items.enumerated() where seen.insert(Key(tenantID: item.tenantID, scope: item.scope, nonce: item.nonce)).inserted {
+            firsts.append(index)
+        }
+        let unique = firsts.map { items[$0] }
+        let inserted = try await db.transaction { tx -> Set<Key> in
+            var inserted: Set<Key> = []
+            for start in stride(from: 0, to: unique.count, by: 100) {
+                let chunk = unique[start..<min(start + 100, unique.count)]
+                // One upsert: a new nonce is inserted, an expired one renewed, a live one left alone (and not returned).
+                var rows: [String] = []
+                var values: [SQLValue] = [.int(now)]
+                for item in chunk {
+                    let base = values.count
+                    values += [.text(item.tenantID), .text(item.scope), .text(item.nonce), .int(item.expiresAt)]
+                    rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4))")
+                }
+                let returned = try await tx.query(
+                    """
+                    INSERT INTO gateway_nonces (tenant_id, scope, nonce, expires_at) VALUES \(rows.joined(separator: ", "))
+                    ON CONFLICT (tenant_id, scope, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE gateway_nonces.expires_at < $1
+                    RETURNING tenant_id, scope, nonce
+                    """, values)
+                for row in returned {
+                    inserted.insert(Key(tenantID: try row.text("tenant_id"), scope: try row.text("scope"), nonce: try row.text("nonce")))
+                }
+            }
+            return inserted
+        }
+        let firstSet = Set(firsts)
+        return items.enumerated().map { index, item in
+            firstSet.contains(index) && inserted.contains(Key(tenantID: item.tenantID, scope: item.scope, nonce: item.nonce))
+        }
+    }
+
     @discardableResult
     func sweepNonces(now: Int64) async throws -> Int {
         try await db.transaction { tx in
