@@ -89,4 +89,39 @@ struct CLICompletenessTests {
         let value: JSONValue = ["b": ["x": 1, "y": ["p", "q"]], "a": "two\nlines", "c": .null, "d": .array([["k": "v"]])]
         #expect(Table.render(Table.rows(value)) == "a      two\\nlines\nb.x    1\nb.y    p, q\nc      -\nd.0.k  v\n")
     }
+
+    /// `coffer gateway provider|route|client|domain` edit one part of a project; the server checks the
+    /// whole project each time, and a refused change leaves the stored one as it was.
+    @Test func gatewayProjectsAreEditedPartByPart() throws {
+        let directory = try CofferBinary.scratch()
+        let server = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        defer { server.stop() }
+        func coffer(_ arguments: [String], stdin: String? = nil) throws -> CofferBinary.Result {
+            try CofferBinary.run(arguments, home: directory + "/home", env: ["COFFER_ADDR": server.address], stdin: stdin)
+        }
+        #expect(try coffer(["gateway", "project", "put", "shop", "--file", "-"], stdin: "{}").status == 0)
+        let provider = #"{"base_url": "https://api.example.com/v1"}"#
+        #expect(try coffer(["gateway", "provider", "put", "shop", "api", "--file", "-"], stdin: provider).stdout == "Saved provider api of shop\n")
+        let route = #"{"method": "GET", "path": "/items/{id}", "provider": "api"}"#
+        #expect(try coffer(["gateway", "route", "put", "shop", "items", "--file", "-"], stdin: route).status == 0)
+        let dangling = try coffer(
+            ["gateway", "route", "put", "shop", "bad", "--file", "-"], stdin: #"{"method": "GET", "path": "/x", "provider": "nope"}"#)
+        #expect(dangling.status == 1 && dangling.stderr.contains("INVALID_REQUEST") && dangling.stderr.contains("names no provider"))
+        #expect(try coffer(["gateway", "domain", "add", "shop", "https://shop.example.com"]).stdout == "Allowed https://shop.example.com for shop\n")
+        #expect(try coffer(["gateway", "domain", "add", "shop", "https://shop.example.com"]).stderr.contains("already allowed"))
+        #expect(try coffer(["gateway", "domain", "add", "shop", "https://Shop.example.com/x"]).stderr.contains("INVALID_REQUEST"))
+        #expect(try coffer(["gateway", "domain", "list", "shop"]).stdout == "https://shop.example.com\n")
+        let client = #"{"key_id": "backend-1", "algorithm": "hmac-sha256", "secret": "secret/shop#HMAC"}"#
+        #expect(try coffer(["gateway", "client", "put", "shop", "backend", "--file", "-"], stdin: client).status == 0)
+        let document = JSONValue.parse(Array(try coffer(["gateway", "project", "get", "shop", "--format", "json"]).stdout.utf8))
+        #expect(document?["routes"]?["items"]?["path"] == "/items/{id}" && document?["routes"]?["bad"] == nil)
+        #expect(document?["clients"]?["backend"]?["key_id"] == "backend-1")
+        // A provider still used by a route cannot go; removing the route first lets it.
+        #expect(try coffer(["gateway", "provider", "delete", "shop", "api"]).stderr.contains("names no provider"))
+        #expect(try coffer(["gateway", "route", "delete", "shop", "items"]).status == 0)
+        #expect(try coffer(["gateway", "provider", "delete", "shop", "api"]).status == 0)
+        #expect(try coffer(["gateway", "route", "delete", "shop", "items"]).stderr.contains("no route named items"))
+        #expect(try coffer(["gateway", "domain", "remove", "shop", "https://shop.example.com"]).status == 0)
+        #expect(try coffer(["gateway", "domain", "list", "shop"]).stdout.isEmpty)
+    }
 }

@@ -4,7 +4,10 @@ import ArgumentParser
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway", abstract: "Gateway projects: upstream APIs called through Coffer with stored credentials.",
-        subcommands: [GatewayProjectCommand.self, GatewayAssetCommand.self, GatewayKeyCommand.self])
+        subcommands: [
+            GatewayProjectCommand.self, GatewayProviderCommand.self, GatewayRouteCommand.self, GatewayClientCommand.self,
+            GatewayDomainCommand.self, GatewayAssetCommand.self, GatewayKeyCommand.self,
+        ])
 }
 
 /// `coffer gateway project put|get|list|delete`.
@@ -26,4 +29,29 @@ struct GatewayKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key", abstract: "A project's managed, rotating publishable key (publishable_key in the project).",
         subcommands: [GatewayKeyGet.self, GatewayKeyRotate.self])
+}
+
+/// `coffer gateway provider put|delete`.
+struct GatewayProviderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provider", abstract: "Upstream providers of a project.", subcommands: [GatewayProviderPut.self, GatewayProviderDelete.self])
+}
+
+/// `coffer gateway route put|delete`.
+struct GatewayRouteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "route", abstract: "Routes of a project.", subcommands: [GatewayRoutePut.self, GatewayRouteDelete.self])
+}
+
+/// `coffer gateway client put|delete`.
+struct GatewayClientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client", abstract: "Signing clients of a project.", subcommands: [GatewayClientPut.self, GatewayClientDelete.self])
+}
+
+/// `coffer gateway domain add|remove|list`.
+struct GatewayDomainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "domain", abstract: "Browser origins allowed to call a project (CORS).",
+        subcommands: [GatewayDomainAdd.self, GatewayDomainRemove.self, GatewayDomainList.self])
 }
