@@ -12,6 +12,7 @@ public struct GatewayController: Sendable {
     let body: BodyReader
     var auth: Authenticator { runtime.authenticator }
     var gateway: GatewayService { runtime.gateway }
+    var proxy: GatewayProxy { GatewayProxy(runtime: runtime) }
 
     /// Creates the controller.
     public init(runtime: CofferRuntime) {
@@ -140,154 +141,12 @@ public struct GatewayController: Sendable {
         return "/" + segments.dropFirst(6).joined(separator: "/")
     }
 
-    /// A proxied call: authenticate, check the origin (when a browser sends one), the route and the
-    /// caller's scope, validate, inject the credential, call the upstream, pass back allowed headers.
+    /// A proxied call: the names, route path and body decoded here; the rules are the proxy's.
     func call(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let tenantName = context.parameters.get("tenant") ?? ""
-        let projectName = context.parameters.get("project") ?? ""
-        let rawPath = Self.routePath(request)
-        let bytes = try await body.bytes(request)
-        var headerMap: [String: [String]] = [:]
-        for field in request.headers { headerMap[field.name.canonicalName.lowercased(), default: []].append(field.value) }
-        let message = RequestSignatures.Message(
-            method: request.method.rawValue, scheme: runtime.configuration.tlsEnabled ? "https" : "http", authority: request.head.authority ?? "",
-            rawPath: request.uri.path, rawQuery: request.uri.query, headers: headerMap, body: bytes)
-        let caller: Caller?
-        let tenant: Tenant
-        let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        let jwt = RequestSignatures.isSigned(message) ? nil : bearer.flatMap { GatewayJWTVerifier.looksLikeJWT($0) ? $0 : nil }
-        // A client certificate authenticates only a request that carries no other credential.
-        let hasCredential = request.headers[.authorization] != nil || request.headers[.vaultToken] != nil
-        let certificate = hasCredential || RequestSignatures.isSigned(message) ? nil : await context.clientCertificate()
-        if RequestSignatures.isSigned(message) || jwt != nil || certificate != nil {
-            // A signed request (or a JWT) names its tenant only in the path; it is checked once the project is known.
-            guard let found = try await runtime.storage.tenants.tenant(named: tenantName) else {
-                throw CofferError(.routeNotFound, "no gateway project of this name")
-            }
-            tenant = found
-            caller = nil
-            auth.identify(tenant, .anonymous, operation: nil, in: context.work)
-        } else {
-            let authenticated = try await auth.authenticate(request, context, allowPublishable: true)
-            if case .apiKey(let key) = authenticated.credential, key.kind.isPublishable, request.headers[.origin] == nil {
-                throw CofferError(.originNotAllowed, "publishable keys are for browsers: the request must come from an allowed Origin")
-            }
-            guard authenticated.tenant.name == tenantName else {
-                throw CofferError(.tenantMismatch, "permission denied: this credential belongs to another tenant")
-            }
-            caller = authenticated
-            tenant = authenticated.tenant
-        }
-        context.work.describe("gateway.call", "gateway_project", projectName)
-        let project: GatewayProject
-        do {
-            project = try await gateway.project(tenant: tenant, name: projectName)
-        } catch let error as CofferError where error.code == .notFound {
-            throw CofferError(.routeNotFound, "no gateway project of this name")
-        }
-        // Refusals a client causes (bad input, routes or origins it may not use) count towards its suspension.
-        var watched: GatewayService.Watched?
-        if let caller {
-            var keyID: String?
-            if case .apiKey(let key) = caller.credential { keyID = key.id }
-            watched = GatewayService.Watched(client: caller.credentialID, apiKeyID: keyID)
-        }
-        let upstreamCall: GatewayService.UpstreamCall
-        do {
-            if let watched { try await gateway.checkSuspension(tenant: tenant, project: project, client: watched.client) }
-            if let origin = request.headers[.origin] {
-                guard project.allows(origin: origin) else {
-                    throw CofferError(.originNotAllowed, "this origin may not call this project")
-                }
-                context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: [])
-            }
-            // A signature (or a JWT) is checked before the route is looked up, so an altered method or
-            // path is a signature failure, not a missing route.
-            var profileRoutes: [String]?
-            if caller == nil {
-                let profile: GatewayService.ClientProfile
-                if let certificate {
-                    let verified = try await GatewayCertificateVerifier.verify(certificate, project: project, nowMillis: runtime.clock.nowMillis)
-                    profile = GatewayService.ClientProfile(
-                        id: "mtls:\(verified.profile):\(verified.identity)", actorKind: "gateway_mtls",
-                        displayName: "\(verified.profile)/\(verified.identity)", routes: verified.client.routes,
-                        allowedCIDRs: verified.client.allowedCIDRs, rateLimit: verified.client.rateLimit, quota: verified.client.quota)
-                } else if let jwt {
-                    let verified = try await runtime.jwtVerifier.verify(jwt, tenant: tenant, project: project, now: runtime.clock.nowMillis)
-                    profile = GatewayService.ClientProfile(
-                        id: "jwt:\(verified.profile):\(verified.subject)", actorKind: "gateway_jwt",
-                        displayName: "\(verified.profile)/\(verified.subject)", routes: verified.client.routes,
-                        allowedCIDRs: verified.client.allowedCIDRs, rateLimit: verified.client.rateLimit, quota: verified.client.quota)
-                } else {
-                    let (clientName, client) = try await gateway.authenticateSigned(tenant: tenant, project: project, message)
-                    profile = GatewayService.ClientProfile(
-                        id: "client:\(clientName)", actorKind: "gateway_client", displayName: clientName, routes: client.routes,
-                        allowedCIDRs: client.allowedCIDRs, rateLimit: client.rateLimit, quota: client.quota)
-                }
-                let actor = AuditActor(
-                    kind: profile.actorKind, id: "\(projectName)/\(profile.displayName)", role: "", displayName: profile.displayName)
-                auth.identify(tenant, actor, operation: nil, in: context.work)
-                profileRoutes = profile.routes ?? Array(project.routes.keys)
-                watched = GatewayService.Watched(client: profile.id, apiKeyID: nil)
-                try await gateway.checkSuspension(tenant: tenant, project: project, client: profile.id)
-                if let status = try await gateway.admit(tenant: tenant, project: project, profile, clientIP: context.clientIP) {
-                    context.notes.rateLimit = status
-                }
-            }
-            let (routeName, route, _) = try gateway.route(in: project, method: request.method.rawValue, rawPath: rawPath)
-            context.work.describe("gateway.call", "gateway_route", "\(projectName)/\(routeName)")
-            if let caller {
-                guard caller.may(.proxyCall, target: projectName) || caller.may(.proxyCall, target: "\(projectName)/\(routeName)") else {
-                    throw CofferError(
-                        .permissionDenied, "permission denied: this credential may not call this route (proxy:call:\(projectName)/\(routeName))")
-                }
-            } else if let profileRoutes {
-                guard profileRoutes.contains(routeName) else {
-                    throw CofferError(.permissionDenied, "permission denied: this client may not call this route")
-                }
-            }
-            if let origin = request.headers[.origin] {
-                context.notes.corsHeaders = Self.corsHeaders(origin: origin, project: project, exposed: route.responseHeaders)
-            }
-            let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
-            let incoming = GatewayService.Incoming(
-                method: request.method.rawValue, rawPath: rawPath, rawQuery: request.uri.query, headers: headers, body: bytes)
-            upstreamCall = try await gateway.prepare(tenant: tenant, project: project, incoming)
-            // An admissible call still counts: bursts above the client's baseline, networks never seen for it.
-            if let watched,
-                try await gateway.record(
-                    .call(network: AnomalyWindow.network(of: context.clientIP)), tenant: tenant, project: project, watched,
-                    requestID: context.requestID, audited: runtime.configuration.auditEnabled)
-            {
-                try await gateway.checkSuspension(tenant: tenant, project: project, client: watched.client)
-            }
-        } catch let error as CofferError {
-            if let watched, let event = Self.anomalyEvent(error.code) {
-                try await gateway.record(
-                    event, tenant: tenant, project: project, watched, requestID: context.requestID, audited: runtime.configuration.auditEnabled)
-            }
-            throw error
-        }
-        context.work.addDetails(["target": upstreamCall.auditTarget, "method": upstreamCall.method])
-        let started = ContinuousClock.now
-        let answer: UpstreamTransport.Streamed
-        do {
-            answer = try await runtime.upstream.stream(upstreamCall)
-        } catch {
-            context.work.addDetails(["duration_ms": Self.milliseconds(since: started)])
-            throw error
-        }
-        // The body streams to the client after this entry is written: its size is the one the upstream declared.
-        context.work.addDetails([
-            "upstream_status": String(answer.status), "duration_ms": Self.milliseconds(since: started),
-            "response_bytes": answer.declaredLength.map(String.init) ?? "streamed",
-        ])
-        var response = Response(status: HTTPResponse.Status(code: answer.status), body: ResponseBody(asyncSequence: answer.body))
-        for (name, value) in answer.headers {
-            if let field = HTTPField.Name(name) { response.headers[field] = value }
-        }
-        if let length = answer.declaredLength { response.headers[.contentLength] = String(length) }
-        return response
+        let call = GatewayProxy.Call(
+            tenant: context.parameters.get("tenant") ?? "", project: context.parameters.get("project") ?? "", routePath: Self.routePath(request),
+            body: try await body.bytes(request))
+        return try await proxy.call(call, request, context)
     }
 
     /// The anomaly a refusal counts as, if it is one the client caused.
