@@ -155,6 +155,24 @@ struct GatewayHTTPTests {
         }
     }
 
+    /// Every configuration change is named in the project write's audit entry, one by one.
+    @Test func eachConfigurationChangeIsNamedInTheAuditEntry() async throws {
+        try await Self.withGateway { _, port, _, client, root, _ in
+            var document = try #require(Self.project(port: port).objectValue)
+            document["allowed_origins"] = ["https://app.example.com", "https://admin.example.com"]
+            var routes = try #require(document["routes"]?.objectValue)
+            routes["today"] = ["method": "GET", "path": "/today", "provider": "weatherapi"]
+            routes["big"] = nil
+            routes["slow"] = ["method": "GET", "path": "/slower", "provider": "weatherapi"]
+            document["routes"] = .object(routes)
+            #expect(try await client.call(.put, "/v1/gateway/projects/weather", token: root, json: .object(document)).status == .ok)
+            let entries = try await client.call(.get, "/v1/audit/entries?operation=gateway.project.write", token: root)
+            guard case .array(let list) = entries.data["entries"] ?? .null else { throw CofferError(.internalError, "no entries") }
+            #expect(list.first?["details"]?["changes"] == "created")
+            #expect(list.last?["details"]?["changes"] == "allowed_origins routes-big routes~slow routes+today", "\(entries.raw)")
+        }
+    }
+
     @Test func corsAllowsListedOriginsOnlyAndPreflightsSayTheSameForEveryRefusal() async throws {
         try await Self.withGateway { upstream, port, fixture, client, root, base in
             let allowed = try await client.call(.get, base + "/forecast/Bern", token: root, headers: [("Origin", Self.app)])

@@ -39,9 +39,32 @@ public final class GatewayService: Sendable {
     public func put(tenant: Tenant, name: String, document: JSONValue, in work: UnitOfWork) async throws -> GatewayProject {
         let project = try GatewayProject.parse(name: name, document, environment: tenant.environment)
         let text = String(decoding: project.document.canonicalBytes(), as: UTF8.self)
+        let before = try await store.project(tenantID: tenant.id, name: name).flatMap { JSONValue.parse(Array($0.utf8)) }
+        // Each change is named in the entry (configuration changes are audited one by one, even when saved together).
+        work.addDetails(["changes": Self.changes(from: before, to: project.document)])
         let existed = try await store.putProject(tenantID: tenant.id, name: name, document: text, at: clock.nowMillis, in: work)
         work.addDetails(["created": "\(!existed)", "enabled": "\(project.enabled)", "routes": "\(project.routes.count)"])
         return project
+    }
+
+    /// What changed between two project documents, e.g. `routes+today routes~forecast providers-old
+    /// allowed_origins` (`+` added, `-` removed, `~` changed; a bare name for a changed setting).
+    static func changes(from before: JSONValue?, to after: JSONValue) -> String {
+        guard let old = before?.objectValue, let new = after.objectValue else { return "created" }
+        var out: [String] = []
+        for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
+            if let oldMembers = old[key]?.objectValue, let newMembers = new[key]?.objectValue,
+                ["providers", "routes", "clients", "jwt_clients", "mtls_clients"].contains(key)
+            {
+                for member in Set(oldMembers.keys).union(newMembers.keys).sorted() where oldMembers[member] != newMembers[member] {
+                    let mark = oldMembers[member] == nil ? "+" : newMembers[member] == nil ? "-" : "~"
+                    out.append("\(key)\(mark)\(member)")
+                }
+            } else {
+                out.append(key)
+            }
+        }
+        return out.isEmpty ? "none" : out.joined(separator: " ")
     }
 
     /// A project, or `NOT_FOUND`.
