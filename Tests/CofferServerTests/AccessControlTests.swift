@@ -108,6 +108,45 @@ struct AccessControlTests {
         }
     }
 
+    /// Every token-creation parameter is honoured exactly or refused naming it; nothing is dropped.
+    @Test func tokenCreationParametersAreHonouredOrRefused() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            let capped = try await client.call(
+                .post, "/v1/auth/token/create", token: root, json: ["policies": ["viewer"], "ttl": "30m", "explicit_max_ttl": "5m"])
+            #expect(capped.body["auth"]?["lease_duration"] == 300, "\(capped.raw)")
+            let token = try #require(capped.body["auth"]?["client_token"]?.stringValue)
+            fixture.clock.advance(millis: 301_000)
+            #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: token).code == "UNAUTHENTICATED", "expired at 5 minutes")
+            // hvac's defaults pass; what Coffer cannot do is refused, naming the parameter, and nothing is created.
+            let hvacDefaults: JSONValue = [
+                "policies": ["viewer"], "no_parent": false, "no_default_policy": false, "renewable": true, "display_name": "token", "num_uses": 0,
+            ]
+            let created = try await client.call(.post, "/v1/auth/token/create", token: root, json: hvacDefaults)
+            #expect(created.status == .ok && created.body["auth"]?["renewable"] == false)
+            let refused: [(JSONValue, String)] = [
+                (["period": "30m"], "period"), (["num_uses": 3], "num_uses"), (["no_parent": true], "no_parent"), (["type": "batch"], "type"),
+                (["meta": ["team": "a"]], "meta"), (["id": "my-token"], "id"), (["role_name": "ci"], "role_name"), (["ttl_max": "1h"], "ttl_max"),
+                (["policies": ["default"]], "policies"), (["policies": ["viewer", "admin"]], "policies"),
+            ]
+            for (body, name) in refused {
+                let reply = try await client.call(.post, "/v1/auth/token/create", token: root, json: body)
+                #expect(reply.code == "INVALID_REQUEST" && reply.raw.contains(name), "\(body): \(reply.raw)")
+            }
+            let audit = try await client.call(.get, "/v1/audit/entries?operation=token.create", token: root)
+            guard case .array(let entries) = audit.data["entries"] ?? .null else { throw CofferError(.internalError, "no entries") }
+            #expect(entries.filter { $0["status"] == 200 }.count == 2, "only the two accepted requests created tokens")
+            // A wrap request is refused, never answered in the clear.
+            let wrapped = try await client.call(
+                .post, "/v1/auth/token/create", token: root, json: ["policies": ["viewer"]], headers: [("X-Vault-Wrap-TTL", "60s")])
+            #expect(wrapped.code == "INVALID_REQUEST" && !wrapped.raw.contains("cft_") && wrapped.raw.contains("X-Vault-Wrap-TTL"))
+            try await client.call(.post, "/v1/secret/data/app", token: root, json: ["data": ["k": "wrapped-secret"]])
+            let read = try await client.call(.get, "/v1/secret/data/app", token: root, headers: [("X-Vault-Wrap-TTL", "60s")])
+            #expect(read.code == "INVALID_REQUEST" && !read.raw.contains("wrapped-secret"))
+        }
+    }
+
     @Test func keyRotationReencryptionAndRollback() async throws {
         let fixture = try await Fixture.make()
         try await fixture.test { client in

@@ -12,8 +12,10 @@ public struct TokenService: Sendable {
     }
 
     /// Mints a token. The returned string is the only copy; only its keyed hash is stored.
+    /// `explicitMaxTTLSeconds` (Vault's `explicit_max_ttl`) caps the lifetime whatever `ttlSeconds` asks.
     public func create(
-        tenantID: String, role: Role, displayName: String, ttlSeconds: Int64, parent: TokenRecord?, in work: UnitOfWork
+        tenantID: String, role: Role, displayName: String, ttlSeconds: Int64, explicitMaxTTLSeconds: Int64 = 0, parent: TokenRecord?,
+        in work: UnitOfWork
     ) async throws -> (token: String, record: TokenRecord) {
         if let parent {
             guard parent.role.canGrant(role) else {
@@ -23,8 +25,12 @@ public struct TokenService: Sendable {
         guard ttlSeconds >= 0, ttlSeconds <= 10 * 365 * 86400 else {
             throw CofferError(.invalidRequest, "ttl must be between 0 and 10 years")
         }
+        guard explicitMaxTTLSeconds >= 0, explicitMaxTTLSeconds <= 10 * 365 * 86400 else {
+            throw CofferError(.invalidRequest, "explicit_max_ttl must be between 0 and 10 years")
+        }
         let now = clock.nowMillis
         var expiresAt: Int64? = ttlSeconds > 0 ? now + ttlSeconds * 1000 : nil
+        if explicitMaxTTLSeconds > 0 { expiresAt = min(expiresAt ?? .max, now + explicitMaxTTLSeconds * 1000) }
         if let parentExpiry = parent?.expiresAt {
             expiresAt = min(expiresAt ?? parentExpiry, parentExpiry)
         }

@@ -35,19 +35,11 @@ public struct TokenController: Sendable {
         let parent = try caller.requireToken()
         context.work.describe("token.create", "token", "")
         let object = try await body.object(request, context)
-        var role = parent.role
-        if let name = try object.string("role") {
-            guard let parsed = Role(rawValue: name) else { throw CofferError(.invalidRequest, "role must be viewer, modifier, auditor or admin") }
-            role = parsed
-        } else if case .array(let policies) = object["policies"] ?? .null, let first = policies.first?.stringValue, let parsed = Role(rawValue: first)
-        {
-            role = parsed
-        }
-        let ttl = try object.duration("ttl") ?? 0
-        let displayName = try object.string("display_name") ?? "token"
-        guard displayName.utf8.count <= 128 else { throw CofferError(.invalidRequest, "display_name is at most 128 bytes") }
+        let request = try TokenCreateRequest(object, parentRole: parent.role)
+        let role = request.role
         let (token, record) = try await runtime.tokens.create(
-            tenantID: caller.tenant.id, role: role, displayName: displayName, ttlSeconds: ttl, parent: parent, in: context.work)
+            tenantID: caller.tenant.id, role: role, displayName: request.displayName, ttlSeconds: request.ttlSeconds,
+            explicitMaxTTLSeconds: request.explicitMaxTTLSeconds, parent: parent, in: context.work)
         return VaultResponse.envelope(
             data: nil,
             auth: [

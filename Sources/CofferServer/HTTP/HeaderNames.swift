@@ -12,6 +12,8 @@ extension HTTPField.Name {
     public static let requestID = constant("X-Request-Id")
     /// `X-Vault-Token`.
     public static let vaultToken = constant("X-Vault-Token")
+    /// `X-Vault-Wrap-TTL` (response wrapping, refused until supported).
+    public static let vaultWrapTTL = constant("X-Vault-Wrap-TTL")
     /// `X-Vault-Namespace`.
     public static let vaultNamespace = constant("X-Vault-Namespace")
     /// `X-Coffer-Tenant`.

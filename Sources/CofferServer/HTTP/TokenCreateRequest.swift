@@ -1,0 +1,68 @@
+import CofferCore
+
+/// The body of `POST /v1/auth/token/create`, decoded strictly: every parameter Vault defines is either
+/// honoured exactly or refused with `INVALID_REQUEST` naming it (never silently dropped), and any other
+/// parameter is refused too. Honoured: `role` (Coffer's), `policies` (one role name), `ttl`,
+/// `explicit_max_ttl`, `display_name`, `no_default_policy` (Coffer attaches no default policy), and the
+/// defaults of the rest (`num_uses: 0`, `no_parent: false`, `type: service`, `period: 0`, empty `meta`).
+/// `renewable` is accepted either way (hvac sends `true` by default) and the answer says `renewable:
+/// false`: tokens cannot be renewed yet, and a client reads that from the answer rather than guessing.
+struct TokenCreateRequest {
+    let role: Role
+    let ttlSeconds: Int64
+    let explicitMaxTTLSeconds: Int64
+    let displayName: String
+
+    static let honoured: Set<String> = ["role", "policies", "ttl", "explicit_max_ttl", "display_name", "no_default_policy"]
+    static let refusedUnlessDefault: Set<String> = ["renewable", "num_uses", "no_parent", "type", "period", "meta"]
+    static let unsupported: Set<String> = ["id", "role_name", "entity_alias", "lease"]
+
+    init(_ object: [String: JSONValue], parentRole: Role) throws {
+        for key in object.keys.sorted() where !Self.honoured.contains(key) && !Self.refusedUnlessDefault.contains(key) {
+            if Self.unsupported.contains(key) {
+                throw CofferError(.invalidRequest, "\(key) is not supported by Coffer; the token was not created")
+            }
+            throw CofferError(.invalidRequest, "unknown parameter '\(key)'; the token was not created")
+        }
+        _ = try object.bool("renewable")
+        if let uses = try object.int("num_uses"), uses != 0 {
+            throw CofferError(.invalidRequest, "num_uses: use-limited tokens are not supported yet; the token was not created")
+        }
+        if let orphan = try object.bool("no_parent"), orphan {
+            throw CofferError(.invalidRequest, "no_parent: orphan tokens are not supported yet; the token was not created")
+        }
+        if let type = try object.string("type"), type != "service", type != "default" {
+            throw CofferError(.invalidRequest, "type: only service tokens exist in Coffer; the token was not created")
+        }
+        if let period = try object.duration("period"), period != 0 {
+            throw CofferError(.invalidRequest, "period: periodic tokens are not supported yet (they need renewal); the token was not created")
+        }
+        if let meta = object["meta"], meta != .null, meta.objectValue?.isEmpty != true {
+            throw CofferError(.invalidRequest, "meta: token metadata is not supported yet; the token was not created")
+        }
+        _ = try object.bool("no_default_policy")
+        var role = parentRole
+        if let name = try object.string("role") {
+            guard let parsed = Role(rawValue: name) else { throw CofferError(.invalidRequest, "role must be viewer, modifier, auditor or admin") }
+            role = parsed
+        }
+        if let policies = object["policies"], policies != .null {
+            guard case .array(let items) = policies, let names = Optional(items.compactMap(\.stringValue)), names.count == items.count else {
+                throw CofferError(.invalidRequest, "policies must be an array of role names")
+            }
+            let roles = Set(names)
+            guard roles.count <= 1, let name = roles.first.map({ $0 }) ?? Optional(role.rawValue), let parsed = Role(rawValue: name) else {
+                throw CofferError(
+                    .invalidRequest, "policies: give one of viewer, modifier, auditor or admin (Coffer's roles); the token was not created")
+            }
+            if object["role"] != nil, parsed != role { throw CofferError(.invalidRequest, "role and policies name different roles") }
+            role = parsed
+        }
+        self.role = role
+        self.ttlSeconds = try object.duration("ttl") ?? 0
+        self.explicitMaxTTLSeconds = try object.duration("explicit_max_ttl") ?? 0
+        let displayName = try object.string("display_name") ?? "token"
+        guard displayName.utf8.count <= 128 else { throw CofferError(.invalidRequest, "display_name is at most 128 bytes") }
+        self.displayName = displayName
+    }
+}
