@@ -124,7 +124,7 @@ struct AccessControlTests {
                 "policies": ["viewer"], "no_parent": false, "no_default_policy": false, "renewable": true, "display_name": "token", "num_uses": 0,
             ]
             let created = try await client.call(.post, "/v1/auth/token/create", token: root, json: hvacDefaults)
-            #expect(created.status == .ok && created.body["auth"]?["renewable"] == false)
+            #expect(created.status == .ok && created.body["auth"]?["renewable"] == false, "no ttl: nothing to renew")
             let refused: [(JSONValue, String)] = [
                 (["period": "30m"], "period"), (["num_uses": 3], "num_uses"), (["no_parent": true], "no_parent"), (["type": "batch"], "type"),
                 (["meta": ["team": "a"]], "meta"), (["id": "my-token"], "id"), (["role_name": "ci"], "role_name"), (["ttl_max": "1h"], "ttl_max"),
@@ -144,6 +144,51 @@ struct AccessControlTests {
             try await client.call(.post, "/v1/secret/data/app", token: root, json: ["data": ["k": "wrapped-secret"]])
             let read = try await client.call(.get, "/v1/secret/data/app", token: root, headers: [("X-Vault-Wrap-TTL", "60s")])
             #expect(read.code == "INVALID_REQUEST" && !read.raw.contains("wrapped-secret"))
+        }
+    }
+
+    /// Renewal: renewable tokens extend to their TTL (or the increment asked), never past
+    /// explicit_max_ttl or their parent's expiry; renewable false stays as it is.
+    @Test func tokensRenewWithinTheirCaps() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            let parent = try await client.token(root, role: "modifier", ttl: "2h")
+            let created = try await client.call(
+                .post, "/v1/auth/token/create", token: parent, json: ["policies": ["viewer"], "ttl": "10m", "explicit_max_ttl": "1h"])
+            #expect(created.body["auth"]?["renewable"] == true)
+            let token = try #require(created.body["auth"]?["client_token"]?.stringValue)
+            let accessor = try #require(created.body["auth"]?["accessor"]?.stringValue)
+            fixture.clock.advance(millis: 9 * 60_000)
+            let renewed = try await client.call(.post, "/v1/auth/token/renew-self", token: token, json: [:])
+            #expect(renewed.body["auth"]?["lease_duration"] == 600, "\(renewed.raw)")
+            fixture.clock.advance(millis: 9 * 60_000)
+            #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: token).status == .ok, "alive past its first 10 minutes")
+            // An increment past explicit_max_ttl is cut to it (1 h after creation = 42 min from now).
+            let capped = try await client.call(.post, "/v1/auth/token/renew-self", token: token, json: ["increment": "5h"])
+            #expect(capped.body["auth"]?["lease_duration"]?.intValue == 42 * 60, "\(capped.raw)")
+            // The parent renews it by accessor or by token; a stranger cannot.
+            let byAccessor = try await client.call(.post, "/v1/auth/token/renew-accessor", token: parent, json: ["accessor": .string(accessor)])
+            #expect(byAccessor.status == .ok && byAccessor.body["auth"]?["client_token"] == nil)
+            let other = try await client.token(root, role: "modifier")
+            #expect(try await client.call(.post, "/v1/auth/token/renew", token: other, json: ["token": .string(token)]).code == "NOT_FOUND")
+            #expect(
+                try await client.call(.post, "/v1/auth/token/renew", token: parent, json: ["token": .string(token), "x": 1]).code == "INVALID_REQUEST"
+            )
+            fixture.clock.advance(millis: 43 * 60_000)
+            #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: token).code == "UNAUTHENTICATED", "the hard cap holds")
+
+            // Not renewable: refused, expiry unchanged.
+            let fixed = try await client.call(.post, "/v1/auth/token/create", token: root, json: ["ttl": "10m", "renewable": false])
+            let fixedToken = try #require(fixed.body["auth"]?["client_token"]?.stringValue)
+            #expect(try await client.call(.post, "/v1/auth/token/renew-self", token: fixedToken, json: [:]).code == "INVALID_REQUEST")
+            // A child is never renewed past its parent.
+            let child = try await client.call(.post, "/v1/auth/token/create", token: parent, json: ["policies": ["viewer"], "ttl": "30m"])
+            let childToken = try #require(child.body["auth"]?["client_token"]?.stringValue)
+            let lookupParent = try await client.call(.get, "/v1/auth/token/lookup-self", token: parent)
+            let parentLeft = try #require(lookupParent.data["ttl"]?.intValue)
+            let long = try await client.call(.post, "/v1/auth/token/renew-self", token: childToken, json: ["increment": "10h"])
+            #expect(long.body["auth"]?["lease_duration"]?.intValue == parentLeft, "\(long.raw) vs \(parentLeft)")
         }
     }
 

@@ -60,6 +60,9 @@ public protocol TokenStore: Sendable {
     /// Marks a token revoked together with every token it created, transitively (children are never
     /// orphaned by a revocation). Returns the accessors that this call revoked (empty if none was live).
     func revokeToken(accessor: String, tenantID: String, at time: Int64, in work: UnitOfWork) async throws -> [String]
+    /// Moves a live renewable token's expiry from `expected` to `expiresAt`; `false` if it changed
+    /// meanwhile, is revoked or is not renewable.
+    func renewToken(accessor: String, tenantID: String, from expected: Int64?, to expiresAt: Int64, in work: UnitOfWork) async throws -> Bool
 }
 
 /// Persistence of KV v2 secrets. Every write runs in one transaction of the given unit of work, which

@@ -61,12 +61,19 @@ public struct TokenRecord: Sendable, Hashable {
     public var parentAccessor: String?
     /// Requested TTL in seconds (0 = none).
     public var ttlSeconds: Int64
+    /// Whether renewal may extend it.
+    public var renewable: Bool
+    /// The latest it may ever expire (Vault's `explicit_max_ttl`), if capped.
+    public var maxExpiresAt: Int64?
 
     /// Creates a record.
     public init(
         accessor: String, tenantID: String, hash: [UInt8], role: Role, displayName: String, createdAt: Int64,
-        expiresAt: Int64?, revokedAt: Int64? = nil, parentAccessor: String?, ttlSeconds: Int64
+        expiresAt: Int64?, revokedAt: Int64? = nil, parentAccessor: String?, ttlSeconds: Int64, renewable: Bool = false,
+        maxExpiresAt: Int64? = nil
     ) {
+        self.renewable = renewable
+        self.maxExpiresAt = maxExpiresAt
         self.accessor = accessor
         self.tenantID = tenantID
         self.hash = hash

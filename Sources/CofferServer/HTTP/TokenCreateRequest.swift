@@ -4,17 +4,17 @@ import CofferCore
 /// honoured exactly or refused with `INVALID_REQUEST` naming it (never silently dropped), and any other
 /// parameter is refused too. Honoured: `role` (Coffer's), `policies` (one role name), `ttl`,
 /// `explicit_max_ttl`, `display_name`, `no_default_policy` (Coffer attaches no default policy), and the
-/// defaults of the rest (`num_uses: 0`, `no_parent: false`, `type: service`, `period: 0`, empty `meta`).
-/// `renewable` is accepted either way (hvac sends `true` by default) and the answer says `renewable:
-/// false`: tokens cannot be renewed yet, and a client reads that from the answer rather than guessing.
+/// `renewable` (default true, as in Vault; a token without a ttl has nothing to renew), and the defaults
+/// of the rest (`num_uses: 0`, `no_parent: false`, `type: service`, `period: 0`, empty `meta`).
 struct TokenCreateRequest {
     let role: Role
     let ttlSeconds: Int64
     let explicitMaxTTLSeconds: Int64
     let displayName: String
+    let renewable: Bool
 
-    static let honoured: Set<String> = ["role", "policies", "ttl", "explicit_max_ttl", "display_name", "no_default_policy"]
-    static let refusedUnlessDefault: Set<String> = ["renewable", "num_uses", "no_parent", "type", "period", "meta"]
+    static let honoured: Set<String> = ["role", "policies", "ttl", "explicit_max_ttl", "display_name", "no_default_policy", "renewable"]
+    static let refusedUnlessDefault: Set<String> = ["num_uses", "no_parent", "type", "period", "meta"]
     static let unsupported: Set<String> = ["id", "role_name", "entity_alias", "lease"]
 
     init(_ object: [String: JSONValue], parentRole: Role) throws {
@@ -24,7 +24,7 @@ struct TokenCreateRequest {
             }
             throw CofferError(.invalidRequest, "unknown parameter '\(key)'; the token was not created")
         }
-        _ = try object.bool("renewable")
+        self.renewable = try object.bool("renewable") ?? true
         if let uses = try object.int("num_uses"), uses != 0 {
             throw CofferError(.invalidRequest, "num_uses: use-limited tokens are not supported yet; the token was not created")
         }

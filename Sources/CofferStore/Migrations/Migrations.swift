@@ -89,6 +89,7 @@ public enum Migrations {
         GatewayNonceSchema.migration,
         GatewaySuspensionSchema.migration,
         GatewayAssetSchema.migration,
+        TokenRenewalSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

@@ -328,13 +328,14 @@ struct SQLTokenStore: TokenStore {
         try await db.transaction(work) { tx in
             try await tx.query(
                 """
-                INSERT INTO tokens (accessor, tenant_id, hash, role, display_name, created_at, expires_at, revoked_at, parent_accessor, ttl_seconds)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                INSERT INTO tokens (accessor, tenant_id, hash, role, display_name, created_at, expires_at, revoked_at, parent_accessor, ttl_seconds,
+                  renewable, max_expires_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                 """,
                 [
                     .text(token.accessor), .text(token.tenantID), .blob(token.hash), .text(token.role.rawValue), .text(token.displayName),
                     .int(token.createdAt), .optional(token.expiresAt), .optional(token.revokedAt), .optional(token.parentAccessor),
-                    .int(token.ttlSeconds),
+                    .int(token.ttlSeconds), .bool(token.renewable), .optional(token.maxExpiresAt),
                 ])
         }
     }
@@ -371,6 +372,19 @@ struct SQLTokenStore: TokenStore {
             accessor: try row.text("accessor"), tenantID: try row.text("tenant_id"), hash: try row.blob("hash"),
             role: try row.known("role", as: Role.self), displayName: try row.text("display_name"),
             createdAt: try row.int("created_at"), expiresAt: try row.optionalInt("expires_at"), revokedAt: try row.optionalInt("revoked_at"),
-            parentAccessor: try row.optionalText("parent_accessor"), ttlSeconds: try row.int("ttl_seconds"))
+            parentAccessor: try row.optionalText("parent_accessor"), ttlSeconds: try row.int("ttl_seconds"), renewable: try row.bool("renewable"),
+            maxExpiresAt: try row.optionalInt("max_expires_at"))
+    }
+
+    func renewToken(accessor: String, tenantID: String, from expected: Int64?, to expiresAt: Int64, in work: UnitOfWork) async throws -> Bool {
+        defer { cache?.invalidateAll() }
+        return
+            !(try await db.transaction(work) { tx in
+                try await tx.query(
+                    """
+                    UPDATE tokens SET expires_at = $3 WHERE accessor = $1 AND tenant_id = $2 AND revoked_at IS NULL AND renewable = 1
+                      AND expires_at = $4 RETURNING accessor
+                    """, [.text(accessor), .text(tenantID), .int(expiresAt), .optional(expected)])
+            }).isEmpty
     }
 }
