@@ -23,12 +23,8 @@ public struct GatewayCertificateClient: Sendable, Equatable {
     public var allowedIdentities: [String]?
     /// Routes it may call (nil = all).
     public var routes: [String]?
-    /// Networks it may call from (empty: any).
-    public var allowedCIDRs: [CIDR] = []
-    /// Calls per period per identity, if limited.
-    public var rateLimit: GatewaySigningClient.Limit?
-    /// Calls per fixed window per identity, if limited.
-    public var quota: GatewaySigningClient.Limit?
+    /// Its network allow-list, rate limit and quota.
+    public var limits = GatewayClientLimits()
 
     /// Parses `{ca_bundle, identity?, allowed_identities?, routes?, allowed_cidrs?, rate_limit?, quota?}`.
     public static func parse(_ value: JSONValue, path: String) throws(CofferError) -> GatewayCertificateClient {
@@ -43,14 +39,7 @@ public struct GatewayCertificateClient: Sendable, Equatable {
         }
         var client = GatewayCertificateClient(
             caBundle: bundle, identity: identity, allowedIdentities: try reader.strings("allowed_identities"), routes: try reader.strings("routes"))
-        for text in try reader.strings("allowed_cidrs") ?? [] {
-            guard let cidr = CIDR(text) else {
-                throw CofferError(.invalidRequest, "'\(path).allowed_cidrs' holds an entry that is not an address or CIDR")
-            }
-            client.allowedCIDRs.append(cidr)
-        }
-        if let value = reader.value("rate_limit") { client.rateLimit = try GatewaySigningClient.Limit.parse(value, path: "\(path).rate_limit") }
-        if let value = reader.value("quota") { client.quota = try GatewaySigningClient.Limit.parse(value, path: "\(path).quota") }
+        client.limits = try GatewayClientLimits.parse(&reader, path: path)
         try reader.finish()
         return client
     }
@@ -60,9 +49,7 @@ public struct GatewayCertificateClient: Sendable, Equatable {
         var out: [String: JSONValue] = ["ca_bundle": .string(caBundle), "identity": .string(identity.rawValue)]
         if let allowedIdentities { out["allowed_identities"] = .array(allowedIdentities.map(JSONValue.string)) }
         if let routes { out["routes"] = .array(routes.map(JSONValue.string)) }
-        if !allowedCIDRs.isEmpty { out["allowed_cidrs"] = .array(allowedCIDRs.map { .string($0.description) }) }
-        if let rateLimit { out["rate_limit"] = rateLimit.document }
-        if let quota { out["quota"] = quota.document }
+        limits.write(into: &out)
         return .object(out)
     }
 }

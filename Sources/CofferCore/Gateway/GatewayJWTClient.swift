@@ -31,12 +31,8 @@ public struct GatewayJWTClient: Sendable, Equatable {
     public var leewaySeconds: Int
     /// Routes it may call (nil = all).
     public var routes: [String]?
-    /// Networks it may call from (empty: any).
-    public var allowedCIDRs: [CIDR] = []
-    /// Calls per period per subject (GCRA), if limited.
-    public var rateLimit: GatewaySigningClient.Limit?
-    /// Calls per fixed window per subject, if limited.
-    public var quota: GatewaySigningClient.Limit?
+    /// Its network allow-list, rate limit and quota.
+    public var limits = GatewayClientLimits()
 
     /// Parses `{issuer, audience, jwks | jwks_url | secret, algorithms?, subject_claim?, leeway_seconds?,
     /// allow_internal?, routes?, allowed_cidrs?, rate_limit?, quota?}`.
@@ -98,14 +94,7 @@ public struct GatewayJWTClient: Sendable, Equatable {
         var client = GatewayJWTClient(
             issuer: issuer, audience: audience, algorithms: algorithms, keys: keys, subjectClaim: subjectClaim, leewaySeconds: leeway,
             routes: try reader.strings("routes"))
-        for text in try reader.strings("allowed_cidrs") ?? [] {
-            guard let cidr = CIDR(text) else {
-                throw CofferError(.invalidRequest, "'\(path).allowed_cidrs' holds an entry that is not an address or CIDR")
-            }
-            client.allowedCIDRs.append(cidr)
-        }
-        if let value = reader.value("rate_limit") { client.rateLimit = try GatewaySigningClient.Limit.parse(value, path: "\(path).rate_limit") }
-        if let value = reader.value("quota") { client.quota = try GatewaySigningClient.Limit.parse(value, path: "\(path).quota") }
+        client.limits = try GatewayClientLimits.parse(&reader, path: path)
         try reader.finish()
         return client
     }
@@ -124,9 +113,7 @@ public struct GatewayJWTClient: Sendable, Equatable {
         case .secret(let credential): out["secret"] = .string("\(credential.mount)/\(credential.secretPath)#\(credential.field)")
         }
         if let routes { out["routes"] = .array(routes.map(JSONValue.string)) }
-        if !allowedCIDRs.isEmpty { out["allowed_cidrs"] = .array(allowedCIDRs.map { .string($0.description) }) }
-        if let rateLimit { out["rate_limit"] = rateLimit.document }
-        if let quota { out["quota"] = quota.document }
+        limits.write(into: &out)
         return .object(out)
     }
 }

@@ -258,25 +258,16 @@ public final class GatewayService: Sendable {
         public var displayName: String
         /// Routes it may call (nil = all).
         public var routes: [String]?
-        /// Networks it may call from (empty: any).
-        public var allowedCIDRs: [CIDR]
-        /// Its rate limit, if any.
-        public var rateLimit: GatewaySigningClient.Limit?
-        /// Its quota, if any.
-        public var quota: GatewaySigningClient.Limit?
+        /// Its network allow-list, rate limit and quota.
+        public var limits: GatewayClientLimits
 
         /// Creates one.
-        public init(
-            id: String, actorKind: String, displayName: String, routes: [String]?, allowedCIDRs: [CIDR], rateLimit: GatewaySigningClient.Limit?,
-            quota: GatewaySigningClient.Limit?
-        ) {
+        public init(id: String, actorKind: String, displayName: String, routes: [String]?, limits: GatewayClientLimits) {
             self.id = id
             self.actorKind = actorKind
             self.displayName = displayName
             self.routes = routes
-            self.allowedCIDRs = allowedCIDRs
-            self.rateLimit = rateLimit
-            self.quota = quota
+            self.limits = limits
         }
     }
 
@@ -285,14 +276,14 @@ public final class GatewayService: Sendable {
     /// by every instance on the same database. Returns the rate limit's status, if it has one.
     @discardableResult
     public func admit(tenant: Tenant, project: GatewayProject, _ client: ClientProfile, clientIP: String) async throws -> RateLimitStatus? {
-        if !client.allowedCIDRs.isEmpty, !client.allowedCIDRs.contains(where: { $0.contains(clientIP) }) {
+        if !client.limits.allowedCIDRs.isEmpty, !client.limits.allowedCIDRs.contains(where: { $0.contains(clientIP) }) {
             throw CofferError(.permissionDenied, "permission denied: this client may not call from this address")
         }
         guard let limiter else { return nil }
         let bucket = "gateway:\(tenant.id):\(project.name):\(client.id)"
         let now = clock.nowMillis
         var status: RateLimitStatus?
-        if let rate = client.rateLimit {
+        if let rate = client.limits.rateLimit {
             let decision = try await limiter.rate(
                 bucket: "rate:" + bucket, limit: rate.limit, periodMillis: Int64(rate.periodSeconds) * 1000, cost: 1, now: now)
             status = RateLimitStatus(limit: rate.limit, decision)
@@ -302,7 +293,7 @@ public final class GatewayService: Sendable {
                 throw error
             }
         }
-        if let quota = client.quota {
+        if let quota = client.limits.quota {
             let decision = try await limiter.quota(
                 bucket: "quota:" + bucket, limit: quota.limit, windowMillis: Int64(quota.periodSeconds) * 1000, cost: 1, now: now)
             guard decision.allowed else {

@@ -25,12 +25,8 @@ public struct GatewaySigningClient: Sendable, Equatable {
     public var routes: [String]?
     /// How far `created` may be from now, either way, seconds.
     public var windowSeconds: Int
-    /// Networks it may call from (empty: any).
-    public var allowedCIDRs: [CIDR] = []
-    /// Calls per period (GCRA), if limited.
-    public var rateLimit: Limit?
-    /// Calls per fixed window, if limited.
-    public var quota: Limit?
+    /// Its network allow-list, rate limit and quota.
+    public var limits = GatewayClientLimits()
 
     /// A limit: `limit` calls per `periodSeconds`.
     public struct Limit: Sendable, Equatable {
@@ -74,14 +70,7 @@ public struct GatewaySigningClient: Sendable, Equatable {
         let routes = try reader.strings("routes")
         let window = try reader.int("window_seconds", in: 1...300) ?? 30
         var client = GatewaySigningClient(keyID: keyID, algorithm: algorithm, routes: routes, windowSeconds: window)
-        for text in try reader.strings("allowed_cidrs") ?? [] {
-            guard let cidr = CIDR(text) else {
-                throw CofferError(.invalidRequest, "'\(path).allowed_cidrs' holds an entry that is not an address or CIDR")
-            }
-            client.allowedCIDRs.append(cidr)
-        }
-        if let value = reader.value("rate_limit") { client.rateLimit = try Limit.parse(value, path: "\(path).rate_limit") }
-        if let value = reader.value("quota") { client.quota = try Limit.parse(value, path: "\(path).quota") }
+        client.limits = try GatewayClientLimits.parse(&reader, path: path)
         try reader.finish()
         return client
     }
@@ -94,9 +83,7 @@ public struct GatewaySigningClient: Sendable, Equatable {
         case .ed25519(let key): out["public_key"] = .string(Base64.encode(key))
         }
         if let routes { out["routes"] = .array(routes.map(JSONValue.string)) }
-        if !allowedCIDRs.isEmpty { out["allowed_cidrs"] = .array(allowedCIDRs.map { .string($0.description) }) }
-        if let rateLimit { out["rate_limit"] = rateLimit.document }
-        if let quota { out["quota"] = quota.document }
+        limits.write(into: &out)
         return .object(out)
     }
 }

@@ -173,19 +173,16 @@ struct GatewayProxy: Sendable {
             return GatewayService.ClientProfile(
                 id: "mtls:\(verified.profile):\(verified.identity)", actorKind: "gateway_mtls",
                 displayName: "\(verified.profile)/\(verified.identity)",
-                routes: verified.client.routes, allowedCIDRs: verified.client.allowedCIDRs, rateLimit: verified.client.rateLimit,
-                quota: verified.client.quota)
+                routes: verified.client.routes, limits: verified.client.limits)
         case .jwt(let token):
             let verified = try await runtime.jwtVerifier.verify(token, tenant: tenant, project: project, now: runtime.clock.nowMillis)
             return GatewayService.ClientProfile(
                 id: "jwt:\(verified.profile):\(verified.subject)", actorKind: "gateway_jwt", displayName: "\(verified.profile)/\(verified.subject)",
-                routes: verified.client.routes, allowedCIDRs: verified.client.allowedCIDRs, rateLimit: verified.client.rateLimit,
-                quota: verified.client.quota)
+                routes: verified.client.routes, limits: verified.client.limits)
         case .signature(let message):
             let (name, client) = try await gateway.authenticateSigned(tenant: tenant, project: project, message)
             return GatewayService.ClientProfile(
-                id: "client:\(name)", actorKind: "gateway_client", displayName: name, routes: client.routes, allowedCIDRs: client.allowedCIDRs,
-                rateLimit: client.rateLimit, quota: client.quota)
+                id: "client:\(name)", actorKind: "gateway_client", displayName: name, routes: client.routes, limits: client.limits)
         }
     }
 

@@ -20,16 +20,7 @@ struct GatewayProjectPut: AsyncParsableCommand {
     @Option(help: "The project document (JSON); - reads standard input.") var file: String
 
     func run() async throws {
-        let bytes: Data
-        if file == "-" {
-            bytes = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-            bytes = contents
-        }
-        guard let document = JSONValue.parse(Array(bytes)), document.objectValue != nil else {
-            throw CLIError("\(file == "-" ? "standard input" : file) is not a JSON object")
-        }
+        let document = try GatewayDocumentEdit.object(file: file)
         let reply = try await options.client().send("PUT", "/v1/gateway/projects/\(Output.escapePath(name))", body: document)
         let routes = reply.body["data"]?["routes"]?.objectValue?.count ?? 0
         let enabled = reply.body["data"]?["enabled"] == .bool(true)
