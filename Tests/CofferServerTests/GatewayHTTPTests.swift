@@ -141,13 +141,13 @@ struct GatewayHTTPTests {
         try await Self.withGateway { upstream, port, fixture, client, root, base in
             let small = try await client.call(.get, base + "/chunked/3", token: root)
             #expect(small.status == .ok && small.raw == String(repeating: "y", count: 3 * 1024))
-            var received = -1
+            // The head (200) went out before the body passed the limit, so the answer is cut, not turned into a 502.
             do {
-                received = try await client.call(.get, base + "/chunked/64", token: root).raw.utf8.count
+                let cut = try await client.call(.get, base + "/chunked/64", token: root)
+                #expect(cut.status == .ok && cut.raw.utf8.count <= 4096, "\(cut.status) with \(cut.raw.utf8.count) bytes")
             } catch {
-                received = 0  // the connection was closed mid-answer
+                // The connection was closed mid-answer: what a streaming proxy must do.
             }
-            #expect(received < 64 * 1024 && received <= 4096, "\(received) bytes passed a 4096-byte limit")
             #expect(try await client.call(.get, base + "/big", token: root).code == "UPSTREAM_RESPONSE_TOO_LARGE", "declared too large")
             let entries = try await client.call(.get, "/v1/audit/entries?operation=gateway.call", token: root)
             #expect(entries.raw.contains(#""response_bytes":"streamed""#), "\(entries.raw)")

@@ -87,6 +87,13 @@ struct GatewayJWTTests {
             claims = good
             claims.nbf = now + 120
             try await expect("not yet valid", try await token(claims), "JWT_EXPIRED")
+            // Extreme numbers are compared, not added to: far-future exp is fine, far-past nbf too.
+            claims = good
+            claims.exp = Int.max
+            claims.nbf = Int.min
+            claims.sub = "partner-c"
+            cases.append(
+                ("extreme exp and nbf", try await client.call(.get, base + "/forecast/Bern", bearer: try await token(claims)).code ?? "200", "200"))
             let valid = try await token(good)
             let parts = valid.split(separator: ".").map(String.init)
             let forgedPayload = Base64.encodeURL(
@@ -104,7 +111,7 @@ struct GatewayJWTTests {
             try await expect("signed by another key with the same kid", try await stranger.sign(good, kid: "es-1"), "JWT_INVALID")
             try await expect("unknown kid", try await stranger.sign(good, kid: "es-9"), "JWT_INVALID")
             for (name, got, wanted) in cases { #expect(got == wanted, "\(name): \(got)") }
-            #expect(upstream.count == calls, "a refused token reached the upstream")
+            #expect(upstream.count == calls + 1, "a refused token reached the upstream (only the extreme-but-valid one may)")
 
             // Routes of the profile only; the rate limit is per subject.
             let order = try await client.call(.post, base + "/orders", bearer: valid, json: ["item": "umbrella"])

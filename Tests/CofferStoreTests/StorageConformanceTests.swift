@@ -67,15 +67,19 @@ struct StorageConformanceTests {
             #expect(try await gateway.project(tenantID: a.id, name: "weather") == nil)
 
             // Nonces: accepted once per (tenant, scope) until they expire; swept afterwards.
-            #expect(try await gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 130, now: 100))
-            #expect(try await !gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 130, now: 120))
-            #expect(try await gateway.rememberNonce(tenantID: a.id, scope: "other", nonce: "n1", expiresAt: 130, now: 120))
-            #expect(try await gateway.rememberNonce(tenantID: b.id, scope: "weather", nonce: "n1", expiresAt: 130, now: 120))
+            func remember(_ tenant: String, _ scope: String, _ nonce: String, expires: Int64, now: Int64) async throws -> Bool {
+                try await gateway.rememberNonces([NonceCommitter.Item(tenantID: tenant, scope: scope, nonce: nonce, expiresAt: expires)], now: now)
+                    == [true]
+            }
+            #expect(try await remember(a.id, "weather", "n1", expires: 130, now: 100))
+            #expect(try await !remember(a.id, "weather", "n1", expires: 130, now: 120))
+            #expect(try await remember(a.id, "other", "n1", expires: 130, now: 120))
+            #expect(try await remember(b.id, "weather", "n1", expires: 130, now: 120))
             #expect(
-                try await gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 200, now: 131),
+                try await remember(a.id, "weather", "n1", expires: 200, now: 131),
                 "an expired nonce is forgotten")
             #expect(try await gateway.sweepNonces(now: 150) == 2)
-            #expect(try await !gateway.rememberNonce(tenantID: a.id, scope: "weather", nonce: "n1", expiresAt: 200, now: 150))
+            #expect(try await !remember(a.id, "weather", "n1", expires: 200, now: 150))
 
             // In batches (group commit): a nonce seen before, or twice in one batch, is refused; an expired one is new again.
             func item(_ nonce: String, _ tenant: String = a.id, expires: Int64 = 400) -> NonceCommitter.Item {

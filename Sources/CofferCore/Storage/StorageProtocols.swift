@@ -163,11 +163,9 @@ public protocol GatewayStore: Sendable {
     func putProject(tenantID: String, name: String, document: String, at time: Int64, in work: UnitOfWork) async throws -> Bool
     /// Deletes a project; `false` if there was none.
     func deleteProject(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool
-    /// Records a signed request's nonce until `expiresAt` (Unix seconds); `false` if it is already
-    /// recorded and not expired (a replay). Shared by every instance on the same database.
-    func rememberNonce(tenantID: String, scope: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool
-    /// Records several nonces in one transaction; for each, `false` if it is already recorded and not
-    /// expired, or appears earlier in the same batch (a replay).
+    /// Records signed requests' nonces (each until its `expiresAt`, Unix seconds) in one transaction;
+    /// for each, `false` if it is already recorded and not expired, or appears earlier in the same batch
+    /// (a replay). Shared by every instance on the same database.
     func rememberNonces(_ items: [NonceCommitter.Item], now: Int64) async throws -> [Bool]
     /// Forgets nonces that expired before `now`; returns how many.
     @discardableResult

@@ -68,10 +68,11 @@ final class GatewayJWTVerifier: Sendable {
         let seconds = now / 1000
         let leeway = Int64(client.leewaySeconds)
         guard let expiry = claims["exp"]?.intValue else { throw CofferError(.jwtInvalid, "the JWT has no exp claim") }
-        guard Int64(expiry) + leeway >= seconds else { throw CofferError(.jwtExpired, "the JWT has expired") }
+        // The client's numbers are compared, never added to (an exp of Int.max must not overflow).
+        guard Int64(expiry) >= seconds - leeway else { throw CofferError(.jwtExpired, "the JWT has expired") }
         if let notBefore = claims["nbf"] {
             guard let value = notBefore.intValue else { throw invalid }
-            guard Int64(value) - leeway <= seconds else { throw CofferError(.jwtExpired, "the JWT is not valid yet (nbf)") }
+            guard Int64(value) <= seconds + leeway else { throw CofferError(.jwtExpired, "the JWT is not valid yet (nbf)") }
         }
         let audiences: [String] =
             switch claims["aud"] {

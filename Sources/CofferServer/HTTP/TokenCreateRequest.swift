@@ -47,16 +47,18 @@ struct TokenCreateRequest {
             role = parsed
         }
         if let policies = object["policies"], policies != .null {
-            guard case .array(let items) = policies, let names = Optional(items.compactMap(\.stringValue)), names.count == items.count else {
+            guard case .array(let items) = policies, items.allSatisfy({ $0.stringValue != nil }) else {
                 throw CofferError(.invalidRequest, "policies must be an array of role names")
             }
-            let roles = Set(names)
-            guard roles.count <= 1, let name = roles.first.map({ $0 }) ?? Optional(role.rawValue), let parsed = Role(rawValue: name) else {
-                throw CofferError(
-                    .invalidRequest, "policies: give one of viewer, modifier, auditor or admin (Coffer's roles); the token was not created")
+            let names = Set(items.compactMap(\.stringValue))
+            if !names.isEmpty {
+                guard names.count == 1, let name = names.first, let parsed = Role(rawValue: name) else {
+                    throw CofferError(
+                        .invalidRequest, "policies: give one of viewer, modifier, auditor or admin (Coffer's roles); the token was not created")
+                }
+                if object["role"] != nil, parsed != role { throw CofferError(.invalidRequest, "role and policies name different roles") }
+                role = parsed
             }
-            if object["role"] != nil, parsed != role { throw CofferError(.invalidRequest, "role and policies name different roles") }
-            role = parsed
         }
         self.role = role
         self.ttlSeconds = try object.duration("ttl") ?? 0

@@ -54,23 +54,6 @@ struct SQLGatewayStore: GatewayStore {
 }
 
 extension SQLGatewayStore {
-    func rememberNonce(tenantID: String, scope: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool {
-        do {
-            try await db.transaction { tx in
-                // An expired record of the same nonce is forgotten first; a live one makes the insert fail.
-                try await tx.query(
-                    "DELETE FROM gateway_nonces WHERE tenant_id = $1 AND scope = $2 AND nonce = $3 AND expires_at < $4",
-                    [.text(tenantID), .text(scope), .text(nonce), .int(now)])
-                try await tx.query(
-                    "INSERT INTO gateway_nonces (tenant_id, scope, nonce, expires_at) VALUES ($1, $2, $3, $4)",
-                    [.text(tenantID), .text(scope), .text(nonce), .int(expiresAt)])
-            }
-            return true
-        } catch is StorageConstraintError {
-            return false
-        }
-    }
-
     /// One statement per chunk of 100 (a multi-row upsert that renews only expired nonces and returns
     /// what it inserted or renewed), in one transaction.
     func rememberNonces(_ items: [NonceCommitter.Item], now: Int64) async throws -> [Bool] {
