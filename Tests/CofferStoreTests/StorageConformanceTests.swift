@@ -222,6 +222,56 @@ struct StorageConformanceTests {
         }
     }
 
+    /// Every lifecycle field survives the round trip; uses are spent atomically, the last one revokes;
+    /// revoke-orphan leaves the children live and parentless; token roles are kept per tenant.
+    @Test(arguments: StorageEngine.available)
+    func tokenLifecycleFieldsUsesOrphansAndRoles(engine: StorageEngine) async throws {
+        try await Self.withStorage(engine) { storage, _ in
+            let (tenant, key) = Self.tenant("life")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            var parent = TokenRecord(
+                accessor: "p", tenantID: tenant.id, hash: [9, 9], role: .admin, displayName: "p", createdAt: 10, expiresAt: nil,
+                parentAccessor: nil, ttlSeconds: 0)
+            parent.usesLeft = 2
+            parent.periodSeconds = 60
+            parent.meta = ["team": "payments", "ü": "\"quoted\""]
+            parent.boundCIDRs = ["10.0.0.0/8", "2001:db8::/32"]
+            parent.scopes = [Scope("kv:read:app/*"), Scope("transit:encrypt:orders")].compactMap { $0 }
+            parent.roleName = "ci"
+            try await storage.tokens.insertToken(parent)
+            #expect(try await storage.tokens.token(accessor: "p", tenantID: tenant.id) == parent)
+            let child = TokenRecord(
+                accessor: "c", tenantID: tenant.id, hash: [8, 8], role: .viewer, displayName: "c", createdAt: 11, expiresAt: nil,
+                parentAccessor: "p", ttlSeconds: 0)
+            try await storage.tokens.insertToken(child)
+
+            #expect(try await storage.tokens.consumeTokenUse(accessor: "p", tenantID: "someone-else", at: 12) == nil)
+            #expect(try await storage.tokens.consumeTokenUse(accessor: "p", tenantID: tenant.id, at: 12) == 1)
+            #expect(try await storage.tokens.consumeTokenUse(accessor: "p", tenantID: tenant.id, at: 13) == 0)
+            #expect(try await storage.tokens.token(accessor: "p", tenantID: tenant.id)?.revokedAt == 13, "the last use revokes")
+            #expect(try await storage.tokens.consumeTokenUse(accessor: "p", tenantID: tenant.id, at: 14) == nil)
+            #expect(
+                try await storage.tokens.consumeTokenUse(accessor: "c", tenantID: tenant.id, at: 14) == nil, "unlimited tokens have none to spend")
+
+            let grand = TokenRecord(
+                accessor: "g", tenantID: tenant.id, hash: [7, 7], role: .viewer, displayName: "g", createdAt: 12, expiresAt: nil,
+                parentAccessor: "c", ttlSeconds: 0)
+            try await storage.tokens.insertToken(grand)
+            #expect(try await storage.tokens.revokeTokenOrphaningChildren(accessor: "c", tenantID: tenant.id, at: 20, in: .unaudited()) == ["c"])
+            let orphaned = try await storage.tokens.token(accessor: "g", tenantID: tenant.id)
+            #expect(orphaned?.revokedAt == nil && orphaned?.parentAccessor == nil)
+
+            try await storage.tokens.putTokenRole(tenantID: tenant.id, name: "ci", document: ["a": 1], in: .unaudited())
+            try await storage.tokens.putTokenRole(tenantID: tenant.id, name: "ci", document: ["a": 2], in: .unaudited())
+            try await storage.tokens.putTokenRole(tenantID: tenant.id, name: "build", document: ["b": true], in: .unaudited())
+            #expect(try await storage.tokens.tokenRole(tenantID: tenant.id, name: "ci") == ["a": 2])
+            #expect(try await storage.tokens.tokenRole(tenantID: "someone-else", name: "ci") == nil)
+            #expect(try await storage.tokens.tokenRoleNames(tenantID: tenant.id) == ["build", "ci"])
+            #expect(try await storage.tokens.deleteTokenRole(tenantID: tenant.id, name: "ci", in: .unaudited()))
+            #expect(try await !storage.tokens.deleteTokenRole(tenantID: tenant.id, name: "ci", in: .unaudited()))
+        }
+    }
+
     @Test(arguments: StorageEngine.available)
     func versionsCASAndPruning(engine: StorageEngine) async throws {
         try await Self.withStorage(engine) { storage, _ in

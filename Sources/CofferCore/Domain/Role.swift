@@ -21,6 +21,8 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case manageAudit
         /// Create tokens of a role no higher than one's own.
         case createTokens
+        /// Create, change and delete token roles, and revoke a token leaving its children as orphans.
+        case manageTokens
         /// Manage the keyring (rotate data keys, re-encrypt).
         case manageKeyring
         /// Create and list tenants (admins of the system tenant only).
@@ -108,6 +110,7 @@ extension Role.Action {
         case .readAudit: APIKeyVerifier.Requirement(resource: "audit", action: "read")
         case .manageAudit: APIKeyVerifier.Requirement(resource: "audit", action: "manage")
         case .createTokens: nil
+        case .manageTokens: APIKeyVerifier.Requirement(resource: "tokens", action: "manage")
         case .manageKeyring: APIKeyVerifier.Requirement(resource: "keyring", action: "manage")
         case .manageTenants: APIKeyVerifier.Requirement(resource: "tenants", action: "manage")
         case .manageKeys: APIKeyVerifier.Requirement(resource: "keys", action: "manage")

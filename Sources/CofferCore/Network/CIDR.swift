@@ -46,6 +46,11 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         return CIDR.mask(bytes, prefixLength) == network
     }
 
+    /// Whether every address of `other` is inside this network (same family, no shorter prefix).
+    public func covers(_ other: CIDR) -> Bool {
+        other.network.count == network.count && other.prefixLength >= prefixLength && CIDR.mask(other.network, prefixLength) == network
+    }
+
     /// Whether `text` is a single IPv4 or IPv6 address (no prefix length).
     public static func isAddress(_ text: String) -> Bool { parseAddress(text) != nil }
 

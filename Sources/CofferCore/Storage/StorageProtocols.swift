@@ -63,6 +63,20 @@ public protocol TokenStore: Sendable {
     /// Moves a live renewable token's expiry from `expected` to `expiresAt`; `false` if it changed
     /// meanwhile, is revoked or is not renewable.
     func renewToken(accessor: String, tenantID: String, from expected: Int64?, to expiresAt: Int64, in work: UnitOfWork) async throws -> Bool
+    /// Revokes one token and makes its direct children orphans (Vault's `revoke-orphan`). Returns the
+    /// accessor if it was live.
+    func revokeTokenOrphaningChildren(accessor: String, tenantID: String, at time: Int64, in work: UnitOfWork) async throws -> [String]
+    /// Spends one use of a use-limited live token; the last use revokes it. Returns the uses left, or
+    /// nil if none was left (or the token is no longer live). Accounting, outside any unit of work.
+    func consumeTokenUse(accessor: String, tenantID: String, at time: Int64) async throws -> Int64?
+    /// Creates or replaces a token role's document.
+    func putTokenRole(tenantID: String, name: String, document: JSONValue, in work: UnitOfWork) async throws
+    /// A token role's document.
+    func tokenRole(tenantID: String, name: String) async throws -> JSONValue?
+    /// The tenant's token role names, sorted.
+    func tokenRoleNames(tenantID: String) async throws -> [String]
+    /// Deletes a token role; false if there was none.
+    func deleteTokenRole(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool
 }
 
 /// Persistence of KV v2 secrets. Every write runs in one transaction of the given unit of work, which

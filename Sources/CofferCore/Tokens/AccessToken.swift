@@ -65,6 +65,18 @@ public struct TokenRecord: Sendable, Hashable {
     public var renewable: Bool
     /// The latest it may ever expire (Vault's `explicit_max_ttl`), if capped.
     public var maxExpiresAt: Int64?
+    /// Vault's `period`: each renewal sets the expiry to now + period (0 = not periodic).
+    public var periodSeconds: Int64 = 0
+    /// Uses left before the token is spent (Vault's `num_uses`); 0 = unlimited.
+    public var usesLeft: Int64 = 0
+    /// Free metadata (Vault's `meta`), shown by lookups and audited; never a secret.
+    public var meta: [String: String] = [:]
+    /// Client networks (CIDR) the token may be used from; empty = any.
+    public var boundCIDRs: [String] = []
+    /// Scopes (the API-key grammar) that further limit the role; `nil` = the role alone decides.
+    public var scopes: [Scope]?
+    /// The token role it was created against, if any.
+    public var roleName: String?
 
     /// Creates a record.
     public init(
@@ -90,4 +102,14 @@ public struct TokenRecord: Sendable, Hashable {
     public func isUsable(at now: Int64) -> Bool {
         revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
     }
+
+    /// Whether the token may be used from `clientIP` (always, when it is not bound to networks).
+    public func allowsClient(_ clientIP: String?) -> Bool {
+        guard !boundCIDRs.isEmpty else { return true }
+        guard let clientIP else { return false }
+        return boundCIDRs.contains { CIDR($0)?.contains(clientIP) ?? false }
+    }
+
+    /// Whether the token was created without a parent (revoking another token never revokes it).
+    public var isOrphan: Bool { parentAccessor == nil }
 }

@@ -92,7 +92,7 @@ public struct Authenticator: Sendable {
             credential = .apiKey(key)
             tenantID = key.tenantID
         } else {
-            let token = try await tokens.authenticate(presented)
+            let token = try await tokens.authenticate(presented, clientIP: context.clientIP)
             credential = .token(token)
             tenantID = token.tenantID
         }
@@ -122,6 +122,10 @@ public struct Authenticator: Sendable {
         guard caller.may(action, target: target) else {
             switch caller.credential {
             case .token(let token):
+                if token.role.allows(action), let need = action.requirement(target: nil) {
+                    throw CofferError(
+                        .permissionDenied, "permission denied: this token's scopes do not cover this request (\(need.resource):\(need.action))")
+                }
                 throw CofferError(.permissionDenied, "permission denied: role \(token.role.rawValue) may not do this")
             case .apiKey:
                 let needed = action.requirement(target: nil).map { "\($0.resource):\($0.action)" } ?? "a token"

@@ -65,11 +65,16 @@ public struct Caller: Sendable {
         }
     }
 
-    /// Whether the caller may do `action` (on `target`, for path-scoped actions): by role for tokens, by scope for API keys.
+    /// Whether the caller may do `action` (on `target`, for path-scoped actions): by role (and its scopes,
+    /// if it has any) for tokens, by scope for API keys.
     public func may(_ action: Role.Action, target: String? = nil) -> Bool {
         switch credential {
         case .token(let token):
-            return token.role.allows(action)
+            guard token.role.allows(action) else { return false }
+            // A scoped token is held to its scopes as well; minting children is checked against them at creation.
+            guard let scopes = token.scopes else { return true }
+            guard let need = action.requirement(target: target) else { return action == .createTokens }
+            return Scope.any(scopes, allow: need.resource, need.action, target: need.target)
         case .apiKey(let key):
             guard let need = action.requirement(target: target) else { return false }
             return Scope.any(key.grants, allow: need.resource, need.action, target: need.target)

@@ -2,7 +2,7 @@ import CofferCore
 import Foundation
 import NIOSSL
 import SwiftASN1
-import X509
+@_spi(FixedExpiryValidationTime) import X509
 
 /// Checks TLS client certificates against gateway projects' mTLS profiles with swift-certificates:
 /// the chain to the profile's CA bundle under RFC 5280 (validity at the server's clock included), then
@@ -27,7 +27,7 @@ enum GatewayCertificateVerifier {
         let now = Date(timeIntervalSince1970: Double(nowMillis) / 1000)
         for name in project.certificateClients.keys.sorted() {
             guard let client = project.certificateClients[name], let roots = try? certificates(client.caBundle), !roots.isEmpty else { continue }
-            var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy(validationTime: now) }
+            var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy(fixedExpiryValidationTime: now) }
             guard case .validCertificate = await verifier.validate(leaf: leaf, intermediates: CertificateStore()) else { continue }
             guard let identity = identity(of: leaf, client.identity) else {
                 throw CofferError(.certificateInvalid, "the client certificate has no \(client.identity.rawValue) to name its holder")

@@ -90,6 +90,7 @@ public enum Migrations {
         GatewaySuspensionSchema.migration,
         GatewayAssetSchema.migration,
         TokenRenewalSchema.migration,
+        TokenLifecycleSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

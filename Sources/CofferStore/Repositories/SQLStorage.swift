@@ -329,13 +329,17 @@ struct SQLTokenStore: TokenStore {
             try await tx.query(
                 """
                 INSERT INTO tokens (accessor, tenant_id, hash, role, display_name, created_at, expires_at, revoked_at, parent_accessor, ttl_seconds,
-                  renewable, max_expires_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                  renewable, max_expires_at, period_seconds, uses_left, meta, bound_cidrs, scopes, token_role)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
                 """,
                 [
                     .text(token.accessor), .text(token.tenantID), .blob(token.hash), .text(token.role.rawValue), .text(token.displayName),
                     .int(token.createdAt), .optional(token.expiresAt), .optional(token.revokedAt), .optional(token.parentAccessor),
-                    .int(token.ttlSeconds), .bool(token.renewable), .optional(token.maxExpiresAt),
+                    .int(token.ttlSeconds), .bool(token.renewable), .optional(token.maxExpiresAt), .int(token.periodSeconds),
+                    .int(token.usesLeft),
+                    .text(String(decoding: JSONValue.object(token.meta.mapValues { .string($0) }).canonicalBytes(), as: UTF8.self)),
+                    .text(token.boundCIDRs.joined(separator: ",")), .optional(token.scopes.map { $0.map(\.description).joined(separator: " ") }),
+                    .optional(token.roleName),
                 ])
         }
     }
@@ -368,12 +372,87 @@ struct SQLTokenStore: TokenStore {
     }
 
     static func decode(_ row: SQLRow) throws -> TokenRecord {
-        TokenRecord(
+        var record = TokenRecord(
             accessor: try row.text("accessor"), tenantID: try row.text("tenant_id"), hash: try row.blob("hash"),
             role: try row.known("role", as: Role.self), displayName: try row.text("display_name"),
             createdAt: try row.int("created_at"), expiresAt: try row.optionalInt("expires_at"), revokedAt: try row.optionalInt("revoked_at"),
             parentAccessor: try row.optionalText("parent_accessor"), ttlSeconds: try row.int("ttl_seconds"), renewable: try row.bool("renewable"),
             maxExpiresAt: try row.optionalInt("max_expires_at"))
+        let corrupt = CofferError(.storageCorrupt, "a stored token is malformed")
+        record.periodSeconds = try row.int("period_seconds")
+        record.usesLeft = try row.int("uses_left")
+        guard record.periodSeconds >= 0, record.usesLeft >= 0, let meta = JSONValue.parse(Array(try row.text("meta").utf8))?.objectValue else {
+            throw corrupt
+        }
+        for (key, value) in meta {
+            guard let text = value.stringValue else { throw corrupt }
+            record.meta[key] = text
+        }
+        // Values that do not parse fail closed: a token whose binding or scopes cannot be read is unusable.
+        let cidrs = try row.text("bound_cidrs").split(separator: ",").map(String.init)
+        guard cidrs.allSatisfy({ CIDR($0) != nil }) else { throw corrupt }
+        record.boundCIDRs = cidrs
+        if let text = try row.optionalText("scopes") {
+            let scopes = text.split(separator: " ").compactMap { Scope(String($0)) }
+            guard scopes.count == text.split(separator: " ").count else { throw corrupt }
+            record.scopes = scopes
+        }
+        record.roleName = try row.optionalText("token_role")
+        return record
+    }
+
+    func revokeTokenOrphaningChildren(accessor: String, tenantID: String, at time: Int64, in work: UnitOfWork) async throws -> [String] {
+        defer { cache?.invalidateAll() }
+        let rows = try await db.transaction(work) { tx in
+            try await tx.query(
+                "UPDATE tokens SET parent_accessor = NULL WHERE tenant_id = $1 AND parent_accessor = $2", [.text(tenantID), .text(accessor)])
+            return try await tx.query(
+                "UPDATE tokens SET revoked_at = $1 WHERE accessor = $2 AND tenant_id = $3 AND revoked_at IS NULL RETURNING accessor",
+                [.int(time), .text(accessor), .text(tenantID)])
+        }
+        return try rows.map { try $0.text("accessor") }
+    }
+
+    func consumeTokenUse(accessor: String, tenantID: String, at time: Int64) async throws -> Int64? {
+        defer { cache?.invalidateAll() }
+        let rows = try await db.query(
+            """
+            UPDATE tokens SET uses_left = uses_left - 1, revoked_at = CASE WHEN uses_left = 1 THEN $3 ELSE revoked_at END
+            WHERE accessor = $1 AND tenant_id = $2 AND uses_left > 0 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
+            RETURNING uses_left
+            """, [.text(accessor), .text(tenantID), .int(time)])
+        return try rows.first?.int("uses_left")
+    }
+
+    func putTokenRole(tenantID: String, name: String, document: JSONValue, in work: UnitOfWork) async throws {
+        let text = String(decoding: document.canonicalBytes(), as: UTF8.self)
+        try await db.transaction(work) { tx in
+            try await tx.query(
+                """
+                INSERT INTO token_roles (tenant_id, name, document) VALUES ($1, $2, $3)
+                ON CONFLICT (tenant_id, name) DO UPDATE SET document = excluded.document
+                """, [.text(tenantID), .text(name), .text(text)])
+        }
+    }
+
+    func tokenRole(tenantID: String, name: String) async throws -> JSONValue? {
+        guard
+            let row = try await db.query("SELECT document FROM token_roles WHERE tenant_id = $1 AND name = $2", [.text(tenantID), .text(name)]).first
+        else { return nil }
+        guard let document = JSONValue.parse(Array(try row.text("document").utf8)) else {
+            throw CofferError(.storageCorrupt, "a stored token role is malformed")
+        }
+        return document
+    }
+
+    func tokenRoleNames(tenantID: String) async throws -> [String] {
+        try await db.query("SELECT name FROM token_roles WHERE tenant_id = $1 ORDER BY name", [.text(tenantID)]).map { try $0.text("name") }
+    }
+
+    func deleteTokenRole(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool {
+        !(try await db.transaction(work) { tx in
+            try await tx.query("DELETE FROM token_roles WHERE tenant_id = $1 AND name = $2 RETURNING name", [.text(tenantID), .text(name)])
+        }).isEmpty
     }
 
     func renewToken(accessor: String, tenantID: String, from expected: Int64?, to expiresAt: Int64, in work: UnitOfWork) async throws -> Bool {

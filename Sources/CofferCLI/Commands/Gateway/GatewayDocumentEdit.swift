@@ -10,7 +10,7 @@ enum GatewayDocumentEdit {
     static func edit(
         _ options: ClientOptions, project: String, _ change: (inout [String: JSONValue]) throws -> Void
     ) async throws -> JSONValue {
-        let client = try options.client()
+        let client = options.client()
         let path = "/v1/gateway/projects/\(Output.escapePath(project))"
         guard var document = try await client.send("GET", path).body["data"]?.objectValue else {
             throw CLIError("the server answered no project document")
