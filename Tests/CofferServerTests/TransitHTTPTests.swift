@@ -119,6 +119,56 @@ struct TransitHTTPTests {
         }
     }
 
+    /// `hash` matches published digests (FIPS 180-2 and FIPS 202 "abc" vectors); `random` gives the bytes
+    /// asked; export, backup and restore are refused saying why; config refuses unknown fields.
+    @Test func hashRandomAndTheRefusedKeyExports() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            let vectors: [(String, String)] = [
+                ("sha2-256", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+                ("sha3-256", "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"),
+                (
+                    "sha2-512",
+                    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+                ),
+            ]
+            for (algorithm, hex) in vectors {
+                let reply = try await client.call(
+                    .post, "/v1/transit/hash/\(algorithm)", token: root, json: ["input": Self.b64("abc"), "format": "hex"])
+                #expect(reply.data["sum"]?.stringValue == hex, "\(algorithm): \(reply.raw)")
+            }
+            let inBody = try await client.call(.post, "/v1/transit/hash", token: root, json: ["input": Self.b64("abc"), "algorithm": "sha2-256"])
+            #expect(inBody.data["sum"]?.stringValue == Data([UInt8](hex: vectors[0].1) ?? []).base64EncodedString())
+            for (body, needle) in [
+                (["input": Self.b64("abc"), "algorithm": "sha2-224"] as JSONValue, "sha2-224"), (["input": "***"], "base64"),
+                (["input": Self.b64("abc"), "format": "binary"], "format"), (["input": Self.b64("abc"), "salt": "x"], "salt"),
+            ] {
+                let reply = try await client.call(.post, "/v1/transit/hash", token: root, json: body)
+                #expect(reply.code == "INVALID_REQUEST" && reply.raw.contains(needle), "\(reply.raw)")
+            }
+            let random = try await client.call(.post, "/v1/transit/random/48", token: root, json: ["format": "hex"])
+            #expect(random.data["random_bytes"]?.stringValue?.count == 96, "\(random.raw)")
+            let fromBody = try await client.call(.post, "/v1/transit/random", token: root, json: ["bytes": 16])
+            #expect(fromBody.data["random_bytes"]?.stringValue.flatMap { Data(base64Encoded: $0) }?.count == 16)
+            #expect(try await client.call(.post, "/v1/transit/random/200000", token: root, json: [:]).code == "INVALID_REQUEST")
+            #expect(try await client.call(.post, "/v1/transit/random/seal/16", token: root, json: [:]).code == "INVALID_REQUEST")
+            #expect(try await client.call(.post, "/v1/transit/random", token: root, json: ["bytes": -1]).code == "INVALID_REQUEST")
+
+            try await client.call(.post, "/v1/transit/keys/k", token: root, json: [:])
+            for path in ["/v1/transit/export/encryption-key/k", "/v1/transit/backup/k"] {
+                let reply = try await client.call(.get, path, token: root)
+                #expect(reply.code == "INVALID_REQUEST" && reply.raw.contains("never leaves"), "\(path): \(reply.raw)")
+            }
+            #expect(try await client.call(.post, "/v1/transit/restore", token: root, json: ["backup": "x"]).code == "INVALID_REQUEST")
+            let config = try await client.call(.post, "/v1/transit/keys/k/config", token: root, json: ["min_decryption_version": 1, "colour": "red"])
+            #expect(config.code == "INVALID_REQUEST" && config.raw.contains("colour"))
+            let hvacDefaults = try await client.call(
+                .post, "/v1/transit/keys/k/config", token: root, json: ["deletion_allowed": true, "allow_plaintext_backup": false])
+            #expect(hvacDefaults.data["deletion_allowed"] == true, "\(hvacDefaults.raw)")
+        }
+    }
+
     @Test func protectAndUnprotectAnswerEveryCode() async throws {
         let fixture = try await Fixture.make()
         try await fixture.test { client in

@@ -33,6 +33,28 @@ public struct TransitController: Sendable {
         router.post("/v1/transit/rewrap/:name") { request, context in try await rewrap(request, context) }
         router.post("/v1/transit/datakey/:kind/:name") { request, context in try await datakey(request, context) }
         for suffix in ["", "/:algorithm"] {
+            router.post("/v1/transit/hash\(suffix)") { request, context in try await hash(request, context) }
+        }
+        for suffix in ["", "/:first", "/:first/:second"] {
+            router.post("/v1/transit/random\(suffix)") { request, context in try await random(request, context) }
+        }
+        // Key material never leaves Coffer: export and backup answer why, restore has nothing to restore.
+        for path in ["/v1/transit/export/:type/:name", "/v1/transit/export/:type/:name/:version"] {
+            router.get(RouterPath(path)) { _, _ -> Response in
+                throw CofferError(.invalidRequest, "transit key export is not supported: key material never leaves Coffer")
+            }
+        }
+        router.get("/v1/transit/backup/:name") { _, _ -> Response in
+            throw CofferError(
+                .invalidRequest, "transit key backup is not supported: key material never leaves Coffer; back up the database and root key")
+        }
+        for path in ["/v1/transit/restore", "/v1/transit/restore/:name"] {
+            router.post(RouterPath(path)) { _, _ -> Response in
+                throw CofferError(
+                    .invalidRequest, "transit key restore is not supported: Coffer never exports keys, so there is no backup to restore")
+            }
+        }
+        for suffix in ["", "/:algorithm"] {
             router.post("/v1/transit/sign/:name\(suffix)") { request, context in try await sign(request, context) }
             router.post("/v1/transit/verify/:name\(suffix)") { request, context in try await verify(request, context) }
             router.post("/v1/transit/hmac/:name\(suffix)") { request, context in try await hmac(request, context) }
@@ -93,9 +115,21 @@ public struct TransitController: Sendable {
         return VaultResponse.noContent()
     }
 
+    /// Fields `keys/<name>/config` takes (hvac's `update_key_configuration` sends these).
+    static let configFields: Set<String> = [
+        "min_decryption_version", "min_encryption_version", "deletion_allowed", "auto_rotate_period", "overlap_period", "expires_at", "exportable",
+        "allow_plaintext_backup",
+    ]
+
     func config(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .manageTransit, "transit.config")
         let fields = try await body.object(request, context)
+        if let unknown = fields.keys.sorted().first(where: { !Self.configFields.contains($0) }) {
+            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'; the key was not changed")
+        }
+        if try fields.bool("allow_plaintext_backup") == true {
+            throw CofferError(.invalidRequest, "allow_plaintext_backup is not supported: key material never leaves Coffer")
+        }
         let minDecryption = try fields.int("min_decryption_version")
         let minEncryption = try fields.int("min_encryption_version")
         let deletionAllowed = try fields.bool("deletion_allowed")
@@ -278,6 +312,55 @@ public struct TransitController: Sendable {
         guard let text = try fields.string(key) else { return nil }
         guard let millis = Timestamp.parse(text) else { throw CofferError(.invalidRequest, "'\(key)' must be an RFC 3339 time") }
         return millis
+    }
+
+    /// `hash[/<algorithm>] {input, algorithm?, format?}` → `{sum}` (no key involved).
+    func hash(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        _ = try await auth.authorize(request, context, .readTransit)
+        context.work.describe("transit.hash", "transit", "")
+        let fields = try await body.object(request, context)
+        if let unknown = fields.keys.sorted().first(where: { !["input", "algorithm", "format"].contains($0) }) {
+            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'")
+        }
+        let name = try context.parameters.get("algorithm") ?? fields.string("algorithm") ?? "sha2-256"
+        guard let digest = TransitDigest(rawValue: name) else {
+            if TransitDigest.refused.contains(name) {
+                throw CofferError(.invalidRequest, "\(name) is not offered by Coffer's crypto library; use sha2-256 or stronger")
+            }
+            throw CofferError(.invalidRequest, "algorithm must be one of \(TransitDigest.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let input = try Self.base64(fields, "input", required: true) else { throw CofferError(.invalidRequest, "input is required") }
+        let sum = digest.digest(input)
+        return VaultResponse.data(["sum": .string(try Self.format(sum, fields))], context: context)
+    }
+
+    /// `random[/<source>][/<bytes>] {bytes?, format?, source?}` → `{random_bytes}`: 1–131072 bytes from the platform CSPRNG.
+    func random(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        _ = try await auth.authorize(request, context, .readTransit)
+        context.work.describe("transit.random", "transit", "")
+        let fields = try await body.object(request, context)
+        if let unknown = fields.keys.sorted().first(where: { !["bytes", "format", "source"].contains($0) }) {
+            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'")
+        }
+        var source = try fields.string("source") ?? "platform"
+        var count = try fields.int("bytes") ?? 32
+        for segment in [context.parameters.get("first"), context.parameters.get("second")].compactMap({ $0 }) {
+            if let number = Int(segment) { count = number } else { source = segment }
+        }
+        guard ["platform", "all"].contains(source) else {
+            throw CofferError(.invalidRequest, "source must be platform or all (Coffer has no separate seal entropy source)")
+        }
+        guard (1...131_072).contains(count) else { throw CofferError(.invalidRequest, "bytes must be between 1 and 131072") }
+        return VaultResponse.data(["random_bytes": .string(try Self.format(SecureRandom.bytes(count), fields))], context: context)
+    }
+
+    /// Bytes as the request's `format` asks: `base64` (default) or `hex`.
+    static func format(_ bytes: [UInt8], _ fields: [String: JSONValue]) throws -> String {
+        switch try fields.string("format") ?? "base64" {
+        case "base64": return Base64.encode(bytes)
+        case "hex": return bytes.map { String(format: "%02x", $0) }.joined()
+        default: throw CofferError(.invalidRequest, "format must be base64 or hex")
+        }
     }
 
     static func checkHash(_ fields: [String: JSONValue], _ context: CofferRequestContext) throws(CofferError) {
