@@ -44,6 +44,8 @@ struct Fixture: Sendable {
     let logs: LogCapture
     let storage: SQLStorage
     let directory: String
+    /// The root key the keyring was opened with (base64), for unseal tests.
+    let rootKey: String
 
     static func make(
         envReferences: [String] = [], environment: [String: String] = [:], maxBodyBytes: Int = 1 << 20,
@@ -60,14 +62,16 @@ struct Fixture: Sendable {
         configuration.maxBodyBytes = maxBodyBytes
         configure(&configuration)
         let storage = try await SQLStorage.open(url: configuration.storageURL, clock: clock, logger: logs.logger)
-        let keyring = try await Keyring.open(storage: storage, source: .key(SecureRandom.bytes(32), origin: "test"), clock: clock)
+        let rootKey = SecureRandom.bytes(32)
+        let keyring = try await Keyring.open(storage: storage, source: .key(rootKey, origin: "test"), clock: clock)
         let runtime = try CofferRuntime(
             configuration: configuration, storage: storage, keyring: keyring, environment: environment, clock: clock, storageType: "sqlite",
             auditTransport: auditTransport, logger: logs.logger)
         guard let (_, token) = try await runtime.tenants.initialise(name: "root", environment: .development) else {
             throw CofferError(.internalError, "fresh storage was already initialised")
         }
-        return Fixture(runtime: runtime, rootToken: token, clock: clock, logs: logs, storage: storage, directory: directory)
+        return Fixture(
+            runtime: runtime, rootToken: token, clock: clock, logs: logs, storage: storage, directory: directory, rootKey: Base64.encode(rootKey))
     }
 
     /// Runs `body` against the router (no sockets).

@@ -14,7 +14,7 @@ struct IntegrityConformanceTests {
     static func setUp(_ storage: SQLStorage, rootKey: [UInt8]) async throws -> (Keyring, Tenant, SecretService) {
         let keyring = try await Keyring.open(storage: storage, source: .key(rootKey, origin: "test"))
         let service = TenantService(
-            tenants: storage.tenants, keyring: keyring, tokens: TokenService(store: storage.tokens, hasher: keyring.hasher, clock: SystemClock()),
+            tenants: storage.tenants, keyring: keyring, tokens: TokenService(store: storage.tokens, hasher: keyring, clock: SystemClock()),
             clock: SystemClock())
         let (tenant, _) = try await service.create(name: "acme", environment: .production, in: .unaudited())
         let secrets = SecretService(

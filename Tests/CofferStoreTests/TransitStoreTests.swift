@@ -13,7 +13,7 @@ struct TransitStoreTests {
             let clock = ManualClock()
             let keyring = try await Keyring.open(storage: storage, source: .key(SecureRandom.bytes(32), origin: "test"), clock: clock)
             let tenants = TenantService(
-                tenants: storage.tenants, keyring: keyring, tokens: TokenService(store: storage.tokens, hasher: keyring.hasher, clock: clock),
+                tenants: storage.tenants, keyring: keyring, tokens: TokenService(store: storage.tokens, hasher: keyring, clock: clock),
                 clock: clock)
             let (tenant, _) = try await tenants.create(name: "transit-a", environment: .production, in: .unaudited())
             let (other, _) = try await tenants.create(name: "transit-b", environment: .production, in: .unaudited())

@@ -18,7 +18,7 @@ struct OperatorAuditFill: AsyncParsableCommand {
         let (tenantName, count, batch) = (tenant, count, batch)
         await ServerRunner.withRuntime(config: nil, storage: storage) { _, runtime, _ in
             guard let target = try await runtime.storage.tenants.tenant(named: tenantName) else { throw CLIError("no tenant \(tenantName)") }
-            let redactor = runtime.audit.redactor(tenantID: target.id)
+            let redactor = try runtime.audit.redactor(tenantID: target.id)
             let started = Date()
             var written = 0
             while written < count {

@@ -28,12 +28,13 @@ struct OperatorKeysFill: AsyncParsableCommand {
                 let size = min(batch, count - written)
                 let now = runtime.clock.nowMillis
                 let kind = APIKeyFormat.Kind.forTenant(target.environment, admin: false)
+                let hasher = try runtime.keyring.credentialHasher()
                 let records = (0..<size).map { index in
                     let key = APIKeyFormat.generate(kind)
                     if sampled.count < sample && sampleFile != nil { sampled.append(key) }
                     return APIKeyRecord(
                         id: APIKeyService.newID(), tenantID: target.id,
-                        hash: runtime.keyring.hasher.hash(key),
+                        hash: hasher.hash(key),
                         displayPrefix: APIKeyFormat.displayPrefix(key), kind: kind, name: "bench-\(written + index)", scopes: ["orders:read"],
                         createdAt: now, metadata: ["plan": "bench"])
                 }

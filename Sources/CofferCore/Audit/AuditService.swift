@@ -21,10 +21,10 @@ public final class AuditService: Sendable {
         self.clock = clock
     }
 
-    /// The redactor for a tenant (HMAC-SHA256 under the tenant's audit key).
-    public func redactor(tenantID: String) -> AuditRedactor {
+    /// The redactor for a tenant (HMAC-SHA256 under the tenant's audit key); `SEALED` while sealed.
+    public func redactor(tenantID: String) throws(CofferError) -> AuditRedactor {
         if let cached = redactors.withLock({ $0[tenantID] }) { return cached }
-        let redactor = AuditRedactor(key: AuditRedactor.tenantKey(auditKey: keyring.auditKey, tenantID: tenantID))
+        let redactor = AuditRedactor(key: AuditRedactor.tenantKey(auditKey: try keyring.auditKey(), tenantID: tenantID))
         redactors.withLock { $0[tenantID] = redactor }
         return redactor
     }
@@ -107,13 +107,16 @@ public final class AuditService: Sendable {
         let head = try await store.head(tenantID: tenantID)
         guard head.sequence > 0 else { return nil }
         let checkpoint = try AuditCheckpoint.sign(
-            tenantID: tenantID, sequence: head.sequence, headHash: head.hash, time: clock.nowMillis, key: keyring.auditSigningKey)
+            tenantID: tenantID, sequence: head.sequence, headHash: head.hash, time: clock.nowMillis, key: try keyring.auditSigningKey())
         try await store.addCheckpoint(checkpoint)
         return checkpoint
     }
 
-    /// The public key that signs checkpoints.
-    public var signingPublicKey: [UInt8] { Array(keyring.auditSigningKey.publicKey.rawRepresentation) }
+    /// The public key that signs checkpoints; `SEALED` while sealed.
+    public func signingPublicKey() throws(CofferError) -> [UInt8] { Array(try keyring.auditSigningKey().publicKey.rawRepresentation) }
+
+    /// Forgets the per-tenant redaction keys (when the keyring is sealed).
+    public func forgetKeys() { redactors.withLock { $0 = [:] } }
 
     /// Deletes entries older than `before`; the deletion is itself recorded (range, count, head hash at the
     /// cut, and every stored checkpoint at or below the cut, each matched first). Refused with

@@ -96,6 +96,9 @@ public enum ErrorCode: String, Hashable, Sendable, CaseIterable, CustomStringCon
     /// A TLS client certificate no mTLS profile of the gateway project accepts (unknown CA, expired,
     /// not yet valid, or without the identity the profile reads).
     case certificateInvalid = "CERTIFICATE_INVALID"
+    /// The server is sealed (`PUT /v1/sys/seal`): it holds no keys until unsealed. Vault's text:
+    /// `Vault is sealed`.
+    case sealed = "SEALED"
 
     /// The stable string form.
     public var description: String { rawValue }

@@ -69,7 +69,7 @@ public struct APIKeyService: Sendable {
     }
 
     private let store: any APIKeyStore
-    private let hasher: CredentialHasher
+    private let hasher: any CredentialHashing
     private let clock: any CofferClock
     /// Rate-limit and quota state.
     public let limiter: any RateLimiterBackend
@@ -78,7 +78,8 @@ public struct APIKeyService: Sendable {
 
     /// Creates the service.
     public init(
-        store: any APIKeyStore, hasher: CredentialHasher, clock: any CofferClock, limiter: any RateLimiterBackend, usage: APIKeyUsage = APIKeyUsage()
+        store: any APIKeyStore, hasher: any CredentialHashing, clock: any CofferClock, limiter: any RateLimiterBackend,
+        usage: APIKeyUsage = APIKeyUsage()
     ) {
         self.store = store
         self.hasher = hasher
@@ -102,7 +103,7 @@ public struct APIKeyService: Sendable {
         try apply(settings, to: &record, now: now, grantor: grantor, creating: true)
         let key = APIKeyFormat.generate(record.kind)
         record.id = Self.newID()
-        record.hash = hasher.hash(key)
+        record.hash = try hasher.credentialHasher().hash(key)
         record.displayPrefix = APIKeyFormat.displayPrefix(key)
         // Named before the write: the request's audit entry is appended inside the write's transaction.
         work.describe("keys.create", "api_key", record.id, ["kind": record.kind.rawValue])
@@ -159,7 +160,7 @@ public struct APIKeyService: Sendable {
         let key = APIKeyFormat.generate(old.kind)
         var replacement = old
         replacement.id = Self.newID()
-        replacement.hash = hasher.hash(key)
+        replacement.hash = try hasher.credentialHasher().hash(key)
         replacement.displayPrefix = APIKeyFormat.displayPrefix(key)
         replacement.createdAt = now
         replacement.lastUsedAt = nil
@@ -182,7 +183,7 @@ public struct APIKeyService: Sendable {
 
     /// The record for a key that already passed the format check (hash lookup, compared in constant time).
     func storedRecord(wellFormed presented: String) async throws -> APIKeyRecord? {
-        let hash = hasher.hash(presented)
+        let hash = try hasher.credentialHasher().hash(presented)
         guard let record = try await store.key(hash: hash), ConstantTime.equals(record.hash, hash) else { return nil }
         return record
     }

@@ -10,17 +10,12 @@ public final class Keyring: Sendable {
 
     /// The active root key's version.
     public let rootVersion: Int
-    private let rootKey: RootKey
-    /// Keyed hasher for tokens and API keys.
-    public let hasher: CredentialHasher
     /// Name of the system key from which per-tenant audit HMAC keys are derived.
     public static let auditHMACKeyName = "audit-hmac"
     /// Name of the Ed25519 key that signs audit checkpoints.
     public static let auditSigningKeyName = "audit-signing"
-    /// Root of the per-tenant audit HMAC keys.
-    public let auditKey: [UInt8]
-    /// Signs audit checkpoints.
-    public let auditSigningKey: Curve25519.Signing.PrivateKey
+    /// The keys held while unsealed; `nil` once sealed (``seal()``), until ``unseal(with:)``.
+    private let unlocked: Mutex<Unlocked?>
     private let store: any KeyringStore
     private let tenants: any TenantStore
     private let clock: any CofferClock
@@ -30,14 +25,56 @@ public final class Keyring: Sendable {
         rootKey: RootKey, hasher: CredentialHasher, auditKey: [UInt8], auditSigningKey: Curve25519.Signing.PrivateKey, store: any KeyringStore,
         tenants: any TenantStore, clock: any CofferClock
     ) {
-        self.rootKey = rootKey
         self.rootVersion = rootKey.version
-        self.hasher = hasher
-        self.auditKey = auditKey
-        self.auditSigningKey = auditSigningKey
+        self.unlocked = Mutex(Unlocked(rootKey: rootKey, hasher: hasher, auditKey: auditKey, auditSigningKey: auditSigningKey))
         self.store = store
         self.tenants = tenants
         self.clock = clock
+    }
+
+    /// Every key an unsealed keyring holds in memory.
+    struct Unlocked: Sendable {
+        let rootKey: RootKey
+        let hasher: CredentialHasher
+        let auditKey: [UInt8]
+        let auditSigningKey: Curve25519.Signing.PrivateKey
+    }
+
+    /// The held keys, or `SEALED`.
+    func keys() throws(CofferError) -> Unlocked {
+        guard let keys = unlocked.withLock({ $0 }) else { throw CofferError(.sealed, "Vault is sealed") }
+        return keys
+    }
+
+    /// Whether the keyring holds no keys (``seal()`` was called and no ``unseal(with:)`` since).
+    public var isSealed: Bool { unlocked.withLock { $0 == nil } }
+
+    /// Keyed hasher for tokens and API keys; `SEALED` while sealed.
+    public func credentialHasher() throws(CofferError) -> CredentialHasher { try keys().hasher }
+
+    /// Root of the per-tenant audit HMAC keys; `SEALED` while sealed.
+    public func auditKey() throws(CofferError) -> [UInt8] { try keys().auditKey }
+
+    /// The key that signs audit checkpoints; `SEALED` while sealed.
+    public func auditSigningKey() throws(CofferError) -> Curve25519.Signing.PrivateKey { try keys().auditSigningKey }
+
+    /// Drops the root key, the system keys and every unwrapped data key from memory. Until
+    /// ``unseal(with:)``, everything that needs a key fails with `SEALED`.
+    public func seal() {
+        unlocked.withLock { $0 = nil }
+        cache.withLock { $0 = [:] }
+    }
+
+    /// Unlocks a sealed keyring with the root key material it was opened with (key or passphrase);
+    /// `ROOT_KEY_INVALID` when it does not match the active root key. A no-op when not sealed.
+    public func unseal(with source: RootKeySource, storage: any CofferStorage) async throws {
+        guard isSealed else { return }
+        let opened = try await Self.open(storage: storage, source: source, clock: clock, verifying: false)
+        guard opened.rootVersion == rootVersion else {
+            throw CofferError(.rootKeyInvalid, "the root key was rotated since this server started; restart it with the new key")
+        }
+        let keys = try opened.keys()
+        unlocked.withLock { $0 = keys }
     }
 
     /// Unlocks the keyring with `source`, initialising it on an empty store.
@@ -135,6 +172,7 @@ public final class Keyring: Sendable {
 
     /// A fresh, wrapped first data key for a new tenant.
     public func newTenantKey(tenantID: String) throws(CofferError) -> WrappedDataKey {
+        let rootKey = try keys().rootKey
         let key = DataKey.generate(version: 1)
         return WrappedDataKey(
             tenantID: tenantID, version: 1, rootVersion: rootVersion, wrapped: try rootKey.wrap(key, tenantID: tenantID),
@@ -142,8 +180,8 @@ public final class Keyring: Sendable {
     }
 
     /// The first authenticated keyring state of a new tenant whose first key is `firstKey`.
-    public func firstState(for firstKey: WrappedDataKey) -> KeyringState {
-        KeyringState.make(tenantID: firstKey.tenantID, keys: [firstKey], activeVersion: firstKey.version, after: nil, rootKey: rootKey)
+    public func firstState(for firstKey: WrappedDataKey) throws(CofferError) -> KeyringState {
+        KeyringState.make(tenantID: firstKey.tenantID, keys: [firstKey], activeVersion: firstKey.version, after: nil, rootKey: try keys().rootKey)
     }
 
     /// What ``verify()`` found: one sentence per problem, each naming the tenant and the version.
@@ -169,6 +207,7 @@ public final class Keyring: Sendable {
     /// version against the keyring: a keyring rolled back under data sealed by a newer key is reported
     /// here, before anything is written under a reissued version.
     public func verify() async throws -> VerifyReport {
+        let rootKey = try keys().rootKey
         let tenantList = try await tenants.listTenants()
         let states = Dictionary(try await store.keyringStates().map { ($0.tenantID, $0) }, uniquingKeysWith: { first, _ in first })
         let keys = Dictionary(grouping: try await store.allDataKeys(), by: \.tenantID)
@@ -211,6 +250,7 @@ public final class Keyring: Sendable {
 
     /// Writes first states for the tenants of a store made before keyring states existed.
     func adoptStates() async throws {
+        let rootKey = try keys().rootKey
         let keys = Dictionary(grouping: try await store.allDataKeys(), by: \.tenantID)
         let states = try await tenants.listTenants().map { tenant in
             KeyringState.make(tenantID: tenant.id, keys: keys[tenant.id] ?? [], activeVersion: tenant.activeKeyVersion, after: nil, rootKey: rootKey)
@@ -234,6 +274,7 @@ public final class Keyring: Sendable {
     }
 
     private func readVerifiedState(tenantID: String) async throws -> (KeyringState, [WrappedDataKey], Tenant) {
+        let rootKey = try keys().rootKey
         if let active = try await store.rootKeyRecords().first(where: \.active), active.version != rootVersion {
             throw CofferError(.keyVersionUnknown, "the root key was rotated: restart this server with the new root key")
         }
@@ -256,6 +297,7 @@ public final class Keyring: Sendable {
 
     /// The data key of `version` for a tenant, unwrapping and caching it on first use.
     public func dataKey(tenantID: String, version: Int) async throws -> DataKey {
+        let rootKey = try keys().rootKey
         if let key = cache.withLock({ $0[tenantID]?[version] }) { return key }
         let wrapped = try await store.dataKeys(tenantID: tenantID)
         guard let record = wrapped.first(where: { $0.version == version }) else {
@@ -273,6 +315,7 @@ public final class Keyring: Sendable {
     /// every version the authenticated state ever issued, every version stored, and every version stored
     /// data names, so a number is never issued twice whatever the database says.
     public func rotateDataKey(tenantID: String, in work: UnitOfWork) async throws -> Int {
+        let rootKey = try keys().rootKey
         let (state, existing, _) = try await verifiedState(tenantID: tenantID)
         let version = max(state.highestVersion, existing.map(\.version).max() ?? 0) + 1
         let key = DataKey.generate(version: version)
@@ -289,6 +332,7 @@ public final class Keyring: Sendable {
     /// Rotates the root key: rewraps every tenant data key and system key under `newSource`, recorded as
     /// root version N+1, in one transaction. Returns the new version. Servers must restart with the new key.
     public func rotateRoot(to newSource: RootKeySource) async throws -> Int {
+        let rootKey = try keys().rootKey
         let records = try await store.rootKeyRecords()
         let version = (records.map(\.version).max() ?? rootVersion) + 1
         let newKey: RootKey
@@ -332,6 +376,7 @@ public final class Keyring: Sendable {
 
     /// Points a tenant's writes back at an existing data-key version (rollback).
     public func activate(tenantID: String, version: Int, in work: UnitOfWork) async throws {
+        let rootKey = try keys().rootKey
         _ = try await dataKey(tenantID: tenantID, version: version)
         let (state, existing, _) = try await verifiedState(tenantID: tenantID)
         let next = KeyringState.make(tenantID: tenantID, keys: existing, activeVersion: version, after: state, rootKey: rootKey)

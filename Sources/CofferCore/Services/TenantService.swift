@@ -23,7 +23,7 @@ public struct TenantService: Sendable {
         let id = Base62.encode(SecureRandom.bytes(16), minLength: 22)
         let tenant = Tenant(id: id, name: name, environment: environment, activeKeyVersion: 1, isSystem: isSystem, createdAt: clock.nowMillis)
         let firstKey = try keyring.newTenantKey(tenantID: id)
-        try await tenants.createTenant(tenant, firstKey: firstKey, state: keyring.firstState(for: firstKey), in: work)
+        try await tenants.createTenant(tenant, firstKey: firstKey, state: try keyring.firstState(for: firstKey), in: work)
         // The tenant's first admin token is part of making the tenant, not a second audited act.
         let (token, _) = try await tokens.create(
             tenantID: id, role: .admin, displayName: "\(name)-admin", ttlSeconds: 0, parent: nil, in: .unaudited())

@@ -1,7 +1,7 @@
 /// Issues, authenticates, renews and revokes access tokens, and keeps the tenant's token roles.
 public struct TokenService: Sendable {
     private let store: any TokenStore
-    private let hasher: CredentialHasher
+    private let hasher: any CredentialHashing
     private let clock: any CofferClock
 
     /// The longest TTL, period or explicit max TTL a token may be given: 10 years.
@@ -10,7 +10,7 @@ public struct TokenService: Sendable {
     public static let maximumMetaEntries = 64
 
     /// Creates the service.
-    public init(store: any TokenStore, hasher: CredentialHasher, clock: any CofferClock) {
+    public init(store: any TokenStore, hasher: any CredentialHashing, clock: any CofferClock) {
         self.store = store
         self.hasher = hasher
         self.clock = clock
@@ -79,7 +79,7 @@ public struct TokenService: Sendable {
         // The TTL actually granted: the parent's expiry caps the child's, and the answer says so.
         let granted = expiresAt.map { max(0, ($0 - now) / 1000) } ?? 0
         var record = TokenRecord(
-            accessor: AccessToken.generateAccessor(), tenantID: tenantID, hash: hasher.hash(token), role: spec.role,
+            accessor: AccessToken.generateAccessor(), tenantID: tenantID, hash: try hasher.credentialHasher().hash(token), role: spec.role,
             displayName: spec.displayName, createdAt: now, expiresAt: expiresAt, parentAccessor: spec.orphan ? nil : parent?.accessor,
             ttlSeconds: spec.periodSeconds > 0 ? spec.periodSeconds : granted,
             renewable: (spec.renewable || spec.periodSeconds > 0) && expiresAt != nil,
@@ -147,7 +147,7 @@ public struct TokenService: Sendable {
     /// The live record of a presented token without spending a use (lookups of another token), or nil.
     public func find(_ token: String) async throws -> TokenRecord? {
         guard AccessToken.looksValid(token) else { return nil }
-        let hash = hasher.hash(token)
+        let hash = try hasher.credentialHasher().hash(token)
         guard let record = try await store.token(hash: hash), ConstantTime.equals(record.hash, hash), record.isUsable(at: clock.nowMillis) else {
             return nil
         }

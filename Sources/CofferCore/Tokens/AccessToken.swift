@@ -23,6 +23,19 @@ public enum AccessToken {
     }
 }
 
+/// Where the credential hasher comes from: the keyring (which refuses while sealed) or a fixed hasher.
+public protocol CredentialHashing: Sendable {
+    /// The hasher, or `SEALED`.
+    func credentialHasher() throws(CofferError) -> CredentialHasher
+}
+
+extension CredentialHasher: CredentialHashing {
+    /// Itself.
+    public func credentialHasher() -> CredentialHasher { self }
+}
+
+extension Keyring: CredentialHashing {}
+
 /// Keyed hashing of credentials for storage and lookup (HMAC-SHA256 under a keyring-held key).
 public struct CredentialHasher: Sendable {
     /// An HMAC already keyed (inner and outer pads absorbed); each hash starts from a copy of it.

@@ -296,6 +296,9 @@ public final class TransitService: Sendable {
         refusals.withLock { $0[tenantID + "/" + name] ?? [:] }
     }
 
+    /// Drops every cached key from memory (the keyring was sealed).
+    public func forgetKeys() { invalidate() }
+
     // MARK: - Helpers
 
     /// Empties the cache after a change committed, and makes loads in flight discard what they read.

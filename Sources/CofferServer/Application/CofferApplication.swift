@@ -13,6 +13,7 @@ public enum CofferApplication {
     public static func router(runtime: CofferRuntime, logger: Logger) -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
         router.add(middleware: HygieneMiddleware(tlsEnabled: runtime.configuration.tlsEnabled, logger: logger))
+        router.add(middleware: SealMiddleware(keyring: runtime.keyring))
         router.add(middleware: AuditMiddleware(runtime: runtime, logger: logger))
         SysController(runtime: runtime).addRoutes(to: router)
         TokenController(runtime: runtime).addRoutes(to: router)

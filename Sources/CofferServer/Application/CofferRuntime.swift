@@ -72,7 +72,7 @@ public final class CofferRuntime: Sendable {
         self.keyring = keyring
         self.clock = clock
         self.storageType = storageType
-        let tokens = TokenService(store: storage.tokens, hasher: keyring.hasher, clock: clock)
+        let tokens = TokenService(store: storage.tokens, hasher: keyring, clock: clock)
         self.tokens = tokens
         self.secrets = SecretService(
             store: storage.secrets, keyring: keyring, clock: clock,
@@ -82,7 +82,7 @@ public final class CofferRuntime: Sendable {
         let audit = AuditService(store: storage.audit, keyring: keyring, clock: clock)
         self.audit = audit
         self.auditSinks = try AuditSinks(configuration: configuration, transport: auditTransport, logger: logger)
-        let apiKeys = APIKeyService(store: storage.apiKeys, hasher: keyring.hasher, clock: clock, limiter: storage.rateLimits)
+        let apiKeys = APIKeyService(store: storage.apiKeys, hasher: keyring, clock: clock, limiter: storage.rateLimits)
         self.apiKeys = apiKeys
         let transit = TransitService(store: storage.transit, keyring: keyring, clock: clock, cacheKeys: !storage.isShared)
         self.transit = transit
@@ -122,11 +122,43 @@ public final class CofferRuntime: Sendable {
 
     /// Signs a checkpoint for every tenant whose chain grew since its last one.
     public func checkpointAll() async throws {
+        // A sealed server holds no signing key; the chain waits for the next run after unseal.
+        guard !keyring.isSealed else { return }
         for tenant in try await storage.tenants.listTenants() {
             let head = try await audit.store.head(tenantID: tenant.id)
             let last = try await audit.store.checkpoints(tenantID: tenant.id).last?.sequence ?? 0
             if head.sequence > last { try await audit.checkpoint(tenantID: tenant.id) }
         }
+    }
+
+    /// Seals this instance: the keyring drops its root, system and data keys, and every service drops the
+    /// keys it cached (transit keys, audit redaction keys, JWT verification keys, upstream clients holding
+    /// client-certificate keys). Until ``unseal(key:)`` every request but health, seal-status and unseal
+    /// answers `SEALED`. Other instances on the same database are not affected (as in Vault).
+    public func seal() async {
+        keyring.seal()
+        transit.forgetKeys()
+        audit.forgetKeys()
+        jwtVerifier.forgetKeys()
+        await upstream.shutdown()
+    }
+
+    /// Unseals with the root-key material the server was started with: the base64 root key (as in
+    /// `COFFER_ROOT_KEY` or the key file) or the passphrase. `ROOT_KEY_INVALID` when neither matches.
+    public func unseal(key: String) async throws {
+        var candidates: [RootKeySource] = []
+        let trimmed = key.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let bytes = Base64.decode(trimmed), bytes.count == 32 { candidates.append(.key(bytes, origin: "the unseal key")) }
+        if !key.isEmpty { candidates.append(.passphrase(Array(key.utf8), kdf: .argon2id)) }
+        for candidate in candidates {
+            do {
+                try await keyring.unseal(with: candidate, storage: storage)
+                return
+            } catch let error as CofferError where error.code == .rootKeyInvalid {
+                continue
+            }
+        }
+        throw CofferError(.rootKeyInvalid, "the unseal key does not match this server's root key")
     }
 
     /// Flushes pending API-key usage and closes storage.

@@ -64,7 +64,7 @@ public struct Authenticator: Sendable {
                 var tenant: Tenant?
                 if let requested = Self.requestedTenant(request) { tenant = try await tenants.tenant(named: requested) }
                 if tenant == nil { tenant = try await tenants.systemTenant() }
-                if let tenant { identify(tenant, .anonymous, operation: "auth.failed", in: context.work) }
+                if let tenant { try identify(tenant, .anonymous, operation: "auth.failed", in: context.work) }
             }
             try await limiter.admitAnonymous(clientIP: context.clientIP, notes: context.notes)
             throw error
@@ -100,16 +100,16 @@ public struct Authenticator: Sendable {
         let caller = Caller(credential: credential, tenant: tenant)
         if let requested = Self.requestedTenant(request), requested != tenant.name {
             // Recorded in the credential's own tenant: the attempt says something about that credential.
-            identify(tenant, caller.actor, operation: "auth.tenant_mismatch", in: context.work)
+            try identify(tenant, caller.actor, operation: "auth.tenant_mismatch", in: context.work)
             throw CofferError(.tenantMismatch, "permission denied: this credential belongs to another tenant")
         }
-        identify(tenant, caller.actor, operation: nil, in: context.work)
+        try identify(tenant, caller.actor, operation: nil, in: context.work)
         return caller
     }
 
-    func identify(_ tenant: Tenant, _ actor: AuditActor, operation: String?, in work: UnitOfWork) {
+    func identify(_ tenant: Tenant, _ actor: AuditActor, operation: String?, in work: UnitOfWork) throws(CofferError) {
         guard work.isAudited else { return }
-        let redactor = audit.redactor(tenantID: tenant.id)
+        let redactor = try audit.redactor(tenantID: tenant.id)
         work.identify(tenantID: tenant.id, actor: actor) { redactor.redact($0) }
         if let operation { work.describe(operation, "auth", "") }
     }

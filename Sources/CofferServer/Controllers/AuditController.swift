@@ -32,7 +32,8 @@ public struct AuditController: Sendable {
             context.work.describe("audit.checkpoints.read", "audit", caller.tenant.id)
             let checkpoints = try await runtime.audit.store.checkpoints(tenantID: caller.tenant.id)
             return VaultResponse.data(
-                ["checkpoints": .array(checkpoints.map(\.json)), "public_key": .string(runtime.audit.signingPublicKey.hexString)], context: context)
+                ["checkpoints": .array(checkpoints.map(\.json)), "public_key": .string(try runtime.audit.signingPublicKey().hexString)],
+                context: context)
         }
         router.post("/v1/audit/retention") { request, context in try await retention(request, context) }
         router.get("/v1/audit/report") { request, context in try await report(request, context) }
@@ -168,6 +169,6 @@ public struct AuditController: Sendable {
         let caller = try await auth.authorize(request, context, .readAudit)
         context.work.describe("audit.hash", "audit", caller.tenant.id)
         guard let input = try await body.object(request, context).string("input") else { throw CofferError(.invalidRequest, "missing input") }
-        return VaultResponse.data(["hash": .string(runtime.audit.redactor(tenantID: caller.tenant.id).hash(input))], context: context)
+        return VaultResponse.data(["hash": .string(try runtime.audit.redactor(tenantID: caller.tenant.id).hash(input))], context: context)
     }
 }

@@ -117,7 +117,7 @@ public struct GatewayAssetController: Sendable {
         guard let tenant = try await runtime.storage.tenants.tenant(named: context.parameters.get("tenant") ?? "") else {
             throw CofferError(.notFound, "no asset of this name in this project")
         }
-        auth.identify(tenant, .anonymous, operation: nil, in: context.work)
+        try auth.identify(tenant, .anonymous, operation: nil, in: context.work)
         context.work.describe("gateway.asset.fetch", "gateway_asset", "\(projectName)/\(name)")
         let project: GatewayProject
         do {

@@ -168,7 +168,7 @@ public struct GatewayController: Sendable {
         try await auth.limiter.admitAnonymous(clientIP: context.clientIP, notes: context.notes)
         let tenant = try await runtime.storage.tenants.tenant(named: context.parameters.get("tenant") ?? "")
         if let tenant {
-            auth.identify(tenant, .anonymous, operation: nil, in: context.work)
+            try auth.identify(tenant, .anonymous, operation: nil, in: context.work)
             context.work.describe("gateway.preflight", "gateway_project", context.parameters.get("project") ?? "")
         }
         guard let origin = request.headers[.origin], let wanted = request.headers[.accessControlRequestMethod], let tenant,

@@ -37,6 +37,9 @@ final class GatewayJWTVerifier: Sendable {
         self.secrets = secrets
     }
 
+    /// Drops every cached key set (the keyring was sealed; HS256 secrets come from KV).
+    func forgetKeys() { fetched.withLock { $0 = [:] } }
+
     /// Whether a bearer value looks like a JWT (three base64url parts, a JSON header).
     static func looksLikeJWT(_ value: String) -> Bool {
         value.hasPrefix("eyJ") && value.utf8.count <= 16_384 && value.split(separator: ".", omittingEmptySubsequences: false).count == 3

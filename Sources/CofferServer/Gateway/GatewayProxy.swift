@@ -84,7 +84,7 @@ struct GatewayProxy: Sendable {
             guard let tenant = try await runtime.storage.tenants.tenant(named: call.tenant) else {
                 throw CofferError(.routeNotFound, "no gateway project of this name")
             }
-            auth.identify(tenant, .anonymous, operation: nil, in: context.work)
+            try auth.identify(tenant, .anonymous, operation: nil, in: context.work)
             return Identity(tenant: tenant, caller: nil, presented: presented)
         }
         let authenticated = try await auth.authenticate(request, context, allowPublishable: true)
@@ -122,7 +122,7 @@ struct GatewayProxy: Sendable {
                 let profile = try await self.profile(presented, tenant: tenant, project: project)
                 let actor = AuditActor(
                     kind: profile.actorKind, id: "\(project.name)/\(profile.displayName)", role: "", displayName: profile.displayName)
-                auth.identify(tenant, actor, operation: nil, in: context.work)
+                try auth.identify(tenant, actor, operation: nil, in: context.work)
                 profileRoutes = profile.routes ?? Array(project.routes.keys)
                 watched = GatewayService.Watched(client: profile.id, apiKeyID: nil)
                 try await gateway.checkSuspension(tenant: tenant, project: project, client: profile.id)

@@ -22,7 +22,7 @@ public enum ErrorStatus {
         case .tenantExists: return .conflict
         case .referenceUnresolved: return .unprocessableContent
         case .rateLimited, .quotaExceeded: return .tooManyRequests
-        case .storageUnavailable, .rootKeyInvalid, .keyVersionUnknown, .auditUnavailable, .keyringInvalid: return .serviceUnavailable
+        case .storageUnavailable, .rootKeyInvalid, .keyVersionUnknown, .auditUnavailable, .keyringInvalid, .sealed: return .serviceUnavailable
         case .decryptionFailed, .internalError, .configInvalid, .storageCorrupt: return .internalServerError
         }
     }

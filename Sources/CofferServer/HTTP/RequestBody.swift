@@ -29,8 +29,9 @@ public struct BodyReader: Sendable {
     }
 
     /// The body as a JSON object; an empty body is `{}`. `MALFORMED_JSON` otherwise. The body is
-    /// handed to the request's unit of work, which redacts it if (and only if) an audit entry is written.
-    public func object(_ request: Request, _ context: CofferRequestContext) async throws -> [String: JSONValue] {
+    /// handed to the request's unit of work, which redacts it if (and only if) an audit entry is written;
+    /// `recording: false` keeps it out of the audit entry altogether (root-key material).
+    public func object(_ request: Request, _ context: CofferRequestContext, recording: Bool = true) async throws -> [String: JSONValue] {
         let bytes = try await self.bytes(request)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return [:] }
         guard let value = JSONValue.parse(bytes) else {
@@ -39,7 +40,7 @@ public struct BodyReader: Sendable {
         guard let object = value.objectValue else {
             throw CofferError(.malformedJSON, "request body must be a JSON object")
         }
-        context.work.recordBody(value)
+        if recording { context.work.recordBody(value) }
         return object
     }
 }
