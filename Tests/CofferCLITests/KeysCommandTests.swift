@@ -61,7 +61,7 @@ struct KeysCommandTests {
         #expect(refused.status == 1 && refused.stdout.contains("REVOKED"))
 
         // The key authenticates the CLI itself, within its scopes.
-        let reader = try coffer(["keys", "create", "--name", "reader", "--scope", "kv:read:app/*", "--quiet"]).stdout
+        let reader = try coffer(["keys", "create", "--name", "reader", "--scope", "kv:read:secret/app/*", "--quiet"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try coffer(["kv", "put", "app/db", "password=p"]).status == 0)
         #expect(try coffer(["kv", "get", "app/db", "--field", "password"], env: ["COFFER_TOKEN": reader]).stdout == "p\n")

@@ -133,7 +133,7 @@ struct APIKeyHTTPTests {
                 let write = try await client.call(.post, "/v1/secret/data/\(path)", token: root, json: ["data": ["v": .string(path)]])
                 #expect(write.status == .ok)
             }
-            let (reader, readerID) = try await Self.create(client, root, ["scopes": ["kv:read:payments/*"]])
+            let (reader, readerID) = try await Self.create(client, root, ["scopes": ["kv:read:secret/payments/*"]])
             let read = try await client.call(.get, "/v1/secret/data/payments/visa", bearer: reader)
             #expect(read.status == .ok && read.data["data"]?["v"] == "payments/visa")
             #expect(try await client.call(.get, "/v1/secret/data/payments/visa", token: reader).status == .ok, "X-Vault-Token works too")
@@ -150,11 +150,12 @@ struct APIKeyHTTPTests {
             #expect(try await client.call(.get, "/v1/secret/data/payments/visa", bearer: reader, namespace: "acme").code == "TENANT_MISMATCH")
 
             // A key manager can hand out at most what it holds.
-            let (manager, _) = try await Self.create(client, root, ["scopes": ["keys:manage", "kv:write:payments/*", "kv:read:payments/*"]])
-            let (child, _) = try await Self.create(client, manager, ["scopes": ["kv:write:payments/eu/*"]])
+            let (manager, _) = try await Self.create(
+                client, root, ["scopes": ["keys:manage", "kv:write:secret/payments/*", "kv:read:secret/payments/*"]])
+            let (child, _) = try await Self.create(client, manager, ["scopes": ["kv:write:secret/payments/eu/*"]])
             let childWrite = try await client.call(.put, "/v1/secret/data/payments/eu/sepa", bearer: child, json: ["data": ["iban": "x"]])
             #expect(childWrite.status == .ok)
-            let escalate = try await client.call(.post, "/v1/keys", bearer: manager, json: ["name": "x", "scopes": ["kv:read:hr/*"]])
+            let escalate = try await client.call(.post, "/v1/keys", bearer: manager, json: ["name": "x", "scopes": ["kv:read:secret/hr/*"]])
             #expect(escalate.code == "PERMISSION_DENIED")
             #expect(try await client.call(.post, "/v1/keys", bearer: manager, json: ["name": "x", "admin": true]).code == "PERMISSION_DENIED")
 

@@ -197,7 +197,8 @@ struct IntegrityHTTPTests {
             #expect(folder.status == .ok && folder.data["keys"] == ["inner"], "\(folder.raw)")
 
             // A key scoped to either form reaches exactly that one secret, by bytes after NFC.
-            let created = try await client.call(.post, "/v1/keys", token: root, json: ["name": "menu", "scopes": [.string("kv:read:menu/\(nfd)")]])
+            let created = try await client.call(
+                .post, "/v1/keys", token: root, json: ["name": "menu", "scopes": [.string("kv:read:secret/menu/\(nfd)")]])
             let key = try #require(created.data["key"]?.stringValue)
             #expect(try await client.call(.get, "/v1/secret/data/menu/\(escape(nfc))", bearer: key).status == .ok)
             try await client.call(.post, "/v1/secret/data/menu/cafe", token: root, json: ["data": ["v": "x"]])

@@ -85,7 +85,7 @@ struct KVTests {
             }
             let metadata = try await client.call(.get, "/v1/secret/metadata/team/api", token: token)
             #expect(metadata.data["max_versions"] == 2 && metadata.data["cas_required"] == true)
-            #expect(metadata.data["custom_metadata"] == ["owner": "payments"] && metadata.data["delete_version_after"] == "2592000s")
+            #expect(metadata.data["custom_metadata"] == ["owner": "payments"] && metadata.data["delete_version_after"] == "720h0m0s")
             #expect(metadata.data["versions"]?.objectValue?.keys.sorted() == ["2", "3"], "max_versions prunes the oldest")
             let badMax = try await client.call(.post, "/v1/secret/metadata/team/api", token: token, json: ["max_versions": "lots"])
             #expect(badMax.status == .badRequest)

@@ -126,7 +126,7 @@ import Testing
             let root = fixture.rootToken
             try await client.call(.post, "/v1/secret/data/app/db", token: root, json: ["data": ["k": "v"]])
             try await client.call(.post, "/v1/secret/data/other", token: root, json: ["data": ["k": "v"]])
-            let (scoped, _) = try await Self.create(client, root, ["policies": ["modifier"], "coffer_scopes": ["kv:read:app/*"]])
+            let (scoped, _) = try await Self.create(client, root, ["policies": ["modifier"], "coffer_scopes": ["kv:read:secret/app/*"]])
             #expect(try await client.call(.get, "/v1/secret/data/app/db", token: scoped).status == .ok)
             let outside = try await client.call(.get, "/v1/secret/data/other", token: scoped)
             #expect(outside.code == "PERMISSION_DENIED" && outside.raw.contains("scopes"), "\(outside.raw)")
@@ -135,9 +135,9 @@ import Testing
                 .post, "/v1/auth/token/create", token: scoped, json: ["policies": ["viewer"], "coffer_scopes": ["kv:read"]])
             #expect(wider.code == "PERMISSION_DENIED")
             let (inherited, _) = try await Self.create(client, scoped, ["policies": ["viewer"]])
-            #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: inherited).data["coffer_scopes"] == ["kv:read:app/*"])
+            #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: inherited).data["coffer_scopes"] == ["kv:read:secret/app/*"])
             #expect(try await client.call(.get, "/v1/secret/data/other", token: inherited).code == "PERMISSION_DENIED")
-            let (narrower, _) = try await Self.create(client, scoped, ["policies": ["viewer"], "coffer_scopes": ["kv:read:app/db"]])
+            let (narrower, _) = try await Self.create(client, scoped, ["policies": ["viewer"], "coffer_scopes": ["kv:read:secret/app/db"]])
             #expect(try await client.call(.get, "/v1/secret/data/app/db", token: narrower).status == .ok)
         }
     }
@@ -149,7 +149,7 @@ import Testing
             let root = fixture.rootToken
             let role: JSONValue = [
                 "allowed_policies": ["viewer"], "orphan": true, "renewable": true, "token_period": "1h", "token_explicit_max_ttl": "2h",
-                "coffer_scopes": ["kv:read:ci/*"], "path_suffix": "",
+                "coffer_scopes": ["kv:read:secret/ci/*"], "path_suffix": "",
             ]
             #expect(try await client.call(.post, "/v1/auth/token/roles/ci", token: root, json: role).status == .noContent)
             let modifier = try await client.token(root, role: "modifier")
@@ -167,7 +167,7 @@ import Testing
             let token = try #require(made.body["auth"]?["client_token"]?.stringValue)
             let me = try await client.call(.get, "/v1/auth/token/lookup-self", token: token)
             #expect(me.data["role"] == "ci" && me.data["path"] == "auth/token/create/ci" && me.data["policies"] == ["viewer"])
-            #expect(me.data["coffer_scopes"] == ["kv:read:ci/*"])
+            #expect(me.data["coffer_scopes"] == ["kv:read:secret/ci/*"])
             #expect(try await client.call(.post, "/v1/auth/token/create/ci", token: root, json: ["policies": ["admin"]]).code == "PERMISSION_DENIED")
             #expect(try await client.call(.post, "/v1/auth/token/create/nope", token: root, json: [:]).code == "NOT_FOUND")
             #expect(try await client.call(.delete, "/v1/auth/token/roles/ci", token: modifier).code == "PERMISSION_DENIED")

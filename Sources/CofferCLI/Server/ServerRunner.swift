@@ -67,6 +67,9 @@ enum ServerRunner {
                     do { try await runtime.gateway.sweepNonces() } catch  where !Task.isCancelled {
                         logger.warning("gateway nonce sweep failed", metadata: ["error": "\(error)"])
                     }
+                    do { try await runtime.deleteDueVersions() } catch  where !Task.isCancelled {
+                        logger.warning("delete_version_after job failed", metadata: ["error": "\(error)"])
+                    }
                 }
                 guard configuration.auditEnabled, sinceSummary >= configuration.apiKeyVerifySummarySeconds else { continue }
                 sinceSummary = 0

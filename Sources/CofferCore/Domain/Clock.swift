@@ -28,6 +28,17 @@ public final class ManualClock: CofferClock {
 
 /// Formats timestamps as RFC 3339 with fractional seconds in UTC, as Vault does.
 public enum Timestamp {
+    /// A whole number of seconds as Go prints a duration, which Vault answers (`0s`, `45s`, `1m30s`, `1h0m0s`).
+    public static func goDuration(_ seconds: Int64) -> String {
+        guard seconds > 0 else { return "0s" }
+        let hours = seconds / 3600
+        let minutes = seconds % 3600 / 60
+        let rest = seconds % 60
+        if hours > 0 { return "\(hours)h\(minutes)m\(rest)s" }
+        if minutes > 0 { return "\(minutes)m\(rest)s" }
+        return "\(rest)s"
+    }
+
     /// RFC 3339 with milliseconds, e.g. `2026-11-24T06:42:00.123Z`.
     public static func rfc3339(_ millis: Int64) -> String {
         let seconds = Int(millis / 1000)

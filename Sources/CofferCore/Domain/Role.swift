@@ -23,6 +23,8 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case createTokens
         /// Create, change and delete token roles, and revoke a token leaving its children as orphans.
         case manageTokens
+        /// Enable, tune, configure and disable secrets-engine mounts.
+        case manageMounts
         /// Manage the keyring (rotate data keys, re-encrypt).
         case manageKeyring
         /// Create and list tenants (admins of the system tenant only).
@@ -111,6 +113,7 @@ extension Role.Action {
         case .manageAudit: APIKeyVerifier.Requirement(resource: "audit", action: "manage")
         case .createTokens: nil
         case .manageTokens: APIKeyVerifier.Requirement(resource: "tokens", action: "manage")
+        case .manageMounts: APIKeyVerifier.Requirement(resource: "mounts", action: "manage")
         case .manageKeyring: APIKeyVerifier.Requirement(resource: "keyring", action: "manage")
         case .manageTenants: APIKeyVerifier.Requirement(resource: "tenants", action: "manage")
         case .manageKeys: APIKeyVerifier.Requirement(resource: "keys", action: "manage")

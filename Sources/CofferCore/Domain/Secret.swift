@@ -75,6 +75,29 @@ public struct SecretVersion: Sendable, Hashable {
     }
 }
 
+/// A KV version whose `delete_version_after` is due.
+public struct DueVersion: Sendable, Hashable, CustomStringConvertible {
+    /// Mount.
+    public var mount: String
+    /// Path.
+    public var path: String
+    /// Version number.
+    public var version: Int
+    /// When it became due, ms (recorded as its deletion time).
+    public var dueAt: Int64
+
+    /// Creates one.
+    public init(mount: String, path: String, version: Int, dueAt: Int64) {
+        self.mount = mount
+        self.path = path
+        self.version = version
+        self.dueAt = dueAt
+    }
+
+    /// `mount/path@version`.
+    public var description: String { "\(mount)/\(path)@\(version)" }
+}
+
 /// The changes a metadata write applies (`nil` = leave as is).
 public struct SecretMetadataUpdate: Sendable, Hashable {
     /// New max versions.
@@ -122,12 +145,12 @@ public struct SecretWrite: Sendable {
 
     /// A KV v2 write: Vault's check-and-set and max-versions rules (``KVRules``).
     public init(
-        cas: Int?, defaultMaxVersions: Int, keyVersion: Int, references: [String: String],
+        cas: Int?, defaultMaxVersions: Int, casRequired: Bool = false, keyVersion: Int, references: [String: String],
         seal: @escaping @Sendable (Int) throws(CofferError) -> [UInt8]
     ) {
         self.init(
             keyVersion: keyVersion, references: references,
-            admit: { metadata throws(CofferError) in try KVRules.checkAndSet(cas, metadata) },
+            admit: { metadata throws(CofferError) in try KVRules.checkAndSet(cas, metadata, mountRequiresCAS: casRequired) },
             oldestKept: { metadata, version in KVRules.oldestKept(version: version, metadata: metadata, defaultMaxVersions: defaultMaxVersions) },
             seal: seal)
     }
@@ -137,13 +160,31 @@ public struct SecretWrite: Sendable {
 public enum KVRules {
     /// Check-and-set: `CAS_REQUIRED` when the metadata demands a `cas` and none was given;
     /// `CAS_MISMATCH` when `cas` is not the current version (0 = the secret must not exist yet).
-    public static func checkAndSet(_ cas: Int?, _ metadata: SecretMetadata) throws(CofferError) {
-        if metadata.casRequired && cas == nil {
+    public static func checkAndSet(_ cas: Int?, _ metadata: SecretMetadata, mountRequiresCAS: Bool = false) throws(CofferError) {
+        if (metadata.casRequired || mountRequiresCAS) && cas == nil {
             throw CofferError(.casRequired, "check-and-set parameter required for this call")
         }
         if let cas, cas != metadata.currentVersion {
             throw CofferError(.casMismatch, "check-and-set parameter did not match the current version")
         }
+    }
+
+    /// When `version` is due for deletion under `delete_version_after` (the secret's own setting, else
+    /// the mount's), if either is set.
+    public static func deletionDue(_ version: SecretVersion, metadata: SecretMetadata, mount: KVMountConfig) -> Int64? {
+        let seconds = metadata.deleteVersionAfterSeconds > 0 ? metadata.deleteVersionAfterSeconds : mount.deleteVersionAfterSeconds
+        guard seconds > 0, !version.destroyed else { return nil }
+        let (due, overflow) = version.createdAt.addingReportingOverflow(seconds.multipliedReportingOverflow(by: 1000).partialValue)
+        return overflow ? nil : due
+    }
+
+    /// `version` as a reader sees it at `now`: deleted once its `delete_version_after` is due, even if
+    /// the background job has not recorded it yet.
+    public static func asSeen(_ version: SecretVersion, metadata: SecretMetadata, mount: KVMountConfig, now: Int64) -> SecretVersion {
+        guard version.deletedAt == nil, let due = deletionDue(version, metadata: metadata, mount: mount), due <= now else { return version }
+        var seen = version
+        seen.deletedAt = due
+        return seen
     }
 
     /// The oldest version kept after writing `version`: the metadata's `max_versions`, else the default.

@@ -48,7 +48,8 @@ public struct SecretService: Sendable {
 
     /// Writes a new version of `data` at `path`.
     public func write(
-        tenant: Tenant, mount: String, path: String, data: [String: JSONValue], cas: Int?, in work: UnitOfWork
+        tenant: Tenant, mount: String, path: String, data: [String: JSONValue], cas: Int?, config: KVMountConfig = KVMountConfig(),
+        in work: UnitOfWork
     ) async throws -> (SecretMetadata, SecretVersion) {
         let path = try Self.normalize(path)
         var refs: [String: String] = [:]
@@ -58,7 +59,10 @@ public struct SecretService: Sendable {
         let key = try await keyring.dataKey(tenantID: tenant.id, version: tenant.activeKeyVersion)
         let plaintext = JSONValue.object(data).canonicalBytes()
         let tenantID = tenant.id
-        let write = SecretWrite(cas: cas, defaultMaxVersions: defaultMaxVersions, keyVersion: key.version, references: refs) {
+        let write = SecretWrite(
+            cas: cas, defaultMaxVersions: config.maxVersions > 0 ? config.maxVersions : defaultMaxVersions, casRequired: config.casRequired,
+            keyVersion: key.version, references: refs
+        ) {
             version throws(CofferError) in
             try SealedBox.seal(
                 plaintext, key: key.key, keyVersion: key.version,
@@ -68,16 +72,19 @@ public struct SecretService: Sendable {
     }
 
     /// Reads the latest version, or `version` when given. Throws `NOT_FOUND` when nothing is there.
-    public func read(tenant: Tenant, mount: String, path: String, version: Int?) async throws -> ReadResult {
+    public func read(
+        tenant: Tenant, mount: String, path: String, version: Int?, config: KVMountConfig = KVMountConfig()
+    ) async throws -> ReadResult {
         let path = try Self.normalize(path)
         guard let metadata = try await store.metadata(tenantID: tenant.id, mount: mount, path: path), metadata.currentVersion > 0 else {
             throw CofferError(.notFound, "no secret at this path")
         }
         let wanted = (version ?? 0) == 0 ? metadata.currentVersion : (version ?? 0)
         let versions = try await store.versions(tenantID: tenant.id, mount: mount, path: path)
-        guard let stored = versions.first(where: { $0.version == wanted }) else {
+        guard let found = versions.first(where: { $0.version == wanted }) else {
             throw CofferError(.notFound, "no such version")
         }
+        let stored = KVRules.asSeen(found, metadata: metadata, mount: config, now: clock.nowMillis)
         guard stored.deletedAt == nil, !stored.destroyed, let blob = stored.blob else {
             return ReadResult(metadata: metadata, version: stored, data: nil)
         }
@@ -118,26 +125,44 @@ public struct SecretService: Sendable {
     }
 
     /// Metadata and every kept version of a path.
-    public func metadata(tenant: Tenant, mount: String, path: String) async throws -> (SecretMetadata, [SecretVersion]) {
+    public func metadata(
+        tenant: Tenant, mount: String, path: String, config: KVMountConfig = KVMountConfig()
+    ) async throws -> (SecretMetadata, [SecretVersion]) {
         let path = try Self.normalize(path)
         guard let metadata = try await store.metadata(tenantID: tenant.id, mount: mount, path: path) else {
             throw CofferError(.notFound, "no secret at this path")
         }
-        return (metadata, try await store.versions(tenantID: tenant.id, mount: mount, path: path))
+        let now = clock.nowMillis
+        let versions = try await store.versions(tenantID: tenant.id, mount: mount, path: path)
+        return (metadata, versions.map { KVRules.asSeen($0, metadata: metadata, mount: config, now: now) })
     }
 
     /// Vault's KV v2 PATCH: merges `changes` into the latest version (a `null` value removes that field) and
     /// writes the result as a new version, checked against `cas` (by default the version that was read, so
     /// a concurrent write is never silently overwritten).
     public func patch(
-        tenant: Tenant, mount: String, path: String, changes: [String: JSONValue], cas: Int?, in work: UnitOfWork
+        tenant: Tenant, mount: String, path: String, changes: [String: JSONValue], cas: Int?, config: KVMountConfig = KVMountConfig(),
+        in work: UnitOfWork
     ) async throws -> (SecretMetadata, SecretVersion) {
-        let current = try await read(tenant: tenant, mount: mount, path: path, version: nil)
+        let current = try await read(tenant: tenant, mount: mount, path: path, version: nil, config: config)
         guard var merged = current.data else { throw CofferError(.notFound, "the latest version is deleted or destroyed") }
         for (key, value) in changes {
             if value == .null { merged.removeValue(forKey: key) } else { merged[key] = value }
         }
-        return try await write(tenant: tenant, mount: mount, path: path, data: merged, cas: cas ?? current.metadata.currentVersion, in: work)
+        return try await write(
+            tenant: tenant, mount: mount, path: path, data: merged, cas: cas ?? current.metadata.currentVersion, config: config, in: work)
+    }
+
+    /// Records the soft deletion of every version of the tenant whose `delete_version_after` is due
+    /// (the background job; readers already see such versions as deleted). Returns what it deleted.
+    /// The versions are named in the audit entry before the write, so the entry lists exactly what
+    /// the job set out to delete; one already undeleted, deleted or destroyed meanwhile is left alone.
+    public func deleteDueVersions(tenant: Tenant, limit: Int = 500, in work: UnitOfWork) async throws -> [DueVersion] {
+        let due = try await store.dueVersions(tenantID: tenant.id, now: clock.nowMillis, limit: limit)
+        guard !due.isEmpty else { return [] }
+        work.addDetails(["count": String(due.count), "versions": due.prefix(50).map(\.description).joined(separator: " ")])
+        _ = try await store.softDelete(tenantID: tenant.id, due, in: work)
+        return due
     }
 
     /// Soft-deletes the latest version.

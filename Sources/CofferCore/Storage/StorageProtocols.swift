@@ -93,6 +93,11 @@ public protocol SecretStore: Sendable {
     /// Sets or clears (`nil`) the deletion time of versions; returns how many changed.
     @discardableResult
     func setDeletion(tenantID: String, mount: String, path: String, versions: [Int], deletedAt: Int64?, in work: UnitOfWork) async throws -> Int
+    /// Up to `limit` live versions of the tenant whose `delete_version_after` (the secret's, else its
+    /// mount's) is due at `now`, with their due times.
+    func dueVersions(tenantID: String, now: Int64, limit: Int) async throws -> [DueVersion]
+    /// Soft-deletes `versions` at their due times (those still live); returns how many changed.
+    func softDelete(tenantID: String, _ versions: [DueVersion], in work: UnitOfWork) async throws -> Int
     /// Erases the blobs of versions; returns how many changed.
     @discardableResult
     func destroy(tenantID: String, mount: String, path: String, versions: [Int], in work: UnitOfWork) async throws -> Int
@@ -158,6 +163,8 @@ public protocol CofferStorage: Sendable {
     var transit: any TransitStore { get }
     /// Gateway projects.
     var gateway: any GatewayStore { get }
+    /// Secrets-engine mounts.
+    var mounts: any MountStore { get }
     /// Rate-limit and quota counters (shared between instances when the storage is).
     var rateLimits: any RateLimiterBackend { get }
     /// Whether several server instances may share this storage.

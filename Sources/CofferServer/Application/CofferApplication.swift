@@ -19,6 +19,7 @@ public enum CofferApplication {
         TokenController(runtime: runtime).addRoutes(to: router)
         TenantController(runtime: runtime).addRoutes(to: router)
         KeyringController(runtime: runtime).addRoutes(to: router)
+        MountController(runtime: runtime).addRoutes(to: router)
         KVController(runtime: runtime).addRoutes(to: router)
         AuditController(runtime: runtime).addRoutes(to: router)
         APIKeyController(runtime: runtime).addRoutes(to: router)

@@ -33,6 +33,8 @@ public final class CofferRuntime: Sendable {
     public let transit: TransitService
     /// Gateway projects and the rules of proxied calls.
     public let gateway: GatewayService
+    /// Secrets-engine mounts.
+    public let mounts: MountService
     /// Gateway projects' public assets.
     public let assets: GatewayAssetService
     /// Verifies the JWTs of gateway client profiles (and caches JWKS URLs' keys).
@@ -50,7 +52,7 @@ public final class CofferRuntime: Sendable {
         clock: any CofferClock = SystemClock(), auditTransport: (any AuditHTTPTransport)? = nil, logger: Logger
     ) async throws -> CofferRuntime {
         try configuration.validate()
-        let storage = try await SQLStorage.open(url: configuration.storageURL, clock: clock, logger: logger)
+        let storage = try await SQLStorage.open(url: configuration.storageURL, clock: clock, logger: logger, defaultKVMount: configuration.kvMount)
         do {
             let keyring = try await Keyring.open(storage: storage, source: rootKey, clock: clock)
             return try CofferRuntime(
@@ -78,6 +80,7 @@ public final class CofferRuntime: Sendable {
             store: storage.secrets, keyring: keyring, clock: clock,
             references: EnvReferencePolicy(patterns: configuration.envReferencePatterns, environment: environment),
             defaultMaxVersions: configuration.defaultMaxVersions)
+        self.mounts = MountService(store: storage.mounts, clock: clock, defaultKVPath: configuration.kvMount)
         self.tenants = TenantService(tenants: storage.tenants, keyring: keyring, tokens: tokens, clock: clock)
         let audit = AuditService(store: storage.audit, keyring: keyring, clock: clock)
         self.audit = audit
@@ -118,6 +121,26 @@ public final class CofferRuntime: Sendable {
                 status: 200, errorCode: "", request: .null, details: details)
             auditSinks.emit(try await audit.record(tenantID: tenantID, record))
         }
+    }
+
+    /// The `delete_version_after` job: soft-deletes every due KV version, one audited unit of work per
+    /// tenant that had any (operation `kv.delete_version_after`, the versions listed). Returns the count.
+    @discardableResult
+    public func deleteDueVersions() async throws -> Int {
+        guard !keyring.isSealed else { return 0 }
+        var total = 0
+        for tenant in try await storage.tenants.listTenants() {
+            let actor = AuditActor(kind: "system", id: "coffer", role: "", displayName: "delete_version_after")
+            let record = AuditRecord(
+                time: clock.nowMillis, actor: actor, operation: "kv.delete_version_after", resourceType: "kv", resourceID: "", clientIP: "",
+                userAgent: "", requestID: "", status: 200, errorCode: "", request: .null, details: [:])
+            let work = configuration.auditEnabled ? UnitOfWork(record: record) : .unaudited()
+            work.identify(tenantID: tenant.id, actor: actor) { $0 }
+            // Nothing due: no write, so no entry.
+            let deleted = try await secrets.deleteDueVersions(tenant: tenant, in: work)
+            total += deleted.count
+        }
+        return total
     }
 
     /// Signs a checkpoint for every tenant whose chain grew since its last one.

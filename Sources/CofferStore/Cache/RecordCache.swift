@@ -84,6 +84,8 @@ struct StorageCaches: Sendable {
     /// Gateway project documents by (tenant, "", name), and suspensions by (tenant, project, client), misses included.
     let gatewayProjects: RecordCache<PlaceKey, String>
     let gatewaySuspensions: RecordCache<PlaceKey, GatewaySuspensionRecord>
+    /// Mounts by (tenant, "", path), misses included.
+    let mounts: RecordCache<PlaceKey, Mount>
 
     init(apiKeyCapacity: Int) {
         tenants = RecordCache(capacity: 10_000)
@@ -93,6 +95,7 @@ struct StorageCaches: Sendable {
         kvVersions = RecordCache(capacity: 10_000)
         gatewayProjects = RecordCache(capacity: 10_000)
         gatewaySuspensions = RecordCache(capacity: 50_000, cachesMisses: true)
+        mounts = RecordCache(capacity: 10_000, cachesMisses: true)
     }
 
     /// Drops every entry.
@@ -104,6 +107,7 @@ struct StorageCaches: Sendable {
         kvVersions.invalidateAll()
         gatewayProjects.invalidateAll()
         gatewaySuspensions.invalidateAll()
+        mounts.invalidateAll()
     }
 }
 

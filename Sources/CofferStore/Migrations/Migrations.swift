@@ -8,6 +8,17 @@ public enum Migrations {
         let version: Int
         let sqlite: [String]
         let postgres: [String]
+        /// A data step run after the statements, in the same transaction.
+        var data: (@Sendable (any SQLExecutor, Context) async throws -> Void)? = nil
+    }
+
+    /// What data steps need to know about the deployment.
+    public struct Context: Sendable {
+        /// The configured default KV mount (`kv_mount`).
+        public var defaultKVMount: String
+
+        /// Creates a context.
+        public init(defaultKVMount: String = "secret") { self.defaultKVMount = defaultKVMount }
     }
 
     static let all: [Migration] = [
@@ -91,11 +102,12 @@ public enum Migrations {
         GatewayAssetSchema.migration,
         TokenRenewalSchema.migration,
         TokenLifecycleSchema.migration,
+        MountSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.
     @discardableResult
-    public static func migrate(_ database: any SQLDatabase) async throws -> [Int] {
+    public static func migrate(_ database: any SQLDatabase, context: Context = Context()) async throws -> [Int] {
         let createTable =
             database.dialect == .postgres
             ? "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)"
@@ -120,6 +132,7 @@ public enum Migrations {
                 for statement in database.dialect == .postgres ? migration.postgres : migration.sqlite {
                     try await tx.query(statement, [])
                 }
+                if let data = migration.data { try await data(tx, context) }
                 try await tx.query(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                     [.int(Int64(migration.version)), .int(SystemClock().nowMillis)])

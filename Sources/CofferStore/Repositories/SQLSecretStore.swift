@@ -98,6 +98,39 @@ struct SQLSecretStore: SecretStore {
         }
     }
 
+    func dueVersions(tenantID: String, now: Int64, limit: Int) async throws -> [DueVersion] {
+        let due =
+            "v.created_at + (CASE WHEN m.delete_version_after > 0 THEN m.delete_version_after ELSE COALESCE(mt.kv_delete_version_after, 0) END) * 1000"
+        return try await db.query(
+            """
+            SELECT v.mount, v.path, v.version, \(due) AS due_at FROM kv_versions v
+            JOIN kv_metadata m ON m.tenant_id = v.tenant_id AND m.mount = v.mount AND m.path = v.path
+            LEFT JOIN mounts mt ON mt.tenant_id = v.tenant_id AND mt.path = v.mount
+            WHERE v.tenant_id = $1 AND v.deleted_at IS NULL AND v.destroyed = 0
+              AND (m.delete_version_after > 0 OR COALESCE(mt.kv_delete_version_after, 0) > 0) AND \(due) <= $2
+            ORDER BY v.mount, v.path, v.version LIMIT $3
+            """, [.text(tenantID), .int(now), .int(Int64(limit))]
+        ).map {
+            DueVersion(mount: try $0.text("mount"), path: try $0.text("path"), version: Int(try $0.int("version")), dueAt: try $0.int("due_at"))
+        }
+    }
+
+    func softDelete(tenantID: String, _ versions: [DueVersion], in work: UnitOfWork) async throws -> Int {
+        guard !versions.isEmpty else { return 0 }
+        return try await transaction(work) { tx in
+            var changed = 0
+            for due in versions {
+                changed += try await tx.query(
+                    """
+                    UPDATE kv_versions SET deleted_at = $5 WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4
+                      AND deleted_at IS NULL AND destroyed = 0 RETURNING version
+                    """, [.text(tenantID), .text(due.mount), .text(due.path), .int(Int64(due.version)), .int(due.dueAt)]
+                ).count
+            }
+            return changed
+        }
+    }
+
     func destroy(tenantID: String, mount: String, path: String, versions: [Int], in work: UnitOfWork) async throws -> Int {
         guard !versions.isEmpty else { return 0 }
         return try await transaction(work) { tx in

@@ -22,6 +22,8 @@ public final class SQLStorage: CofferStorage {
     public let transit: any TransitStore
     /// Gateway projects.
     public let gateway: any GatewayStore
+    /// Secrets-engine mounts.
+    public let mounts: any MountStore
     /// Rate-limit counters: in memory for SQLite (one instance), a shared table on PostgreSQL.
     public let rateLimits: any RateLimiterBackend
     /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
@@ -50,11 +52,16 @@ public final class SQLStorage: CofferStorage {
         self.transit = SQLTransitStore(db: audited)
         self.gateway = SQLGatewayStore(db: audited, projectCache: caches?.gatewayProjects, suspensionCache: caches?.gatewaySuspensions)
         self.rateLimits = isShared ? SQLRateLimiter(db: database) : MemoryRateLimiter()
+        var kvCaches: [@Sendable () -> Void] = []
+        if let caches {
+            kvCaches = [{ caches.kvMetadata.invalidateAll() }, { caches.kvVersions.invalidateAll() }]
+        }
+        self.mounts = SQLMountStore(db: audited, cache: caches?.mounts, kvCaches: kvCaches)
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.
     public static func open(
-        url: String, clock: any CofferClock = SystemClock(), logger: Logger = Logger(label: "coffer.storage")
+        url: String, clock: any CofferClock = SystemClock(), logger: Logger = Logger(label: "coffer.storage"), defaultKVMount: String = "secret"
     ) async throws -> SQLStorage {
         let database: any SQLDatabase
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
@@ -66,7 +73,7 @@ public final class SQLStorage: CofferStorage {
         } else {
             throw CofferError(.configInvalid, "storage URL must start with sqlite:// or postgres://")
         }
-        try await Migrations.migrate(database)
+        try await Migrations.migrate(database, context: Migrations.Context(defaultKVMount: defaultKVMount))
         return SQLStorage(database: database, clock: clock)
     }
 
