@@ -67,6 +67,9 @@ enum ServerRunner {
                     do { try await runtime.gateway.sweepNonces() } catch  where !Task.isCancelled {
                         logger.warning("gateway nonce sweep failed", metadata: ["error": "\(error)"])
                     }
+                    do { try await runtime.wrapping.purgeExpired() } catch  where !Task.isCancelled {
+                        logger.warning("expired wrap purge failed", metadata: ["error": "\(error)"])
+                    }
                     do { try await runtime.deleteDueVersions() } catch  where !Task.isCancelled {
                         logger.warning("delete_version_after job failed", metadata: ["error": "\(error)"])
                     }

@@ -53,6 +53,12 @@ public final class UnitOfWork: Sendable {
     /// Stops this work from writing audit entries (auditing is switched off in the configuration).
     public func disable() { state.withLock { $0.enabled = false } }
 
+    /// The tenant the work was identified with (the authenticated caller's), if any.
+    public var tenantID: String? { state.withLock { $0.tenantID } }
+
+    /// The caller recorded so far.
+    public var actor: AuditActor { state.withLock { $0.record.actor } }
+
     /// Whether this work writes audit entries.
     public var isAudited: Bool { state.withLock { $0.enabled } }
 

@@ -32,6 +32,11 @@ public struct AssociatedData: Sendable, Hashable {
         AssociatedData(purpose: "system-key", fields: [name, String(rootVersion)])
     }
 
+    /// AAD of a wrapped response: tenant, wrapping accessor and creation path.
+    public static func wrapped(tenantID: String, accessor: String, creationPath: String) -> AssociatedData {
+        AssociatedData(purpose: "wrapped-response", fields: [tenantID, accessor, creationPath])
+    }
+
     /// AAD of a sealed transit key (all its versions and configuration).
     public static func transitKey(tenantID: String, name: String) -> AssociatedData {
         AssociatedData(purpose: "transit-key", fields: [tenantID, name])

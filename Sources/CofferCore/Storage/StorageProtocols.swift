@@ -165,6 +165,8 @@ public protocol CofferStorage: Sendable {
     var gateway: any GatewayStore { get }
     /// Secrets-engine mounts.
     var mounts: any MountStore { get }
+    /// Wrapped responses.
+    var wrapping: any WrappingStore { get }
     /// Rate-limit and quota counters (shared between instances when the storage is).
     var rateLimits: any RateLimiterBackend { get }
     /// Whether several server instances may share this storage.

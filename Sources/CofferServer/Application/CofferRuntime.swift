@@ -35,6 +35,8 @@ public final class CofferRuntime: Sendable {
     public let gateway: GatewayService
     /// Secrets-engine mounts.
     public let mounts: MountService
+    /// Response wrapping.
+    public let wrapping: WrappingService
     /// Gateway projects' public assets.
     public let assets: GatewayAssetService
     /// Verifies the JWTs of gateway client profiles (and caches JWKS URLs' keys).
@@ -81,6 +83,7 @@ public final class CofferRuntime: Sendable {
             references: EnvReferencePolicy(patterns: configuration.envReferencePatterns, environment: environment),
             defaultMaxVersions: configuration.defaultMaxVersions)
         self.mounts = MountService(store: storage.mounts, clock: clock, defaultKVPath: configuration.kvMount)
+        self.wrapping = WrappingService(store: storage.wrapping, keyring: keyring, clock: clock)
         self.tenants = TenantService(tenants: storage.tenants, keyring: keyring, tokens: tokens, clock: clock)
         let audit = AuditService(store: storage.audit, keyring: keyring, clock: clock)
         self.audit = audit

@@ -68,8 +68,23 @@ final class RequestNotes: Sendable {
         set { cors.withLock { $0 = newValue } }
     }
 
+    private let wrap = Mutex<(requested: Bool, answer: JSONValue?)>((false, nil))
+
     /// Empty notes.
     init() {}
+
+    /// Whether the client asked for the answer wrapped (`X-Vault-Wrap-TTL`).
+    var wrapRequested: Bool {
+        get { wrap.withLock { $0.requested } }
+        set { wrap.withLock { $0.requested = newValue } }
+    }
+
+    /// The answer a handler built while wrapping was requested (its envelope, without `request_id`):
+    /// the wrapping middleware seals it instead of sending it.
+    var wrappable: JSONValue? {
+        get { wrap.withLock { $0.answer } }
+        set { wrap.withLock { $0.answer = newValue } }
+    }
 
     /// The rate-limit status to report.
     var rateLimit: RateLimitStatus? {

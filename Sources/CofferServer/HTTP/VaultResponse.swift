@@ -14,13 +14,16 @@ public enum VaultResponse {
 
     /// A Vault envelope.
     public static func envelope(
-        data: JSONValue, auth: JSONValue, context: CofferRequestContext, status: HTTPResponse.Status = .ok, warnings: JSONValue = .null
+        data: JSONValue, auth: JSONValue, context: CofferRequestContext, status: HTTPResponse.Status = .ok, warnings: JSONValue = .null,
+        wrapInfo: JSONValue = .null
     ) -> Response {
-        json(
-            [
-                "request_id": .string(context.requestID), "lease_id": "", "renewable": false, "lease_duration": 0,
-                "data": data, "wrap_info": nil, "warnings": warnings, "auth": auth,
-            ], status: status)
+        var fields: [String: JSONValue] = [
+            "lease_id": "", "renewable": false, "lease_duration": 0, "data": data, "wrap_info": wrapInfo, "warnings": warnings, "auth": auth,
+        ]
+        // Asked to wrap: the answer is handed to the wrapping middleware, which sends wrap_info instead.
+        if status == .ok, context.notes.wrapRequested { context.notes.wrappable = .object(fields) }
+        fields["request_id"] = .string(context.requestID)
+        return json(.object(fields), status: status)
     }
 
     /// `204 No Content`.

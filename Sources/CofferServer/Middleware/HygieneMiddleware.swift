@@ -24,12 +24,6 @@ public struct HygieneMiddleware: RouterMiddleware {
         let notes = context.notes
         var response: Response
         do {
-            // Response wrapping is not implemented: answering in the clear would hand out what the
-            // client asked to have wrapped, so the request is refused before anything is done.
-            if request.headers[.vaultWrapTTL] != nil {
-                throw CofferError(
-                    .invalidRequest, "X-Vault-Wrap-TTL: response wrapping is not supported yet; nothing was done (send the request without it)")
-            }
             response = try await next(request, context)
         } catch {
             if !(error is CofferError || error is HTTPError) {

@@ -103,6 +103,7 @@ public enum Migrations {
         TokenRenewalSchema.migration,
         TokenLifecycleSchema.migration,
         MountSchema.migration,
+        WrappingSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

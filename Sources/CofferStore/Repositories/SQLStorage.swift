@@ -24,6 +24,8 @@ public final class SQLStorage: CofferStorage {
     public let gateway: any GatewayStore
     /// Secrets-engine mounts.
     public let mounts: any MountStore
+    /// Wrapped responses.
+    public let wrapping: any WrappingStore
     /// Rate-limit counters: in memory for SQLite (one instance), a shared table on PostgreSQL.
     public let rateLimits: any RateLimiterBackend
     /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
@@ -57,6 +59,7 @@ public final class SQLStorage: CofferStorage {
             kvCaches = [{ caches.kvMetadata.invalidateAll() }, { caches.kvVersions.invalidateAll() }]
         }
         self.mounts = SQLMountStore(db: audited, cache: caches?.mounts, kvCaches: kvCaches)
+        self.wrapping = SQLWrappingStore(db: audited)
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.
