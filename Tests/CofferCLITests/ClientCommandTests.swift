@@ -147,9 +147,13 @@ struct ClientCommandTests {
         let s = try Self.session()
         defer { s.server.stop() }
         let script = CofferBinary.packageRoot + "/Tests/Interop/hvac_interop.py"
+        // The dev server's generated root key is the unseal key (the script seals and unseals last).
+        let unsealKey = try String(contentsOfFile: s.directory + "/.coffer/root.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let result = try CofferBinary.runProgram(
             "/usr/bin/env", ["python3", script],
-            environment: CofferBinary.environment(home: s.home, ["VAULT_ADDR": s.server.address, "VAULT_TOKEN": try #require(s.server.rootToken)]))
+            environment: CofferBinary.environment(
+                home: s.home,
+                ["VAULT_ADDR": s.server.address, "VAULT_TOKEN": try #require(s.server.rootToken), "COFFER_UNSEAL_KEY": unsealKey]))
         #expect(result.status == 0, "hvac interop failed:\n\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("all checks passed"))
     }

@@ -131,4 +131,92 @@ try:
 except exceptions.InvalidRequest:
     pass
 
+# Mounts: a second KV v2 engine at a non-default path, listed, tuned, configured, used, disabled.
+client.sys.enable_secrets_engine(backend_type="kv", path="interop-kv", options={"version": "2"}, description="interop")
+mounts = client.sys.list_mounted_secrets_engines()["data"]
+check(mounts["interop-kv/"]["options"]["version"] == "2" and "secret/" in mounts and "transit/" in mounts, f"mounts: {sorted(mounts)}")
+check(client.sys.retrieve_mount_option("interop-kv", "version") == "2", "retrieve_mount_option")
+client.sys.tune_mount_configuration(path="interop-kv", default_lease_ttl="1h", description="tuned")
+check(client.sys.read_mount_configuration(path="interop-kv")["data"]["default_lease_ttl"] == 3600, "tune read back")
+kv.configure(max_versions=2, cas_required=False, mount_point="interop-kv")
+check(kv.read_configuration(mount_point="interop-kv")["data"]["max_versions"] == 2, "kv configure")
+for value in ["1", "2", "3"]:
+    kv.create_or_update_secret(path="a", secret={"v": value}, mount_point="interop-kv")
+check(kv.read_secret_version(path="a", mount_point="interop-kv", raise_on_deleted_version=True)["data"]["data"]["v"] == "3", "non-default mount read")
+check(sorted(kv.read_secret_metadata(path="a", mount_point="interop-kv")["data"]["versions"]) == ["2", "3"], "mount max_versions")
+try:
+    kv.read_secret_version(path="a", raise_on_deleted_version=True)
+    check(False, "the default mount has its own data")
+except exceptions.InvalidPath:
+    pass
+client.sys.disable_secrets_engine(path="interop-kv")
+check("interop-kv/" not in client.sys.list_mounted_secrets_engines()["data"], "disabled")
+
+# Token lifecycle.
+tokens = client.auth.token
+periodic = tokens.create(policies=["viewer"], period="30m")["auth"]
+check(periodic["lease_duration"] == 1800 and periodic["renewable"] is True, f"periodic: {periodic}")
+check(hvac.Client(url=os.environ["VAULT_ADDR"], token=periodic["client_token"]).auth.token.renew_self()["auth"]["lease_duration"] == 1800, "renew_self")
+capped = tokens.create(policies=["viewer"], ttl="30m", explicit_max_ttl="5m")["auth"]
+check(capped["lease_duration"] == 300, f"explicit_max_ttl caps ttl: {capped['lease_duration']}")
+check(tokens.lookup(capped["client_token"])["data"]["explicit_max_ttl"] == 300, "lookup by token")
+check(tokens.lookup_accessor(capped["accessor"])["data"]["id"] == "", "lookup_accessor hides the token")
+check(tokens.renew_accessor(capped["accessor"])["auth"]["lease_duration"] <= 300, "renew_accessor within the cap")
+tokens.revoke_accessor(capped["accessor"])
+try:
+    tokens.lookup(capped["client_token"])
+    check(False, "a revoked token is gone")
+except exceptions.InvalidPath:
+    pass
+tokens.create_or_update_role("interop-role", allowed_policies=["viewer"], orphan=True, token_period="1h")
+check(tokens.read_role("interop-role")["data"]["orphan"] is True, "read_role")
+check("interop-role" in tokens.list_roles()["data"]["keys"], "list_roles")
+made = tokens.create(role_name="interop-role")["auth"]
+check(made["orphan"] is True and made["lease_duration"] == 3600 and made["policies"] == ["viewer"], f"create against a role: {made}")
+tokens.delete_role("interop-role")
+orphan = tokens.create_orphan(policies=["viewer"], ttl="10m")["auth"]
+check(orphan["orphan"] is True, "create_orphan")
+parent = tokens.create(policies=["modifier"], ttl="1h")["auth"]
+kid = hvac.Client(url=os.environ["VAULT_ADDR"], token=parent["client_token"]).auth.token.create(policies=["viewer"])["auth"]
+tokens.revoke_and_orphan_children(parent["client_token"])
+check(tokens.lookup_accessor(kid["accessor"])["data"]["orphan"] is True, "revoke-orphan keeps the child")
+try:
+    tokens.create(policies=["viewer"], id="chosen-token")
+    check(False, "a chosen id must be refused, not ignored")
+except exceptions.InvalidRequest:
+    pass
+
+# Response wrapping.
+wrapped = tokens.create(policies=["viewer"], ttl="10m", wrap_ttl="60s")
+check(wrapped["auth"] is None and wrapped["wrap_info"]["ttl"] == 60, f"wrapped create: {wrapped}")
+unwrapped = client.sys.unwrap(wrapped["wrap_info"]["token"])
+check(unwrapped["auth"]["client_token"].startswith("cft_"), "unwrap gives the token")
+try:
+    client.sys.unwrap(wrapped["wrap_info"]["token"])
+    check(False, "a second unwrap must fail")
+except exceptions.InvalidRequest:
+    pass
+
+# Transit extras.
+random_bytes = transit.generate_random_bytes(n_bytes=16)["data"]["random_bytes"]
+check(len(base64.b64decode(random_bytes)) == 16, "generate_random_bytes")
+digest = transit.hash_data(hash_input=b64(b"abc"), algorithm="sha2-256", output_format="hex")["data"]["sum"]
+check(digest == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", f"hash_data: {digest}")
+transit.update_key_configuration(name="interop-aes", deletion_allowed=True)
+check(transit.read_key(name="interop-aes")["data"]["deletion_allowed"] is True, "update_key_configuration")
+
+# Seal and unseal (last: everything else needs the keys).
+unseal_key = os.environ.get("COFFER_UNSEAL_KEY")
+if unseal_key:
+    client.sys.seal()
+    check(client.sys.is_sealed(), "sealed")
+    try:
+        kv.read_secret_version(path="interop/other/x", raise_on_deleted_version=True)
+        check(False, "a sealed server answers nothing")
+    except exceptions.VaultDown:
+        pass
+    check(client.sys.submit_unseal_key(key=unseal_key)["sealed"] is False, "submit_unseal_key")
+    check(not client.sys.is_sealed(), "unsealed")
+    check(kv.read_secret_version(path="interop/other/x", raise_on_deleted_version=True)["data"]["data"] == {"k": "v"}, "data survives a seal")
+
 print("hvac interop: all checks passed")

@@ -87,6 +87,7 @@ public struct APIKeyController: Sendable {
         let id = try keyID(context)
         context.work.describe("keys.revoke", "api_key", id)
         let fields = try await body.object(request, context)
+        try fields.admit(["reason"])
         let record = try await keys.revoke(
             id: id, tenantID: caller.tenant.id, reason: try fields.string("reason") ?? "", by: "\(caller.actor.kind):\(caller.actor.id)",
             grantor: caller.grantor, in: context.work)
@@ -98,6 +99,7 @@ public struct APIKeyController: Sendable {
         let id = try keyID(context)
         context.work.describe("keys.rotate", "api_key", id)
         let fields = try await body.object(request, context)
+        try fields.admit(["grace"])
         let grace = try fields.duration("grace") ?? 0
         let (key, record) = try await keys.rotate(id: id, tenantID: caller.tenant.id, graceSeconds: grace, grantor: caller.grantor, in: context.work)
         return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant, key: key)), context: context)
@@ -108,6 +110,7 @@ public struct APIKeyController: Sendable {
         context.work.describe("keys.verify", "api_key", "")
         context.work.summariseOnSuccess()
         let fields = try await body.object(request, context)
+        try fields.admit(["key", "scopes", "ip", "cost"])
         guard let presented = try fields.string("key"), !presented.isEmpty, presented.utf8.count <= 512 else {
             throw CofferError(.invalidRequest, "'key' is required")
         }
@@ -152,8 +155,8 @@ public struct APIKeyController: Sendable {
     /// `ttl`, `allowed_ips`, `rate_limit: {limit, period}`, `quota: {limit, period: day|month|duration}`, `metadata`.
     static func settings(_ fields: [String: JSONValue], now: Int64) throws(CofferError) -> APIKeyService.Settings {
         let known: Set<String> = ["name", "scopes", "expires_at", "ttl", "allowed_ips", "rate_limit", "quota", "metadata", "admin", "publishable"]
-        guard fields.keys.allSatisfy(known.contains) else {
-            throw CofferError(.invalidRequest, "unknown field; the fields are \(known.sorted().joined(separator: ", "))")
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'; the fields are \(known.sorted().joined(separator: ", "))")
         }
         var settings = APIKeyService.Settings(
             name: try fields.string("name"), scopes: try fields.stringList("scopes"), allowedCIDRs: try fields.stringList("allowed_ips"),

@@ -88,6 +88,7 @@ public struct AuditController: Sendable {
         let caller = try await auth.authorize(request, context, .readAudit)
         context.work.describe("audit.verify", "audit", caller.tenant.id)
         let object = try await body.object(request, context)
+        try object.admit(["checkpoints", "use_stored_checkpoints", "public_key"])
         var checkpoints: [AuditCheckpoint] = []
         if case .array(let items) = object["checkpoints"] ?? .null {
             for item in items {
@@ -119,6 +120,7 @@ public struct AuditController: Sendable {
         let caller = try await auth.authorize(request, context, .manageAudit)
         context.work.describe("audit.retention", "audit", caller.tenant.id)
         let object = try await body.object(request, context)
+        try object.admit(["before"])
         guard let text = try object.string("before") else { throw CofferError(.invalidRequest, "missing before (RFC 3339 date)") }
         let before: Int64
         if let absolute = Timestamp.parse(text) {
@@ -168,7 +170,9 @@ public struct AuditController: Sendable {
     func auditHash(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, context, .readAudit)
         context.work.describe("audit.hash", "audit", caller.tenant.id)
-        guard let input = try await body.object(request, context).string("input") else { throw CofferError(.invalidRequest, "missing input") }
+        let object = try await body.object(request, context)
+        try object.admit(["input"])
+        guard let input = try object.string("input") else { throw CofferError(.invalidRequest, "missing input") }
         return VaultResponse.data(["hash": .string(try runtime.audit.redactor(tenantID: caller.tenant.id).hash(input))], context: context)
     }
 }

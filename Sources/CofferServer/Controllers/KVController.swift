@@ -93,10 +93,12 @@ public struct KVController: Sendable {
         let path = Self.path(context)
         let (caller, mount) = try await begin(request, context, .writeSecrets, "kv.write", path: path, details: ["algorithm": "aes-256-gcm"])
         let object = try await body.object(request, context)
+        try object.admit(["data", "options"])
         guard let data = object["data"]?.objectValue else {
             throw CofferError(.invalidRequest, "no data provided: the body must be {\"data\": {...}}")
         }
-        let options = object["options"]?.objectValue ?? [:]
+        let options = try object.object("options") ?? [:]
+        try options.admit(["cas"])
         let cas = try options.int("cas")
         let (_, version) = try await secrets.write(
             tenant: caller.tenant, mount: mount.path, path: path, data: data, cas: cas, config: mount.kv, in: context.work)
@@ -107,10 +109,13 @@ public struct KVController: Sendable {
         let path = Self.path(context)
         let (caller, mount) = try await begin(request, context, .writeSecrets, "kv.patch", path: path, details: ["algorithm": "aes-256-gcm"])
         let object = try await body.object(request, context)
+        try object.admit(["data", "options"])
         guard let changes = object["data"]?.objectValue else {
             throw CofferError(.invalidRequest, "no data provided: the body must be {\"data\": {...}}")
         }
-        let cas = try (object["options"]?.objectValue ?? [:]).int("cas")
+        let options = try object.object("options") ?? [:]
+        try options.admit(["cas"])
+        let cas = try options.int("cas")
         let (_, version) = try await secrets.patch(
             tenant: caller.tenant, mount: mount.path, path: path, changes: changes, cas: cas, config: mount.kv, in: context.work)
         return VaultResponse.data(Self.versionMetadata(version, custom: nil), context: context)
@@ -126,7 +131,9 @@ public struct KVController: Sendable {
     func versions(_ verb: String, _ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let path = Self.path(context)
         let (caller, mount) = try await begin(request, context, .writeSecrets, "kv.\(verb)", path: path)
-        let versions = try await body.object(request, context).intList("versions")
+        let object = try await body.object(request, context)
+        try object.admit(["versions"])
+        let versions = try object.intList("versions")
         guard !versions.isEmpty else { throw CofferError(.invalidRequest, "no versions provided") }
         switch verb {
         case "destroy": try await secrets.destroy(tenant: caller.tenant, mount: mount.path, path: path, versions: versions, in: context.work)
@@ -174,6 +181,7 @@ public struct KVController: Sendable {
         let path = Self.path(context)
         let (caller, mount) = try await begin(request, context, .writeSecrets, "kv.metadata.write", path: path)
         let object = try await body.object(request, context)
+        try object.admit(["max_versions", "cas_required", "delete_version_after", "custom_metadata"])
         var custom: [String: String]?
         if let value = object["custom_metadata"], value != .null {
             guard let members = value.objectValue else { throw CofferError(.invalidRequest, "'custom_metadata' must be an object of strings") }

@@ -64,6 +64,7 @@ public struct KeyringController: Sendable {
         let caller = try await runtime.authenticator.authorize(request, context, .manageKeyring)
         context.work.describe("keyring.reencrypt", "keyring", caller.tenant.id)
         let object = try await body.object(request, context)
+        try object.admit(["batch_size", "max_batches"])
         let progress = try await runtime.reencryption.run(
             tenant: caller.tenant, batchSize: try object.int("batch_size") ?? 100,
             maxBatches: try object.int("max_batches") ?? ReencryptionService.maximumBatches, in: context.work)
@@ -81,6 +82,7 @@ public struct KeyringController: Sendable {
         let caller = try await runtime.authenticator.authorize(request, context, .manageKeyring)
         context.work.describe("keyring.rollback", "keyring", caller.tenant.id)
         let object = try await body.object(request, context)
+        try object.admit(["to_version", "reason"])
         guard let version = try object.int("to_version"), version > 0 else { throw CofferError(.invalidRequest, "missing to_version") }
         guard let reason = try object.string("reason"), !reason.isEmpty else {
             throw CofferError(.invalidRequest, "a reason is required for a key rollback")

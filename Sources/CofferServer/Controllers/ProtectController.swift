@@ -48,6 +48,7 @@ public struct ProtectController: Sendable {
         let caller = try await auth.authorize(request, context, .managePolicies, target: name)
         context.work.describe("policy.write", "policy", name)
         let fields = try await body.object(request, context)
+        try fields.admit(["mode", "encryption_key", "signing_key", "encryption_key_version", "signing_key_version"])
         guard let modeText = try fields.string("mode"), let mode = ProtectPolicy.Mode(rawValue: modeText) else {
             throw CofferError(.invalidRequest, "mode must be sign, encrypt or sign-then-encrypt")
         }
@@ -77,6 +78,7 @@ public struct ProtectController: Sendable {
         let caller = try await auth.authorize(request, context, .protectPayload, target: name)
         context.work.describe("protect", "policy", name)
         let fields = try await body.object(request, context)
+        try fields.admit(["payload", "payload_base64"])
         let payload: [UInt8]
         let isJSON: Bool
         if let encoded = try fields.string("payload_base64") {
@@ -98,7 +100,9 @@ public struct ProtectController: Sendable {
         let name = try name(context)
         let caller = try await auth.authorize(request, context, .unprotectPayload, target: name)
         context.work.describe("unprotect", "policy", name)
-        guard let protected = try await body.object(request, context).string("protected") else {
+        let fields = try await body.object(request, context)
+        try fields.admit(["protected"])
+        guard let protected = try fields.string("protected") else {
             throw CofferError(.invalidRequest, "'protected' is required")
         }
         let (payload, isJSON) = try await protector.unprotect(tenant: caller.tenant, policyName: name, protected: protected)

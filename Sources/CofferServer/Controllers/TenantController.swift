@@ -32,6 +32,7 @@ public struct TenantController: Sendable {
         _ = try await systemAdmin(request, context)
         context.work.describe("tenant.create", "tenant", "")
         let object = try await body.object(request, context)
+        try object.admit(["name", "environment"])
         guard let name = try object.string("name") else { throw CofferError(.invalidRequest, "missing name") }
         let environmentName = try object.string("environment") ?? "development"
         guard let environment = TenantEnvironment(rawValue: environmentName) else {

@@ -97,7 +97,8 @@ public struct TokenController: Sendable {
 
     /// Vault's answer to a renewal: the auth block with the lease now left.
     func renewal(_ record: TokenRecord, token: String?, _ context: CofferRequestContext) -> Response {
-        let left = record.expiresAt.map { max(0, ($0 - runtime.clock.nowMillis) / 1000) } ?? 0
+        // Rounded up: a lease just granted for 1800 s reads 1800, not 1799, a few milliseconds later.
+        let left = record.expiresAt.map { max(0, ($0 - runtime.clock.nowMillis + 999) / 1000) } ?? 0
         var block = Self.authBlock(record, lease: left)
         if let token { block["client_token"] = .string(token) }
         return VaultResponse.envelope(data: nil, auth: .object(block), context: context)

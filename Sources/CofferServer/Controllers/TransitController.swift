@@ -76,6 +76,43 @@ public struct TransitController: Sendable {
         return name
     }
 
+    // MARK: - Parameters
+
+    /// Vault parameters Coffer accepts only at their defaults, with those defaults.
+    static let defaults: [String: Set<JSONValue>] = [
+        "nonce": [""], "convergent_encryption": [false], "type": [""], "partial_failure_response_code": [400],
+        "prehashed": [false], "signature_algorithm": [""], "marshaling_algorithm": ["asn1"], "salt_length": ["auto"], "context": [""],
+        "key_size": [0], "managed_key_name": [""], "managed_key_id": [""], "allow_plaintext_backup": [false], "exportable": [false],
+    ]
+    static let encryptFields: Set<String> = ["plaintext", "context", "associated_data", "key_version", "reference"]
+    static let decryptFields: Set<String> = ["ciphertext", "context", "associated_data", "reference"]
+    static let rewrapFields: Set<String> = ["ciphertext", "context", "associated_data", "key_version", "reference"]
+    static let signFields: Set<String> = ["input", "key_version", "hash_algorithm", "reference"]
+    static let verifyFields: Set<String> = ["input", "hash_algorithm", "signature", "hmac", "reference"]
+    static let hmacFields: Set<String> = ["input", "key_version", "algorithm", "reference"]
+
+    /// The Vault parameters accepted at their defaults next to `item`'s: signing and verifying take no
+    /// derivation context in Coffer; encryption does.
+    static func defaults(for item: Set<String>) -> [String: Set<JSONValue>] {
+        var defaults = Self.defaults
+        if item.contains("plaintext") || item.contains("ciphertext") { defaults.removeValue(forKey: "context") }
+        return defaults
+    }
+
+    /// Checks one operation's fields (the request's, or one `batch_input` item's).
+    static func admitItem(_ fields: [String: JSONValue], _ item: Set<String>) throws(CofferError) {
+        try fields.admit(item.union(["batch_input", "name"]), defaultsOnly: defaults(for: item))
+    }
+
+    /// Checks a request's top-level fields (`batch_input` and the per-item fields) and returns them.
+    static func admitted(_ fields: [String: JSONValue], _ item: Set<String>, context: CofferRequestContext) throws -> [String: JSONValue] {
+        try admitItem(fields, item)
+        if let named = try fields.string("name"), named != context.parameters.get("name") {
+            throw CofferError(.invalidRequest, "name in the body differs from the key in the path")
+        }
+        return fields
+    }
+
     // MARK: - Keys
 
     func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
@@ -89,6 +126,8 @@ public struct TransitController: Sendable {
     func create(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .manageTransit, "transit.create")
         let fields = try await body.object(request, context)
+        try fields.admit(
+            ["type", "derived", "exportable", "deletion_allowed", "auto_rotate_period", "overlap_period", "expires_at"], defaultsOnly: Self.defaults)
         let typeName = try fields.string("type") ?? "aes256-gcm96"
         guard let type = TransitKeyType(rawValue: typeName) else {
             throw CofferError(.invalidRequest, "type must be one of \(TransitKeyType.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -156,7 +195,9 @@ public struct TransitController: Sendable {
 
     func trim(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .manageTransit, "transit.trim")
-        guard let minimum = try await body.object(request, context).int("min_available_version") else {
+        let fields = try await body.object(request, context)
+        try fields.admit(["min_available_version"])
+        guard let minimum = try fields.int("min_available_version") else {
             throw CofferError(.invalidRequest, "min_available_version is required")
         }
         let key = try await transit.trim(tenant: caller.tenant, name: name, minAvailableVersion: minimum, in: context.work)
@@ -167,8 +208,9 @@ public struct TransitController: Sendable {
 
     func encrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitEncrypt, "transit.encrypt")
-        let fields = try await body.object(request, context)
+        let fields = try Self.admitted(try await body.object(request, context), Self.encryptFields, context: context)
         return try await Self.batch(fields, context: context) { item in
+            try Self.admitItem(item, Self.encryptFields)
             let plaintext = try Self.base64(item, "plaintext", required: true) ?? []
             let (ciphertext, version) = try await transit.encrypt(
                 tenant: caller.tenant, name: name, plaintext: plaintext, aad: try Self.base64(item, "associated_data") ?? [],
@@ -179,8 +221,9 @@ public struct TransitController: Sendable {
 
     func decrypt(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitDecrypt, "transit.decrypt")
-        let fields = try await body.object(request, context)
+        let fields = try Self.admitted(try await body.object(request, context), Self.decryptFields, context: context)
         return try await Self.batch(fields, context: context) { item in
+            try Self.admitItem(item, Self.decryptFields)
             guard let ciphertext = try item.string("ciphertext") else { throw CofferError(.invalidRequest, "'ciphertext' is required") }
             let (plaintext, _) = try await transit.decrypt(
                 tenant: caller.tenant, name: name, ciphertext: ciphertext, aad: try Self.base64(item, "associated_data") ?? [],
@@ -197,8 +240,9 @@ public struct TransitController: Sendable {
             throw CofferError(.permissionDenied, "permission denied: rewrap needs encrypt and decrypt")
         }
         context.work.describe("transit.rewrap", "transit_key", name)
-        let fields = try await body.object(request, context)
+        let fields = try Self.admitted(try await body.object(request, context), Self.rewrapFields, context: context)
         return try await Self.batch(fields, context: context) { item in
+            try Self.admitItem(item, Self.rewrapFields)
             guard let ciphertext = try item.string("ciphertext") else { throw CofferError(.invalidRequest, "'ciphertext' is required") }
             let aad = try Self.base64(item, "associated_data") ?? []
             let derivation = try Self.base64(item, "context")
@@ -216,6 +260,7 @@ public struct TransitController: Sendable {
         let caller = try await auth.authorize(request, context, .transitEncrypt, target: name)
         context.work.describe("transit.datakey", "transit_key", name, ["kind": kind])
         let fields = try await body.object(request, context)
+        try fields.admit(["context", "associated_data", "bits"], defaultsOnly: ["nonce": [""]])
         let bits = try fields.int("bits") ?? 256
         guard [128, 256, 512].contains(bits) else { throw CofferError(.invalidRequest, "bits must be 128, 256 or 512") }
         let material = SecureRandom.bytes(bits / 8)
@@ -229,9 +274,10 @@ public struct TransitController: Sendable {
 
     func sign(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitSign, "transit.sign")
-        let fields = try await body.object(request, context)
+        let fields = try Self.admitted(try await body.object(request, context), Self.signFields, context: context)
         try Self.checkHash(fields, context)
         return try await Self.batch(fields, context: context) { item in
+            try Self.admitItem(item, Self.signFields)
             let input = try Self.base64(item, "input", required: true) ?? []
             let (signature, version) = try await transit.sign(tenant: caller.tenant, name: name, input: input, version: try Self.keyVersion(item))
             return ["signature": .string(signature), "key_version": .int(version)]
@@ -240,9 +286,10 @@ public struct TransitController: Sendable {
 
     func verify(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitVerify, "transit.verify")
-        let fields = try await body.object(request, context)
+        let fields = try Self.admitted(try await body.object(request, context), Self.verifyFields, context: context)
         try Self.checkHash(fields, context)
         return try await Self.batch(fields, context: context) { item in
+            try Self.admitItem(item, Self.verifyFields)
             let input = try Self.base64(item, "input", required: true) ?? []
             if let mac = try item.string("hmac") {
                 return ["valid": .bool(try await transit.verifyHMAC(tenant: caller.tenant, name: name, input: input, hmac: mac))]
@@ -254,10 +301,11 @@ public struct TransitController: Sendable {
 
     func hmac(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .transitHMAC, "transit.hmac")
-        let fields = try await body.object(request, context)
+        let fields = try Self.admitted(try await body.object(request, context), Self.hmacFields, context: context)
         let algorithm = try context.parameters.get("algorithm") ?? fields.string("algorithm") ?? "sha2-256"
         guard algorithm == "sha2-256" else { throw CofferError(.invalidRequest, "only sha2-256 HMACs are supported") }
         return try await Self.batch(fields, context: context) { item in
+            try Self.admitItem(item, Self.hmacFields)
             let input = try Self.base64(item, "input", required: true) ?? []
             let (mac, version) = try await transit.hmac(tenant: caller.tenant, name: name, input: input, version: try Self.keyVersion(item))
             return ["hmac": .string(mac), "key_version": .int(version)]
@@ -281,12 +329,18 @@ public struct TransitController: Sendable {
         var failures = 0
         for item in items {
             guard let object = item.objectValue else { throw CofferError(.invalidRequest, "batch_input must be an array of objects") }
+            // Vault echoes each item's `reference` in its result so callers can match them up.
+            let reference = object["reference"]?.stringValue
             do {
-                results.append(.object(try await one(object)))
+                var result = try await one(object)
+                if let reference { result["reference"] = .string(reference) }
+                results.append(.object(result))
             } catch {
                 let failure = ErrorStatus.normalize(error)
                 failures += 1
-                results.append(["error": .string(failure.message), "code": .string(failure.code.rawValue)])
+                var result: [String: JSONValue] = ["error": .string(failure.message), "code": .string(failure.code.rawValue)]
+                if let reference { result["reference"] = .string(reference) }
+                results.append(.object(result))
             }
         }
         let status: HTTPResponse.Status = failures == items.count ? .badRequest : .ok

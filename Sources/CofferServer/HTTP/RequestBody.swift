@@ -46,6 +46,19 @@ public struct BodyReader: Sendable {
 }
 
 extension Dictionary where Key == String, Value == JSONValue {
+    /// Refuses, naming it, any parameter outside `honoured` and `defaultsOnly`, and any parameter of
+    /// `defaultsOnly` (a Vault parameter Coffer does not implement) set to anything but `null` or one of
+    /// its listed default values: nothing a client asks for is silently ignored.
+    public func admit(_ honoured: Set<String>, defaultsOnly: [String: Set<JSONValue>] = [:]) throws(CofferError) {
+        for key in keys.sorted() where !honoured.contains(key) {
+            guard let defaults = defaultsOnly[key] else { throw CofferError(.invalidRequest, "unknown parameter '\(key)'; nothing was done") }
+            let value = self[key] ?? .null
+            if value != .null && !defaults.contains(value) {
+                throw CofferError(.invalidRequest, "\(key) is not supported by Coffer (only its default); nothing was done")
+            }
+        }
+    }
+
     /// An optional integer field; `INVALID_REQUEST` if present but not an integer.
     public func int(_ key: String) throws(CofferError) -> Int? {
         guard let value = self[key], value != .null else { return nil }
