@@ -24,10 +24,11 @@ declare -A sources=(
     [gatewayschema]="$core/Gateway/ParameterSchema.swift $core/Gateway/StrictObject.swift $core/Domain/JSONParser.swift $core/Domain/JSONValue.swift $core/Domain/JSONNumber.swift $core/Domain/JSONValue+Literals.swift $core/Errors/CofferError.swift Fuzz/Support/RateLimitStatusShim.swift"
     [structuredfields]="$core/Gateway/StructuredFields.swift $core/Encoding/Base64.swift"
     [asseturltoken]="$core/Gateway/AssetURLToken.swift $core/Encoding/Base64.swift"
+    [tokenrole]="$core/Tokens/TokenRole.swift $core/Tokens/TokenSpec.swift $core/Mounts/Mount.swift $core/Domain/Role.swift $core/APIKeys/Scope.swift $core/Network/CIDR.swift $core/Domain/JSONParser.swift $core/Domain/JSONValue.swift $core/Domain/JSONNumber.swift $core/Domain/JSONValue+Literals.swift $core/Errors/CofferError.swift Fuzz/Support/RateLimitStatusShim.swift Fuzz/Support/TokenRoleShim.swift"
     [gatewaypath]="$core/Gateway/RouteTemplate.swift $core/Gateway/GatewayQuery.swift $core/Gateway/GatewayHeaders.swift $core/Errors/CofferError.swift Fuzz/Support/RateLimitStatusShim.swift"
 )
 targets=("${1:-all}")
-[ "${targets[0]}" = all ] && targets=(json duration scope cidr apikey listframing gatewaypath gatewayschema structuredfields asseturltoken)
+[ "${targets[0]}" = all ] && targets=(json duration scope cidr apikey listframing gatewaypath gatewayschema structuredfields asseturltoken tokenrole)
 
 for target in "${targets[@]}"; do
     [ -n "${sources[$target]:-}" ] || { echo "fuzz: unknown target $target" >&2; exit 2; }
