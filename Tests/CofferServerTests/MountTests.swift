@@ -26,7 +26,7 @@ import Testing
             #expect(try await client.call(.get, "/v1/secret/data/db", token: root).code == "NOT_FOUND", "each mount has its own data")
             #expect(try await client.call(.list, "/v1/team/metadata", token: root).data["keys"] == ["db"])
             #expect(try await client.call(.get, "/v1/nowhere/data/db", token: root).code == "ROUTE_NOT_FOUND")
-            #expect(try await client.call(.get, "/v1/transit/data/db", token: root).status == .notFound, "transit is not KV")
+            #expect(try await client.call(.get, "/v1/transit/data/db", token: root).code == "ROUTE_NOT_FOUND", "transit is not KV")
 
             // API-key scopes name the mount.
             let key = try await client.call(.post, "/v1/keys", token: root, json: ["name": "team-reader", "scopes": ["kv:read:team/*"]])
@@ -61,12 +61,54 @@ import Testing
         }
     }
 
+    /// Transit engines at any path: their own keys (same name, different key), scopes naming the mount,
+    /// removed with the mount.
+    @Test func transitMountsHaveTheirOwnKeys() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            #expect(try await client.call(.post, "/v1/sys/mounts/pay-transit", token: root, json: ["type": "transit"]).status == .noContent)
+            #expect(try await client.call(.get, "/v1/sys/mounts", token: root).data["pay-transit/"]?["type"] == "transit")
+            try await client.call(.post, "/v1/transit/keys/k", token: root, json: [:])
+            let created = try await client.call(.post, "/v1/pay-transit/keys/k", token: root, json: ["type": "ed25519"])
+            #expect(created.data["name"] == "k" && created.data["type"] == "ed25519", "\(created.raw)")
+            #expect(try await client.call(.get, "/v1/transit/keys/k", token: root).data["type"] == "aes256-gcm96", "same name, another key")
+            #expect(try await client.call(.list, "/v1/pay-transit/keys", token: root).data["keys"] == ["k"])
+            #expect(try await client.call(.list, "/v1/transit/keys", token: root).data["keys"] == ["k"])
+            try await client.call(.post, "/v1/pay-transit/keys/enc", token: root, json: [:])
+            let plaintext = JSONValue.string(Data("pay".utf8).base64EncodedString())
+            let sealed = try await client.call(.post, "/v1/pay-transit/encrypt/enc", token: root, json: ["plaintext": plaintext])
+            let ciphertext = try #require(sealed.data["ciphertext"]?.stringValue)
+            try await client.call(.post, "/v1/transit/keys/enc", token: root, json: [:])
+            #expect(
+                try await client.call(.post, "/v1/transit/decrypt/enc", token: root, json: ["ciphertext": .string(ciphertext)]).status == .badRequest)
+            #expect(
+                try await client.call(.post, "/v1/pay-transit/decrypt/enc", token: root, json: ["ciphertext": .string(ciphertext)]).data["plaintext"]
+                    == plaintext)
+            #expect(try await client.call(.post, "/v1/secret/encrypt/enc", token: root, json: ["plaintext": plaintext]).code == "ROUTE_NOT_FOUND")
+            #expect(try await client.call(.post, "/v1/pay-transit/hash", token: root, json: ["input": plaintext]).status == .ok)
+
+            // Scopes name the mount for keys outside transit/.
+            let key = try await client.call(.post, "/v1/keys", token: root, json: ["name": "payer", "scopes": ["transit:encrypt:pay-transit/enc"]])
+            let apiKey = try #require(key.data["key"]?.stringValue)
+            #expect(try await client.call(.post, "/v1/pay-transit/encrypt/enc", bearer: apiKey, json: ["plaintext": plaintext]).status == .ok)
+            #expect(
+                try await client.call(.post, "/v1/transit/encrypt/enc", bearer: apiKey, json: ["plaintext": plaintext]).code == "PERMISSION_DENIED")
+
+            #expect(try await client.call(.delete, "/v1/sys/mounts/pay-transit", token: root).status == .noContent)
+            let left = try await fixture.storage.database.query("SELECT name FROM transit_keys ORDER BY name", [])
+            #expect(try left.map { try $0.text("name") } == ["enc", "k"], "the mount's keys are gone, transit/'s stay")
+            #expect(try await client.call(.get, "/v1/pay-transit/keys/k", token: root).code == "ROUTE_NOT_FOUND")
+        }
+    }
+
     @Test func enablingRefusesWhatCofferCannotDo() async throws {
         let fixture = try await Fixture.make()
         try await fixture.test { client in
             let root = fixture.rootToken
             let refused: [(String, JSONValue, String)] = [
-                ("kv1", ["type": "kv"], "version 1"), ("tr", ["type": "transit"], "transit"), ("sys", ["type": "kv-v2"], "reserved"),
+                ("kv1", ["type": "kv"], "version 1"), ("tr", ["type": "transit", "options": ["version": "2"]], "options"),
+                ("sys", ["type": "kv-v2"], "reserved"),
                 ("auth", ["type": "kv-v2"], "reserved"), ("Bad_Case", ["type": "kv-v2"], "mount path"), ("secret", ["type": "kv-v2"], "in use"),
                 ("x", ["type": "kv-v2", "seal_wrap": true], "seal_wrap"), ("x", ["type": "kv-v2", "colour": 1], "colour"),
                 ("x", ["type": "pki"], "type"), ("x", ["type": "kv-v2", "config": ["audit_non_hmac_request_keys": ["password"]]], "audit_non_hmac"),

@@ -151,6 +151,15 @@ except exceptions.InvalidPath:
     pass
 client.sys.disable_secrets_engine(path="interop-kv")
 check("interop-kv/" not in client.sys.list_mounted_secrets_engines()["data"], "disabled")
+# A second transit engine: its own keys, driven through hvac's mount_point.
+import base64
+client.sys.enable_secrets_engine(backend_type="transit", path="interop-transit")
+client.secrets.transit.create_key(name="own", mount_point="interop-transit")
+sealed = client.secrets.transit.encrypt_data(name="own", plaintext=base64.b64encode(b"mounted").decode(), mount_point="interop-transit")["data"]["ciphertext"]
+opened = client.secrets.transit.decrypt_data(name="own", ciphertext=sealed, mount_point="interop-transit")["data"]["plaintext"]
+check(base64.b64decode(opened) == b"mounted", "transit on a non-default mount")
+check(client.secrets.transit.list_keys(mount_point="interop-transit")["data"]["keys"] == ["own"], "keys per transit mount")
+client.sys.disable_secrets_engine(path="interop-transit")
 
 # Token lifecycle.
 tokens = client.auth.token

@@ -1,11 +1,11 @@
-/// A secrets engine mounted at a path of a tenant (Vault's `sys/mounts`): KV version 2 mounts at any
-/// free path, and the tenant's one transit mount at `transit/`.
+/// A secrets engine mounted at a path of a tenant (Vault's `sys/mounts`): KV version 2 and transit
+/// mounts at any free path, besides the built-in `secret/` (or `kv_mount`) and `transit/`.
 public struct Mount: Sendable, Hashable {
     /// The engine type.
     public enum Kind: String, Sendable, Hashable {
         /// KV version 2.
         case kv
-        /// Transit (only at `transit/`).
+        /// Transit.
         case transit
     }
 
@@ -93,9 +93,9 @@ public protocol MountStore: Sendable {
     func insertMount(tenantID: String, _ mount: Mount, in work: UnitOfWork) async throws -> Bool
     /// Creates or replaces a mount's row (tuning, config).
     func saveMount(tenantID: String, _ mount: Mount, in work: UnitOfWork) async throws
-    /// How many secrets (paths) a mount holds.
+    /// How many secrets (KV paths, or transit keys) a mount holds.
     func secretCount(tenantID: String, path: String) async throws -> Int
-    /// Deletes a mount and every secret stored under it, in one transaction. Returns the number of
-    /// secrets (paths) removed, or nil if there was no such mount row.
+    /// Deletes a mount and every secret (KV paths, transit keys) stored under it, in one transaction.
+    /// Returns how many were removed, or nil if there was no such mount row.
     func deleteMount(tenantID: String, path: String, in work: UnitOfWork) async throws -> Int?
 }

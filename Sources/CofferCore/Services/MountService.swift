@@ -39,16 +39,23 @@ public struct MountService: Sendable {
         return builtIn
     }
 
-    /// The KV mount at `path`; `ROUTE_NOT_FOUND` (Vault's 404 for an unmounted path) otherwise. The
-    /// built-in KV mount answers without a database read until it is configured.
-    public func kvMount(tenant: Tenant, path: String) async throws -> Mount {
+    /// The KV mount at `path`; `ROUTE_NOT_FOUND` (Vault's 404 for an unmounted path) otherwise.
+    public func kvMount(tenant: Tenant, path: String) async throws -> Mount { try await mount(tenant: tenant, path: path, kind: .kv) }
+
+    /// The transit mount at `path`; `ROUTE_NOT_FOUND` otherwise.
+    public func transitMount(tenant: Tenant, path: String) async throws -> Mount {
+        try await mount(tenant: tenant, path: path, kind: .transit)
+    }
+
+    /// The mount of `kind` at `path`; the built-in mounts answer without a database read until changed.
+    func mount(tenant: Tenant, path: String, kind: Mount.Kind) async throws -> Mount {
         let mount: Mount
         do {
             mount = try await self.mount(tenant: tenant, path: path)
         } catch let error as CofferError where error.code == .notFound {
-            throw CofferError(.routeNotFound, "unsupported path: no KV secrets engine is mounted here")
+            throw CofferError(.routeNotFound, "unsupported path: no \(kind.rawValue) secrets engine is mounted here")
         }
-        guard mount.kind == .kv else { throw CofferError(.routeNotFound, "unsupported path: the secrets engine here is not KV") }
+        guard mount.kind == kind else { throw CofferError(.routeNotFound, "unsupported path: the secrets engine here is not \(kind.rawValue)") }
         return mount
     }
 
@@ -60,12 +67,9 @@ public struct MountService: Sendable {
             throw CofferError(
                 .invalidRequest, "a mount path is one segment of 1-64 lowercase letters, digits, '-' or '_', and not a reserved name")
         }
-        guard mount.kind == .kv else {
-            throw CofferError(.invalidRequest, "only KV version 2 engines can be mounted; transit is mounted at transit/ only")
-        }
         work.describe("sys.mounts.enable", "mount", mount.path, ["type": mount.kind.rawValue])
         guard builtIn(mount.path) == nil else { throw CofferError(.invalidRequest, "path is already in use at \(mount.path)/") }
-        mount.accessor = "kv_" + AccessToken.generateAccessor().prefix(8).lowercased()
+        mount.accessor = mount.kind.rawValue + "_" + AccessToken.generateAccessor().prefix(8).lowercased()
         mount.createdAt = clock.nowMillis
         guard try await store.insertMount(tenantID: tenant.id, mount, in: work) else {
             throw CofferError(.invalidRequest, "path is already in use at \(mount.path)/")

@@ -56,8 +56,25 @@ public struct TransitKey: Sendable, Codable, Hashable {
 
     /// `NOT_FOUND` naming the key (a valid name is an identifier, never a secret).
     public static func notFound(_ name: String) -> CofferError {
-        CofferError(.notFound, isValidName(name) ? "no transit key named '\(name)'" : "no transit key of this name")
+        CofferError(.notFound, isValidStoredName(name) ? "no transit key named '\(name)'" : "no transit key of this name")
     }
+
+    /// Whether `name` is a stored key name: a key of the built-in `transit/` mount (a valid name), or
+    /// `<mount>/<name>` for a key of another transit mount (the mount path is part of its AAD and of the
+    /// scope target, so a key cannot move between mounts).
+    public static func isValidStoredName(_ name: String) -> Bool {
+        guard let slash = name.firstIndex(of: "/") else { return isValidName(name) }
+        let mount = String(name[..<slash])
+        return mount != Mount.transitPath && Mount.isValidPath(mount) && isValidName(String(name[name.index(after: slash)...]))
+    }
+
+    /// The stored name of key `name` of the transit mount at `mount`.
+    public static func storedName(mount: String, name: String) -> String {
+        mount == Mount.transitPath ? name : mount + "/" + name
+    }
+
+    /// The key's name within its mount (the stored name without the mount).
+    public var shortName: String { name.split(separator: "/", maxSplits: 1).last.map(String.init) ?? name }
 
     /// Whether `name` is a valid key name (letters, digits, `-`, `_`, `.`; 1–128 bytes).
     public static func isValidName(_ name: String) -> Bool {

@@ -47,7 +47,7 @@ public final class TransitService: Sendable {
     public func create(
         tenant: Tenant, name: String, type: TransitKeyType, options: KeyOptions = KeyOptions(), in work: UnitOfWork
     ) async throws -> TransitKey {
-        guard TransitKey.isValidName(name) else { throw CofferError(.invalidRequest, "key names are 1-128 of A-Z a-z 0-9 - _ .") }
+        guard TransitKey.isValidStoredName(name) else { throw CofferError(.invalidRequest, "key names are 1-128 of A-Z a-z 0-9 - _ .") }
         guard !options.exportable else { throw CofferError(.invalidRequest, "exportable keys are not supported: key material never leaves Coffer") }
         guard !options.derived || type == .aes256GCM96 || type == .chacha20Poly1305 else {
             throw CofferError(.invalidRequest, "only aes256-gcm96 and chacha20-poly1305 keys can be derived")
@@ -76,7 +76,7 @@ public final class TransitService: Sendable {
             key = cached
         } else {
             let generation = cache?.withLock { $0.generation }
-            guard TransitKey.isValidName(name), let sealed = try await store.sealedKey(tenantID: tenant.id, name: name) else {
+            guard TransitKey.isValidStoredName(name), let sealed = try await store.sealedKey(tenantID: tenant.id, name: name) else {
                 throw TransitKey.notFound(name)
             }
             key = try await open(sealed, tenantID: tenant.id, name: name)
@@ -99,8 +99,13 @@ public final class TransitService: Sendable {
         return key
     }
 
-    /// A tenant's key names.
-    public func names(tenant: Tenant) async throws -> [String] { try await store.keyNames(tenantID: tenant.id) }
+    /// A tenant's key names in the transit mount at `mount` (names within the mount).
+    public func names(tenant: Tenant, mount: String = Mount.transitPath) async throws -> [String] {
+        let all = try await store.keyNames(tenantID: tenant.id)
+        guard mount != Mount.transitPath else { return all.filter { !$0.contains("/") } }
+        let prefix = mount + "/"
+        return all.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+    }
 
     /// Changes a key in one transaction; returns it as stored.
     @discardableResult

@@ -2,7 +2,7 @@ import CofferCore
 import HTTPTypes
 import Hummingbird
 
-/// Vault's `sys/mounts` API: list, read, enable (KV v2 at any free path), tune and disable, plus
+/// Vault's `sys/mounts` API: list, read, enable (KV v2 or transit at any free path), tune and disable, plus
 /// `sys/mounts-all/<path>` and `sys/internal/ui/mounts[/<path>]`, which the `vault` CLI asks before
 /// `vault kv get` to learn a mount's KV version.
 public struct MountController: Sendable {
@@ -88,7 +88,7 @@ public struct MountController: Sendable {
         "type", "description", "config", "options", "plugin_name", "local", "seal_wrap", "external_entropy_access", "plugin_version",
     ]
 
-    /// `POST sys/mounts/<path> {type, description?, config?, options?}`: a KV v2 mount.
+    /// `POST sys/mounts/<path> {type, description?, config?, options?}`: a KV v2 or transit mount.
     func enable(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, context, .manageMounts)
         let path = try context.parameters.require("path")
@@ -115,10 +115,11 @@ public struct MountController: Sendable {
             guard version == "2" else {
                 throw CofferError(.invalidRequest, "KV version 1 is not supported: give options.version 2 (or type kv-v2); nothing was mounted")
             }
-        case "transit": throw CofferError(.invalidRequest, "transit is mounted at transit/ only (one transit engine per tenant); nothing was mounted")
-        default: throw CofferError(.invalidRequest, "type must be kv (options.version 2) or kv-v2; nothing was mounted")
+        case "transit": guard options.isEmpty else { throw CofferError(.invalidRequest, "transit takes no options; nothing was mounted") }
+        default: throw CofferError(.invalidRequest, "type must be kv (options.version 2), kv-v2 or transit; nothing was mounted")
         }
-        var mount = Mount(path: path, kind: .kv, description: try object.string("description") ?? "", accessor: "", createdAt: 0)
+        let kind: Mount.Kind = type == "transit" ? .transit : .kv
+        var mount = Mount(path: path, kind: kind, description: try object.string("description") ?? "", accessor: "", createdAt: 0)
         try Self.applyTune(try object.object("config") ?? [:], to: &mount, description: false)
         _ = try await mounts.enable(tenant: caller.tenant, mount, in: context.work)
         return VaultResponse.noContent()

@@ -3,8 +3,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Vault's transit engine under `/v1/transit/`: keys (create, read, list, config, rotate, trim,
-/// delete), encrypt, decrypt, rewrap, datakey, sign, verify and hmac, with `batch_input`.
+/// Vault's transit engine under `/v1/<mount>/` for every transit mount of the tenant (`transit/` is
+/// built in): keys (create, read, list, config, rotate, trim, delete), encrypt, decrypt, rewrap,
+/// datakey, sign, verify, hmac, hash and random, with `batch_input`. Keys of other mounts are stored
+/// as `<mount>/<name>`, which is also their scope target.
 public struct TransitController: Sendable {
     let runtime: CofferRuntime
     let body: BodyReader
@@ -19,61 +21,71 @@ public struct TransitController: Sendable {
 
     /// Registers the routes.
     public func addRoutes(to router: Router<CofferRequestContext>) {
-        router.get("/v1/transit/keys") { request, context in try await list(request, context) }
-        router.on("/v1/transit/keys", method: .list) { request, context in try await list(request, context) }
-        router.post("/v1/transit/keys/:name") { request, context in try await create(request, context) }
-        router.put("/v1/transit/keys/:name") { request, context in try await create(request, context) }
-        router.get("/v1/transit/keys/:name") { request, context in try await read(request, context) }
-        router.delete("/v1/transit/keys/:name") { request, context in try await delete(request, context) }
-        router.post("/v1/transit/keys/:name/config") { request, context in try await config(request, context) }
-        router.post("/v1/transit/keys/:name/rotate") { request, context in try await rotate(request, context) }
-        router.post("/v1/transit/keys/:name/trim") { request, context in try await trim(request, context) }
-        router.post("/v1/transit/encrypt/:name") { request, context in try await encrypt(request, context) }
-        router.post("/v1/transit/decrypt/:name") { request, context in try await decrypt(request, context) }
-        router.post("/v1/transit/rewrap/:name") { request, context in try await rewrap(request, context) }
-        router.post("/v1/transit/datakey/:kind/:name") { request, context in try await datakey(request, context) }
+        router.get("/v1/:mount/keys") { request, context in try await list(request, context) }
+        router.on("/v1/:mount/keys", method: .list) { request, context in try await list(request, context) }
+        router.post("/v1/:mount/keys/:name") { request, context in try await create(request, context) }
+        router.put("/v1/:mount/keys/:name") { request, context in try await create(request, context) }
+        router.get("/v1/:mount/keys/:name") { request, context in try await read(request, context) }
+        router.delete("/v1/:mount/keys/:name") { request, context in try await delete(request, context) }
+        router.post("/v1/:mount/keys/:name/config") { request, context in try await config(request, context) }
+        router.post("/v1/:mount/keys/:name/rotate") { request, context in try await rotate(request, context) }
+        router.post("/v1/:mount/keys/:name/trim") { request, context in try await trim(request, context) }
+        router.post("/v1/:mount/encrypt/:name") { request, context in try await encrypt(request, context) }
+        router.post("/v1/:mount/decrypt/:name") { request, context in try await decrypt(request, context) }
+        router.post("/v1/:mount/rewrap/:name") { request, context in try await rewrap(request, context) }
+        router.post("/v1/:mount/datakey/:kind/:name") { request, context in try await datakey(request, context) }
         for suffix in ["", "/:algorithm"] {
-            router.post("/v1/transit/hash\(suffix)") { request, context in try await hash(request, context) }
+            router.post("/v1/:mount/hash\(suffix)") { request, context in try await hash(request, context) }
         }
         for suffix in ["", "/:first", "/:first/:second"] {
-            router.post("/v1/transit/random\(suffix)") { request, context in try await random(request, context) }
+            router.post("/v1/:mount/random\(suffix)") { request, context in try await random(request, context) }
         }
         // Key material never leaves Coffer: export and backup answer why, restore has nothing to restore.
-        for path in ["/v1/transit/export/:type/:name", "/v1/transit/export/:type/:name/:version"] {
+        for path in ["/v1/:mount/export/:type/:name", "/v1/:mount/export/:type/:name/:version"] {
             router.get(RouterPath(path)) { _, _ -> Response in
                 throw CofferError(.invalidRequest, "transit key export is not supported: key material never leaves Coffer")
             }
         }
-        router.get("/v1/transit/backup/:name") { _, _ -> Response in
+        router.get("/v1/:mount/backup/:name") { _, _ -> Response in
             throw CofferError(
                 .invalidRequest, "transit key backup is not supported: key material never leaves Coffer; back up the database and root key")
         }
-        for path in ["/v1/transit/restore", "/v1/transit/restore/:name"] {
+        for path in ["/v1/:mount/restore", "/v1/:mount/restore/:name"] {
             router.post(RouterPath(path)) { _, _ -> Response in
                 throw CofferError(
                     .invalidRequest, "transit key restore is not supported: Coffer never exports keys, so there is no backup to restore")
             }
         }
         for suffix in ["", "/:algorithm"] {
-            router.post("/v1/transit/sign/:name\(suffix)") { request, context in try await sign(request, context) }
-            router.post("/v1/transit/verify/:name\(suffix)") { request, context in try await verify(request, context) }
-            router.post("/v1/transit/hmac/:name\(suffix)") { request, context in try await hmac(request, context) }
+            router.post("/v1/:mount/sign/:name\(suffix)") { request, context in try await sign(request, context) }
+            router.post("/v1/:mount/verify/:name\(suffix)") { request, context in try await verify(request, context) }
+            router.post("/v1/:mount/hmac/:name\(suffix)") { request, context in try await hmac(request, context) }
         }
     }
 
     /// The start of every per-key route: the key name from the path, the authorised caller, and the audit description.
+    /// Authorises on the key's stored name, then checks a transit engine is mounted at the path.
     func begin(_ request: Request, _ context: CofferRequestContext, _ action: Role.Action, _ operation: String) async throws -> (Caller, String) {
         let name = try name(context)
         let caller = try await auth.authorize(request, context, action, target: name)
         context.work.describe(operation, "transit_key", name)
+        try await requireMount(caller, context)
         return (caller, name)
     }
 
+    /// The key's stored name: its name for `transit/`, `<mount>/<name>` for another transit mount.
     func name(_ context: CofferRequestContext) throws -> String {
         guard let name = context.parameters.get("name"), TransitKey.isValidName(name) else {
             throw CofferError(.notFound, "no transit key of this name")
         }
-        return name
+        return TransitKey.storedName(mount: Self.mount(context), name: name)
+    }
+
+    static func mount(_ context: CofferRequestContext) -> String { Mount.trim(context.parameters.get("mount") ?? "") }
+
+    /// `ROUTE_NOT_FOUND` unless a transit engine is mounted at the request's path in the caller's tenant.
+    func requireMount(_ caller: Caller, _ context: CofferRequestContext) async throws {
+        _ = try await runtime.mounts.transitMount(tenant: caller.tenant, path: Self.mount(context))
     }
 
     // MARK: - Parameters
@@ -118,7 +130,8 @@ public struct TransitController: Sendable {
     func list(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, context, .readTransit)
         context.work.describe("transit.list", "transit_key", "")
-        let names = try await transit.names(tenant: caller.tenant)
+        try await requireMount(caller, context)
+        let names = try await transit.names(tenant: caller.tenant, mount: Self.mount(context))
         guard !names.isEmpty else { throw CofferError(.notFound, "no transit keys") }
         return VaultResponse.data(["keys": .array(names.map(JSONValue.string))], context: context)
     }
@@ -240,6 +253,7 @@ public struct TransitController: Sendable {
             throw CofferError(.permissionDenied, "permission denied: rewrap needs encrypt and decrypt")
         }
         context.work.describe("transit.rewrap", "transit_key", name)
+        try await requireMount(caller, context)
         let fields = try Self.admitted(try await body.object(request, context), Self.rewrapFields, context: context)
         return try await Self.batch(fields, context: context) { item in
             try Self.admitItem(item, Self.rewrapFields)
@@ -259,6 +273,7 @@ public struct TransitController: Sendable {
         guard kind == "plaintext" || kind == "wrapped" else { throw CofferError(.invalidRequest, "datakey type must be plaintext or wrapped") }
         let caller = try await auth.authorize(request, context, .transitEncrypt, target: name)
         context.work.describe("transit.datakey", "transit_key", name, ["kind": kind])
+        try await requireMount(caller, context)
         let fields = try await body.object(request, context)
         try fields.admit(["context", "associated_data", "bits"], defaultsOnly: ["nonce": [""]])
         let bits = try fields.int("bits") ?? 256
@@ -370,8 +385,9 @@ public struct TransitController: Sendable {
 
     /// `hash[/<algorithm>] {input, algorithm?, format?}` → `{sum}` (no key involved).
     func hash(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        _ = try await auth.authorize(request, context, .readTransit)
+        let caller = try await auth.authorize(request, context, .readTransit)
         context.work.describe("transit.hash", "transit", "")
+        try await requireMount(caller, context)
         let fields = try await body.object(request, context)
         if let unknown = fields.keys.sorted().first(where: { !["input", "algorithm", "format"].contains($0) }) {
             throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'")
@@ -390,8 +406,9 @@ public struct TransitController: Sendable {
 
     /// `random[/<source>][/<bytes>] {bytes?, format?, source?}` → `{random_bytes}`: 1–131072 bytes from the platform CSPRNG.
     func random(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        _ = try await auth.authorize(request, context, .readTransit)
+        let caller = try await auth.authorize(request, context, .readTransit)
         context.work.describe("transit.random", "transit", "")
+        try await requireMount(caller, context)
         let fields = try await body.object(request, context)
         if let unknown = fields.keys.sorted().first(where: { !["bytes", "format", "source"].contains($0) }) {
             throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'")
@@ -442,7 +459,7 @@ public struct TransitController: Sendable {
             }
         }
         return [
-            "name": .string(key.name), "type": .string(key.type.rawValue), "keys": .object(versions), "latest_version": .int(key.latestVersion),
+            "name": .string(key.shortName), "type": .string(key.type.rawValue), "keys": .object(versions), "latest_version": .int(key.latestVersion),
             "min_available_version": .int(key.versions.map(\.version).min() ?? 0), "min_decryption_version": .int(key.minDecryptionVersion),
             "min_encryption_version": .int(key.minEncryptionVersion), "deletion_allowed": .bool(key.deletionAllowed),
             "exportable": .bool(key.exportable), "derived": .bool(key.derived), "auto_rotate_period": .int(key.autoRotatePeriodSeconds),

@@ -47,8 +47,13 @@ struct SQLMountStore: MountStore {
     }
 
     func secretCount(tenantID: String, path: String) async throws -> Int {
-        let row = try await db.query("SELECT COUNT(*) AS n FROM kv_metadata WHERE tenant_id = $1 AND mount = $2", [.text(tenantID), .text(path)])
-        return Int(try row.first?.int("n") ?? 0)
+        let kv = try await db.query("SELECT COUNT(*) AS n FROM kv_metadata WHERE tenant_id = $1 AND mount = $2", [.text(tenantID), .text(path)])
+        let prefix = path + "/"
+        // Transit keys of a mount are stored as `<mount>/<name>`; substr, not LIKE (`_` is a LIKE wildcard).
+        let transit = try await db.query(
+            "SELECT COUNT(*) AS n FROM transit_keys WHERE tenant_id = $1 AND substr(name, 1, CAST($2 AS INTEGER)) = $3",
+            [.text(tenantID), .int(Int64(prefix.unicodeScalars.count)), .text(prefix)])
+        return Int(try kv.first?.int("n") ?? 0) + Int(try transit.first?.int("n") ?? 0)
     }
 
     func deleteMount(tenantID: String, path: String, in work: UnitOfWork) async throws -> Int? {
@@ -57,7 +62,12 @@ struct SQLMountStore: MountStore {
             let key: [SQLValue] = [.text(tenantID), .text(path)]
             guard !(try await tx.query("DELETE FROM mounts WHERE tenant_id = $1 AND path = $2 RETURNING path", key)).isEmpty else { return nil }
             try await tx.query("DELETE FROM kv_versions WHERE tenant_id = $1 AND mount = $2", key)
-            return try await tx.query("DELETE FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 RETURNING path", key).count
+            let prefix = path + "/"
+            let keys = try await tx.query(
+                "DELETE FROM transit_keys WHERE tenant_id = $1 AND substr(name, 1, CAST($2 AS INTEGER)) = $3 RETURNING name",
+                [.text(tenantID), .int(Int64(prefix.unicodeScalars.count)), .text(prefix)]
+            ).count
+            return keys + (try await tx.query("DELETE FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 RETURNING path", key).count)
         }
     }
 
