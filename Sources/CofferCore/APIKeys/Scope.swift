@@ -1,6 +1,6 @@
 import Foundation
 
-/// A permission in the grammar `resource:action[:pattern]`: `kv:read:payments/*`, `kv:write:app/db`,
+/// A permission in the grammar `resource:action[:pattern]`: `kv:read:secret/payments/*`, `kv:write:secret/app/db`,
 /// `transit:encrypt:orders-key`, `keys:verify`, `audit:read`. `*` as the action allows every action
 /// of the resource; a pattern ending in `*` matches by prefix; no pattern matches every target.
 public struct Scope: Sendable, Hashable, CustomStringConvertible {

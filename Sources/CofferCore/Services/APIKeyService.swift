@@ -276,7 +276,7 @@ public struct APIKeyService: Sendable {
             for (index, text) in texts.enumerated() {
                 guard let scope = Scope(text) else {
                     throw CofferError(
-                        .invalidRequest, "scope \(index + 1) must look like resource:action[:pattern], e.g. kv:read:payments/*")
+                        .invalidRequest, "scope \(index + 1) must look like resource:action[:pattern], e.g. kv:read:secret/payments/*")
                 }
                 if scope.isAdminOnly && record.kind != .admin {
                     throw CofferError(.invalidRequest, "scope \(index + 1) is for admin keys only")

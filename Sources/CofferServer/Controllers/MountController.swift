@@ -127,6 +127,8 @@ public struct MountController: Sendable {
 
     func disable(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, context, .manageMounts)
+        // The transit keys of the mount are gone from storage; none may live on in the key cache.
+        defer { runtime.transit.forgetKeys() }
         try await mounts.disable(tenant: caller.tenant, path: try context.parameters.require("path"), in: context.work)
         return VaultResponse.noContent()
     }

@@ -5,7 +5,7 @@ import Foundation
 /// The settings shared by `keys create` and `keys update`, turned into the request body.
 struct KeySettingsOptions: ParsableArguments {
     @Option(help: "A name for the key.") var name: String?
-    @Option(name: .customLong("scope"), help: "A scope, e.g. kv:read:payments/* or keys:verify. Repeatable; replaces all scopes on update.")
+    @Option(name: .customLong("scope"), help: "A scope, e.g. kv:read:secret/payments/* or keys:verify. Repeatable; replaces all scopes on update.")
     var scopes: [String] = []
     @Option(help: "Lifetime, e.g. 90d or 12h.") var ttl: String?
     @Option(help: "Expiry as an RFC 3339 time.") var expiresAt: String?
