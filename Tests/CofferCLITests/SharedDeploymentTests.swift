@@ -81,6 +81,50 @@ struct SharedDeploymentTests {
     }
 
     /// With a certificate configured: TLS 1.2+ only, and HSTS on every response.
+    /// Background jobs run on exactly one instance; when it dies (kill -9) another takes over within seconds.
+    @Test(.enabled(if: !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty))
+    func backgroundJobLeadershipHandsOver() throws {
+        let directory = try CofferBinary.scratch()
+        let home = directory + "/home"
+        let base = try #require(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"])
+        let name = "coffer_lead_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+        _ = try CofferBinary.runProgram(
+            "/usr/bin/env", ["psql", base, "-qc", "CREATE DATABASE \(name)"], environment: ProcessInfo.processInfo.environment)
+        var components = try #require(URLComponents(string: base))
+        components.path = "/\(name)"
+        let url = try #require(components.string)
+        let key = ["COFFER_ROOT_KEY": RootKey.generate().exportBase64()]
+        _ = try CofferBinary.run(["operator", "init", "--storage", url], home: home, env: key)
+        let a = try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
+        let b = try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
+        defer {
+            a.stop()
+            b.stop()
+            _ = try? CofferBinary.runProgram(
+                "/usr/bin/env", ["psql", base, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"],
+                environment: ProcessInfo.processInfo.environment)
+        }
+        let leads = "background jobs: this instance leads"
+        func waitFor(_ condition: () -> Bool, seconds: Double) -> Double? {
+            let start = Date()
+            while Date().timeIntervalSince(start) < seconds {
+                if condition() { return Date().timeIntervalSince(start) }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return nil
+        }
+        #expect(waitFor({ a.stderr.contains(leads) || b.stderr.contains(leads) }, seconds: 10) != nil)
+        Thread.sleep(forTimeInterval: 3)
+        let leaders = [a, b].filter { $0.stderr.contains(leads) }
+        #expect(leaders.count == 1, "exactly one leader")
+        guard let leader = leaders.first else { return }
+        let follower = leader === a ? b : a
+        leader.kill9()
+        let handover = waitFor({ follower.stderr.contains(leads) }, seconds: 15)
+        #expect(handover != nil && (handover ?? 99) < 10, "the follower leads within seconds of the leader's death: \(String(describing: handover))")
+        print("background-job leadership handed over in \(String(format: "%.2f", handover ?? -1)) s")
+    }
+
     /// The unmodified hvac client against `coffer serve` on PostgreSQL (the same script as on `coffer dev`).
     @Test(.enabled(if: !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty))
     func hvacInteropOnPostgres() throws {

@@ -102,7 +102,9 @@ import Testing
             // Re-enabled, the path starts empty: no key survives in a cache.
             #expect(try await client.call(.post, "/v1/sys/mounts/pay-transit", token: root, json: ["type": "transit"]).status == .noContent)
             #expect(try await client.call(.get, "/v1/pay-transit/keys/k", token: root).code == "NOT_FOUND")
-            #expect(try await client.call(.post, "/v1/pay-transit/decrypt/enc", token: root, json: ["ciphertext": .string(ciphertext)]).code == "NOT_FOUND")
+            #expect(
+                try await client.call(.post, "/v1/pay-transit/decrypt/enc", token: root, json: ["ciphertext": .string(ciphertext)]).code
+                    == "NOT_FOUND")
         }
     }
 

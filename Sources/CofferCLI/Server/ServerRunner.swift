@@ -42,38 +42,17 @@ enum ServerRunner {
     /// The caller owns the runtime and closes it afterwards.
     static func serve(runtime: CofferRuntime, logger: Logger, ready: @escaping @Sendable (Int) async -> Void) async throws {
         let app = try CofferApplication.make(runtime: runtime, logger: logger, onServerRunning: ready)
-        let interval = runtime.configuration.auditCheckpointSeconds
-        let checkpoints = Task {
-            guard interval > 0, runtime.configuration.auditEnabled else { return }
-            // Cancellation (shutdown) ends the loop quietly, before or during the sleep.
-            while (try? await Task.sleep(for: .seconds(interval))) != nil {
-                do { try await runtime.checkpointAll() } catch  where !Task.isCancelled {
-                    logger.warning("audit checkpoint failed", metadata: ["error": "\(error)"])
-                }
-            }
-        }
+        // Cluster-wide jobs run on exactly one instance: the one holding the jobs lock.
+        let leader = Task { await BackgroundJobs(runtime: runtime, logger: logger).lead() }
+        // Per-instance work: each instance flushes its own pending key usage and verify tallies.
         let usage = Task {
             let configuration = runtime.configuration
             var sinceSummary = 0
-            var sinceSweep = 0
             while (try? await Task.sleep(for: .seconds(configuration.apiKeyUsageFlushSeconds))) != nil {
                 do { try await runtime.flushKeyUsage() } catch  where !Task.isCancelled {
                     logger.warning("API key last-use flush failed", metadata: ["error": "\(error)"])
                 }
                 sinceSummary += configuration.apiKeyUsageFlushSeconds
-                sinceSweep += configuration.apiKeyUsageFlushSeconds
-                if sinceSweep >= 60 {
-                    sinceSweep = 0
-                    do { try await runtime.gateway.sweepNonces() } catch  where !Task.isCancelled {
-                        logger.warning("gateway nonce sweep failed", metadata: ["error": "\(error)"])
-                    }
-                    do { try await runtime.wrapping.purgeExpired() } catch  where !Task.isCancelled {
-                        logger.warning("expired wrap purge failed", metadata: ["error": "\(error)"])
-                    }
-                    do { try await runtime.deleteDueVersions() } catch  where !Task.isCancelled {
-                        logger.warning("delete_version_after job failed", metadata: ["error": "\(error)"])
-                    }
-                }
                 guard configuration.auditEnabled, sinceSummary >= configuration.apiKeyVerifySummarySeconds else { continue }
                 sinceSummary = 0
                 do { try await runtime.writeVerifySummaries() } catch  where !Task.isCancelled {
@@ -82,7 +61,7 @@ enum ServerRunner {
             }
         }
         defer {
-            checkpoints.cancel()
+            leader.cancel()
             usage.cancel()
         }
         try await app.runService()

@@ -173,6 +173,9 @@ public protocol CofferStorage: Sendable {
     var isShared: Bool { get }
     /// Closes connections.
     func shutdown() async throws
+    /// Runs `body` while this instance leads the cluster's background jobs (see `SQLDatabase`); false
+    /// at once when another instance leads.
+    func whileLeading(_ body: @Sendable (_ stillLeading: @escaping @Sendable () async -> Bool) async throws -> Void) async throws -> Bool
 }
 
 /// Gateway projects, each one JSON document (no secrets in it: credentials are KV references).

@@ -64,6 +64,30 @@ public final class CofferPostgresDatabase: SQLDatabase {
         }
     }
 
+    /// A session advisory lock on a connection leased from the pool for as long as `body` runs.
+    public func whileHoldingLock(
+        _ key: Int64, _ body: @Sendable (_ stillHeld: @escaping @Sendable () async -> Bool) async throws -> Void
+    ) async throws -> Bool {
+        let logger = self.logger
+        return try await Self.map {
+            try await client.withConnection { connection in
+                let lock = Self.makeQuery("SELECT CASE WHEN pg_try_advisory_lock($1) THEN 1 ELSE 0 END AS held", [.int(key)])
+                guard try await Self.collect(try await connection.query(lock, logger: logger)).first?.int("held") == 1 else { return false }
+                let stillHeld: @Sendable () async -> Bool = {
+                    (try? await connection.query(Self.makeQuery("SELECT 1 AS alive", []), logger: logger)) != nil
+                }
+                do {
+                    try await body(stillHeld)
+                } catch {
+                    _ = try? await connection.query(Self.makeQuery("SELECT pg_advisory_unlock($1)", [.int(key)]), logger: logger)
+                    throw error
+                }
+                _ = try? await connection.query(Self.makeQuery("SELECT pg_advisory_unlock($1)", [.int(key)]), logger: logger)
+                return true
+            }
+        }
+    }
+
     /// Stops the pool.
     public func close() async throws {
         runTask.cancel()

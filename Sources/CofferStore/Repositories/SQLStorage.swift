@@ -82,6 +82,14 @@ public final class SQLStorage: CofferStorage {
 
     /// Closes the database.
     public func shutdown() async throws { try await database.close() }
+
+    /// The advisory-lock key of background-job leadership.
+    static let jobsLockKey: Int64 = 7_230_502
+
+    /// Runs `body` while this instance holds the background-job lock.
+    public func whileLeading(_ body: @Sendable (_ stillLeading: @escaping @Sendable () async -> Bool) async throws -> Void) async throws -> Bool {
+        try await database.whileHoldingLock(Self.jobsLockKey, body)
+    }
 }
 
 /// Refuses keys wrapped by a root version other than the active one (a server still running on a rotated-out key).

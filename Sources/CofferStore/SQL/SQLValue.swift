@@ -139,6 +139,14 @@ public protocol SQLDatabase: SQLExecutor {
     func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// Closes the database.
     func close() async throws
+    /// Runs `body` only while this process holds the cluster-wide lock `key`, and returns true; returns
+    /// false at once when another process holds it. `body` is given a check that the lock is still
+    /// held (on PostgreSQL a session advisory lock on one pooled connection, released when that
+    /// connection or process dies; on SQLite, one instance by design, always held).
+    func whileHoldingLock(
+        _ key: Int64, _ body: @Sendable (_ stillHeld: @escaping @Sendable () async -> Bool) async throws -> Void
+    )
+        async throws -> Bool
 }
 
 extension SQLDatabase {

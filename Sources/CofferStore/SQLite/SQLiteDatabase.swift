@@ -74,6 +74,14 @@ public final class CofferSQLiteDatabase: SQLDatabase {
         }
     }
 
+    /// One instance owns a SQLite database: the lock is always held.
+    public func whileHoldingLock(
+        _ key: Int64, _ body: @Sendable (_ stillHeld: @escaping @Sendable () async -> Bool) async throws -> Void
+    ) async throws -> Bool {
+        try await body({ true })
+        return true
+    }
+
     /// Closes both connections.
     public func close() async throws {
         try await reader.close()

@@ -1,0 +1,56 @@
+import CofferServer
+import Logging
+
+/// The cluster-wide background jobs — audit checkpoints, the gateway nonce sweep, the expired-wrap
+/// purge and `delete_version_after` — run on exactly one instance: the one holding the jobs lock (a
+/// PostgreSQL advisory lock on one pooled connection). Every other instance retries every few
+/// seconds, so when the leader dies (its connection closes and PostgreSQL releases the lock) another
+/// takes over within `retrySeconds`.
+struct BackgroundJobs: Sendable {
+    let runtime: CofferRuntime
+    let logger: Logger
+    /// How often a follower tries to take the lead.
+    var retrySeconds = 2
+    /// How often the leader checks the lock and runs what is due.
+    var tickSeconds = 1
+
+    /// Leads whenever it can, until cancelled.
+    func lead() async {
+        while !Task.isCancelled {
+            do {
+                let led = try await runtime.storage.whileLeading { stillLeading in
+                    logger.info("background jobs: this instance leads")
+                    await runJobs(while: stillLeading)
+                    logger.info("background jobs: this instance no longer leads")
+                }
+                if led { continue }
+            } catch {
+                if !Task.isCancelled { logger.warning("background jobs: cannot take the lead", metadata: ["error": "\(error)"]) }
+            }
+            guard (try? await Task.sleep(for: .seconds(retrySeconds))) != nil else { return }
+        }
+    }
+
+    /// Runs each job when due while the lock is held.
+    func runJobs(while stillLeading: @escaping @Sendable () async -> Bool) async {
+        let checkpointEvery = runtime.configuration.auditEnabled ? runtime.configuration.auditCheckpointSeconds : 0
+        var elapsed = 0
+        while (try? await Task.sleep(for: .seconds(tickSeconds))) != nil, await stillLeading() {
+            elapsed += tickSeconds
+            if checkpointEvery > 0, elapsed % checkpointEvery == 0 {
+                await run("audit checkpoint") { try await runtime.checkpointAll() }
+            }
+            if elapsed % 60 == 0 {
+                await run("gateway nonce sweep") { try await runtime.gateway.sweepNonces() }
+                await run("expired wrap purge") { _ = try await runtime.wrapping.purgeExpired() }
+                await run("delete_version_after") { _ = try await runtime.deleteDueVersions() }
+            }
+        }
+    }
+
+    func run(_ name: String, _ job: () async throws -> Void) async {
+        do { try await job() } catch {
+            if !Task.isCancelled { logger.warning("background job failed", metadata: ["job": .string(name), "error": "\(error)"]) }
+        }
+    }
+}
