@@ -125,6 +125,47 @@ struct SharedDeploymentTests {
         print("background-job leadership handed over in \(String(format: "%.2f", handover ?? -1)) s")
     }
 
+    /// Three instances cache tokens; a revocation on one is refused on the others once PostgreSQL
+    /// delivers its change notification (well within the 1 s bound on a cached entry's age).
+    @Test(.enabled(if: !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty))
+    func revocationsPropagateToEveryInstance() throws {
+        let directory = try CofferBinary.scratch()
+        let home = directory + "/home"
+        let base = try #require(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"])
+        let name = "coffer_prop_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+        _ = try CofferBinary.runProgram(
+            "/usr/bin/env", ["psql", base, "-qc", "CREATE DATABASE \(name)"], environment: ProcessInfo.processInfo.environment)
+        var components = try #require(URLComponents(string: base))
+        components.path = "/\(name)"
+        let url = try #require(components.string)
+        let key = ["COFFER_ROOT_KEY": RootKey.generate().exportBase64()]
+        let initialised = try CofferBinary.run(["operator", "init", "--storage", url], home: home, env: key)
+        let root = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"))
+        let servers = try (0..<3).map { _ in
+            try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
+        }
+        defer {
+            for server in servers { server.stop() }
+            _ = try? CofferBinary.runProgram(
+                "/usr/bin/env", ["psql", base, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"],
+                environment: ProcessInfo.processInfo.environment)
+        }
+        let result = try CofferBinary.runProgram(
+            "/usr/bin/env",
+            ["python3", CofferBinary.packageRoot + "/Benchmarks/scaleout/propagation.py", root] + servers.map(\.address) + ["--rounds", "100"],
+            environment: ProcessInfo.processInfo.environment)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        print(result.stdout)
+        let summary = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let parsed = try #require(JSONValue.parse(Array(summary.utf8)))
+        guard case .array(let instances) = parsed["instances"] ?? .null else { throw CofferError(.internalError, summary) }
+        #expect(instances.count == 2)
+        for instance in instances {
+            guard case .number(let number)? = instance["max_ms"], let worst = number.doubleValue else { throw CofferError(.internalError, summary) }
+            #expect(worst < 1_500, "a revocation took \(worst) ms to reach \(instance)")
+        }
+    }
+
     /// The unmodified hvac client against `coffer serve` on PostgreSQL (the same script as on `coffer dev`).
     @Test(.enabled(if: !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty))
     func hvacInteropOnPostgres() throws {

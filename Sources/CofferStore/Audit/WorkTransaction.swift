@@ -25,8 +25,11 @@ struct WorkDatabase: SQLExecutor {
         let dialect = db.dialect
         let clock = self.clock
         do {
+            let notifies = dialect == .postgres
             let (result, entry) = try await db.transaction { tx -> (T, AuditEntry?) in
                 let result = try await body(tx)
+                // Other instances drop their caches when this commits (NOTIFY is delivered at commit).
+                if notifies { try await tx.query("SELECT 1 AS sent FROM pg_notify('coffer_changes', '')", []) }
                 guard let (tenantID, record) = work.claimForTransaction(time: clock.nowMillis) else { return (result, nil) }
                 return (result, try await SQLAuditStore.append([(tenantID, record)], in: tx, dialect: dialect).first)
             }

@@ -1,34 +1,50 @@
 import CofferCore
 import Synchronization
 
-/// A bounded in-process cache of stored records for single-instance storage (SQLite), so hot lookups
-/// (credentials by keyed hash, tenants) skip the database. Every write that could change a cached
-/// record invalidates the whole cache *after* it committed; a lookup only fills the cache if no
-/// invalidation happened while it read, so a record read before a revocation can never be cached after it.
+/// A bounded in-process cache of stored records, so hot lookups (credentials by keyed hash, tenants)
+/// skip the database. Every write that could change a cached record invalidates the whole cache *after*
+/// it committed; a lookup only fills the cache if no invalidation happened while it read, so a record
+/// read before a revocation can never be cached after it. On shared storage (PostgreSQL) other
+/// instances' writes invalidate it through `LISTEN/NOTIFY`, and `maxAge` bounds how long an entry may
+/// live if a notification is ever missed.
 ///
 /// A cache made with `cachesMisses` also remembers that a key was not found, so a lookup of an unknown
 /// credential costs what a lookup of a known one does (no timing tells whether a key exists); every
 /// insert into such a store must invalidate it.
 final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    struct Entry {
+        var value: Value?
+        var storedAt: ContinuousClock.Instant
+    }
+
     struct State {
-        var entries: [Key: Value?] = [:]
+        var entries: [Key: Entry] = [:]
         var generation: UInt64 = 0
     }
 
     private let state = Mutex(State())
     let capacity: Int
     let cachesMisses: Bool
+    /// How long an entry is trusted (nil: until invalidated).
+    let maxAge: Duration?
 
-    init(capacity: Int, cachesMisses: Bool = false) {
+    init(capacity: Int, cachesMisses: Bool = false, maxAge: Duration? = nil) {
         self.capacity = max(1, capacity)
         self.cachesMisses = cachesMisses
+        self.maxAge = maxAge
     }
 
     /// The cached value, if any (a cached miss reads as `nil` here).
-    func value(_ key: Key) -> Value? { state.withLock { $0.entries[key] ?? nil } }
+    func value(_ key: Key) -> Value? { entry(key) ?? nil }
 
-    /// The cached entry: `.some(nil)` for a cached miss, `nil` when nothing is cached.
-    func entry(_ key: Key) -> Value?? { state.withLock { $0.entries[key] } }
+    /// The cached entry: `.some(nil)` for a cached miss, `nil` when nothing (fresh) is cached.
+    func entry(_ key: Key) -> Value?? {
+        state.withLock { state -> Value?? in
+            guard let entry = state.entries[key] else { return nil }
+            if let maxAge, entry.storedAt.duration(to: .now) > maxAge { return nil }
+            return .some(entry.value)
+        }
+    }
 
     /// The current generation, read before a database lookup.
     var generation: UInt64 { state.withLock { $0.generation } }
@@ -41,7 +57,7 @@ final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             if state.entries.count >= capacity {
                 for victim in Array(state.entries.keys.prefix(max(1, capacity / 8))) { state.entries[victim] = nil }
             }
-            state.entries[key] = value
+            state.entries[key] = Entry(value: value, storedAt: .now)
         }
     }
 
@@ -73,7 +89,8 @@ struct PlaceKey: Hashable, Sendable {
     let name: String
 }
 
-/// The caches of one single-instance storage (SQLite); shared storage (PostgreSQL) has none.
+/// The caches of one storage: on SQLite trusted until a local write invalidates them; on PostgreSQL
+/// also invalidated by every other instance's writes (`LISTEN/NOTIFY`) and never older than `maxAge`.
 struct StorageCaches: Sendable {
     let tenants: RecordCache<String, Tenant>
     let tokens: RecordCache<[UInt8], TokenRecord>
@@ -87,15 +104,15 @@ struct StorageCaches: Sendable {
     /// Mounts by (tenant, "", path), misses included.
     let mounts: RecordCache<PlaceKey, Mount>
 
-    init(apiKeyCapacity: Int) {
-        tenants = RecordCache(capacity: 10_000)
-        tokens = RecordCache(capacity: 50_000)
-        apiKeys = RecordCache(capacity: apiKeyCapacity, cachesMisses: true)
-        kvMetadata = RecordCache(capacity: 10_000)
-        kvVersions = RecordCache(capacity: 10_000)
-        gatewayProjects = RecordCache(capacity: 10_000)
-        gatewaySuspensions = RecordCache(capacity: 50_000, cachesMisses: true)
-        mounts = RecordCache(capacity: 10_000, cachesMisses: true)
+    init(apiKeyCapacity: Int, maxAge: Duration? = nil) {
+        tenants = RecordCache(capacity: 10_000, maxAge: maxAge)
+        tokens = RecordCache(capacity: 50_000, maxAge: maxAge)
+        apiKeys = RecordCache(capacity: apiKeyCapacity, cachesMisses: true, maxAge: maxAge)
+        kvMetadata = RecordCache(capacity: 10_000, maxAge: maxAge)
+        kvVersions = RecordCache(capacity: 10_000, maxAge: maxAge)
+        gatewayProjects = RecordCache(capacity: 10_000, maxAge: maxAge)
+        gatewaySuspensions = RecordCache(capacity: 50_000, cachesMisses: true, maxAge: maxAge)
+        mounts = RecordCache(capacity: 10_000, cachesMisses: true, maxAge: maxAge)
     }
 
     /// Drops every entry.

@@ -64,6 +64,32 @@ public final class CofferPostgresDatabase: SQLDatabase {
         }
     }
 
+    /// The channel every audited write notifies, in its own transaction (delivered at commit).
+    public static let changesChannel = "coffer_changes"
+
+    /// `LISTEN coffer_changes` on a connection leased from the pool, re-established after any failure
+    /// (each (re)connection counts as a change: notifications may have been missed).
+    public func watchChanges(_ changed: @escaping @Sendable () -> Void) -> Task<Void, Never>? {
+        let client = self.client
+        let logger = self.logger
+        return Task {
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: Self.changesChannel) { notifications in
+                            changed()
+                            for try await _ in notifications { changed() }
+                        }
+                    }
+                } catch {
+                    if !Task.isCancelled { logger.debug("change listener reconnecting", metadata: ["error": "\(error)"]) }
+                }
+                changed()
+                guard (try? await Task.sleep(for: .milliseconds(200))) != nil else { return }
+            }
+        }
+    }
+
     /// A session advisory lock on a connection leased from the pool for as long as `body` runs.
     public func whileHoldingLock(
         _ key: Int64, _ body: @Sendable (_ stillHeld: @escaping @Sendable () async -> Bool) async throws -> Void

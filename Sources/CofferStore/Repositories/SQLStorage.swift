@@ -31,6 +31,11 @@ public final class SQLStorage: CofferStorage {
     /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
     public let isShared: Bool
     let caches: StorageCaches?
+    /// On PostgreSQL, the listener that drops the caches when another instance writes.
+    let changeListener: Task<Void, Never>?
+
+    /// How long a cached record is trusted on shared storage if a change notification is missed.
+    public static let sharedCacheMaxAge: Duration = .seconds(1)
 
     /// Drops every cached record, for maintenance that wrote to the database directly (and tests doing so).
     public func invalidateCaches() {
@@ -38,13 +43,16 @@ public final class SQLStorage: CofferStorage {
     }
 
     /// Wraps a migrated database. Every write takes an explicit ``UnitOfWork`` whose entry it appends in its own transaction.
-    /// Single-instance (SQLite) storage caches credentials and tenants, up to `apiKeyCacheEntries` API keys.
+    /// Hot records are cached (up to `apiKeyCacheEntries` API keys); on PostgreSQL every other instance's
+    /// write drops the caches (`LISTEN/NOTIFY`) and no entry is trusted longer than ``sharedCacheMaxAge``.
     public init(database: any SQLDatabase, clock: any CofferClock = SystemClock(), apiKeyCacheEntries: Int = 50_000) {
         self.database = database
         let audited = WorkDatabase(db: database, clock: clock)
         isShared = database.dialect == .postgres
-        let caches = isShared ? nil : StorageCaches(apiKeyCapacity: apiKeyCacheEntries)
+        let built = StorageCaches(apiKeyCapacity: apiKeyCacheEntries, maxAge: isShared ? Self.sharedCacheMaxAge : nil)
+        let caches: StorageCaches? = built
         self.caches = caches
+        self.changeListener = database.watchChanges { built.invalidateAll() }
         self.tenants = SQLTenantStore(db: audited, cache: caches?.tenants)
         self.keyring = SQLKeyringStore(db: audited, tenantCache: caches?.tenants)
         self.tokens = SQLTokenStore(db: audited, cache: caches?.tokens)
@@ -81,7 +89,10 @@ public final class SQLStorage: CofferStorage {
     }
 
     /// Closes the database.
-    public func shutdown() async throws { try await database.close() }
+    public func shutdown() async throws {
+        changeListener?.cancel()
+        try await database.close()
+    }
 
     /// The advisory-lock key of background-job leadership.
     static let jobsLockKey: Int64 = 7_230_502

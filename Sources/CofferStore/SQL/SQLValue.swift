@@ -147,6 +147,11 @@ public protocol SQLDatabase: SQLExecutor {
         _ key: Int64, _ body: @Sendable (_ stillHeld: @escaping @Sendable () async -> Bool) async throws -> Void
     )
         async throws -> Bool
+    /// Calls `changed` whenever another process may have changed stored data (PostgreSQL: every
+    /// notification on the `coffer_changes` channel, and every (re)connection of the listener, since
+    /// notifications may have been missed meanwhile). Nil on engines with one process (SQLite).
+    /// Cancel the returned task to stop.
+    func watchChanges(_ changed: @escaping @Sendable () -> Void) -> Task<Void, Never>?
 }
 
 extension SQLDatabase {

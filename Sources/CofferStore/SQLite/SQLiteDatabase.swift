@@ -74,6 +74,9 @@ public final class CofferSQLiteDatabase: SQLDatabase {
         }
     }
 
+    /// One process owns a SQLite database: nobody else changes it.
+    public func watchChanges(_ changed: @escaping @Sendable () -> Void) -> Task<Void, Never>? { nil }
+
     /// One instance owns a SQLite database: the lock is always held.
     public func whileHoldingLock(
         _ key: Int64, _ body: @Sendable (_ stillHeld: @escaping @Sendable () async -> Bool) async throws -> Void

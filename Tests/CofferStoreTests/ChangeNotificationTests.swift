@@ -1,0 +1,41 @@
+import CofferCore
+import CofferStore
+import Foundation
+import Testing
+
+/// On PostgreSQL, a write on one storage (instance) drops the others' cached records once its
+/// `NOTIFY` is delivered: a revoked token stops being served from another instance's cache.
+@Suite("Change notifications")
+struct ChangeNotificationTests {
+    @Test(.enabled(if: StorageEngine.available.contains(.postgres)))
+    func aRevocationReachesAnotherInstancesCache() async throws {
+        try await StorageConformanceTests.withStorage(.postgres) { storage, url in
+            let other = try await SQLStorage.open(url: url)
+            let (tenant, key) = StorageConformanceTests.tenant("notify")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            var latencies: [Double] = []
+            for round in 0..<20 {
+                let hash = [UInt8](repeating: UInt8(round), count: 32)
+                let record = TokenRecord(
+                    accessor: "acc\(round)", tenantID: tenant.id, hash: hash, role: .viewer, displayName: "t", createdAt: 1, expiresAt: nil,
+                    parentAccessor: nil, ttlSeconds: 0)
+                try await storage.tokens.insertToken(record)
+                // Give the insert's notification time to land, then cache the live record on the other instance.
+                try await Task.sleep(for: .milliseconds(50))
+                #expect(try await other.tokens.token(hash: hash)?.revokedAt == nil)
+                _ = try await storage.tokens.revokeToken(accessor: "acc\(round)", tenantID: tenant.id, at: 5)
+                let start = ContinuousClock.now
+                while try await other.tokens.token(hash: hash)?.revokedAt == nil {
+                    try await Task.sleep(for: .milliseconds(1))
+                    if start.duration(to: .now) > .seconds(3) { break }
+                }
+                let elapsed = start.duration(to: .now)
+                latencies.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+            }
+            latencies.sort()
+            print("notify propagation (ms): p50 \(latencies[latencies.count / 2]), max \(latencies.last ?? -1)")
+            #expect((latencies.last ?? .infinity) < 500, "well inside the 1 s fallback: \(latencies)")
+            try await other.shutdown()
+        }
+    }
+}
