@@ -2,35 +2,66 @@ import CofferCore
 import Foundation
 import Testing
 
-@Suite("CLI: several instances on PostgreSQL, TLS")
-struct SharedDeploymentTests {
-    /// Two `coffer serve` processes on one PostgreSQL database behave as one vault.
-    @Test(.enabled(if: !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty))
-    func twoInstancesShareOnePostgres() throws {
-        let directory = try CofferBinary.scratch()
-        let home = directory + "/home"
-        let base = try #require(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"])
-        let name = "coffer_cli_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+/// A fresh PostgreSQL database initialised by `coffer operator init`, with `coffer serve` instances on
+/// it; `close()` stops them and drops the database.
+final class PostgresDeployment: @unchecked Sendable {
+    let directory: String
+    let home: String
+    let url: String
+    let rootKey: String
+    let rootToken: String
+    let initStderr: String
+    private(set) var servers: [ServerProcess] = []
+    private let base: String
+    private let name: String
+
+    static var enabled: Bool { !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty }
+
+    init(prefix: String) throws {
+        directory = try CofferBinary.scratch()
+        home = directory + "/home"
+        base = try #require(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"])
+        name = "\(prefix)_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
         let create = try CofferBinary.runProgram(
             "/usr/bin/env", ["psql", base, "-qc", "CREATE DATABASE \(name)"], environment: ProcessInfo.processInfo.environment)
         #expect(create.status == 0, "\(create.stderr)")
         var components = try #require(URLComponents(string: base))
         components.path = "/\(name)"
-        let url = try #require(components.string)
-        let key = ["COFFER_ROOT_KEY": RootKey.generate().exportBase64()]
+        url = try #require(components.string)
+        rootKey = RootKey.generate().exportBase64()
+        let initialised = try CofferBinary.run(["operator", "init", "--storage", url], home: home, env: ["COFFER_ROOT_KEY": rootKey])
+        initStderr = initialised.stderr
+        rootToken = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"), "\(initialised.stderr)")
+    }
 
-        let initialised = try CofferBinary.run(["operator", "init", "--storage", url], home: home, env: key)
-        let root = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"), "\(initialised.stderr)")
-        #expect(!initialised.stderr.contains("warning"), "\(initialised.stderr)")
-        let a = try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
-        let b = try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
-        defer {
-            a.stop()
-            b.stop()
-            _ = try? CofferBinary.runProgram(
-                "/usr/bin/env", ["psql", base, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"],
-                environment: ProcessInfo.processInfo.environment)
-        }
+    /// Starts one more `coffer serve` on the database.
+    @discardableResult
+    func serve() throws -> ServerProcess {
+        let server = try ServerProcess.start(
+            ["serve", "--port", "0", "--storage", url], directory: directory, env: ["COFFER_ROOT_KEY": rootKey], readyMarker: "listening")
+        servers.append(server)
+        return server
+    }
+
+    func close() {
+        for server in servers { server.stop() }
+        _ = try? CofferBinary.runProgram(
+            "/usr/bin/env", ["psql", base, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"], environment: ProcessInfo.processInfo.environment)
+    }
+}
+
+@Suite("CLI: several instances on PostgreSQL, TLS")
+struct SharedDeploymentTests {
+    /// Two `coffer serve` processes on one PostgreSQL database behave as one vault.
+    @Test(.enabled(if: PostgresDeployment.enabled))
+    func twoInstancesShareOnePostgres() throws {
+        let deployment = try PostgresDeployment(prefix: "coffer_cli")
+        defer { deployment.close() }
+        let home = deployment.home
+        let root = deployment.rootToken
+        #expect(!deployment.initStderr.contains("warning"), "\(deployment.initStderr)")
+        let a = try deployment.serve()
+        let b = try deployment.serve()
         let onA = ["COFFER_ADDR": a.address, "COFFER_TOKEN": root]
         let onB = ["COFFER_ADDR": b.address, "COFFER_TOKEN": root]
         #expect(try CofferBinary.run(["kv", "put", "shared", "v=1"], home: home, env: onA).status == 0)
@@ -82,28 +113,12 @@ struct SharedDeploymentTests {
 
     /// With a certificate configured: TLS 1.2+ only, and HSTS on every response.
     /// Background jobs run on exactly one instance; when it dies (kill -9) another takes over within seconds.
-    @Test(.enabled(if: !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty))
+    @Test(.enabled(if: PostgresDeployment.enabled))
     func backgroundJobLeadershipHandsOver() throws {
-        let directory = try CofferBinary.scratch()
-        let home = directory + "/home"
-        let base = try #require(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"])
-        let name = "coffer_lead_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
-        _ = try CofferBinary.runProgram(
-            "/usr/bin/env", ["psql", base, "-qc", "CREATE DATABASE \(name)"], environment: ProcessInfo.processInfo.environment)
-        var components = try #require(URLComponents(string: base))
-        components.path = "/\(name)"
-        let url = try #require(components.string)
-        let key = ["COFFER_ROOT_KEY": RootKey.generate().exportBase64()]
-        _ = try CofferBinary.run(["operator", "init", "--storage", url], home: home, env: key)
-        let a = try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
-        let b = try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
-        defer {
-            a.stop()
-            b.stop()
-            _ = try? CofferBinary.runProgram(
-                "/usr/bin/env", ["psql", base, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"],
-                environment: ProcessInfo.processInfo.environment)
-        }
+        let deployment = try PostgresDeployment(prefix: "coffer_lead")
+        defer { deployment.close() }
+        let a = try deployment.serve()
+        let b = try deployment.serve()
         let leads = "background jobs: this instance leads"
         func waitFor(_ condition: () -> Bool, seconds: Double) -> Double? {
             let start = Date()
@@ -127,29 +142,12 @@ struct SharedDeploymentTests {
 
     /// Three instances cache tokens; a revocation on one is refused on the others once PostgreSQL
     /// delivers its change notification (well within the 1 s bound on a cached entry's age).
-    @Test(.enabled(if: !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty))
+    @Test(.enabled(if: PostgresDeployment.enabled))
     func revocationsPropagateToEveryInstance() throws {
-        let directory = try CofferBinary.scratch()
-        let home = directory + "/home"
-        let base = try #require(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"])
-        let name = "coffer_prop_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
-        _ = try CofferBinary.runProgram(
-            "/usr/bin/env", ["psql", base, "-qc", "CREATE DATABASE \(name)"], environment: ProcessInfo.processInfo.environment)
-        var components = try #require(URLComponents(string: base))
-        components.path = "/\(name)"
-        let url = try #require(components.string)
-        let key = ["COFFER_ROOT_KEY": RootKey.generate().exportBase64()]
-        let initialised = try CofferBinary.run(["operator", "init", "--storage", url], home: home, env: key)
-        let root = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"))
-        let servers = try (0..<3).map { _ in
-            try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
-        }
-        defer {
-            for server in servers { server.stop() }
-            _ = try? CofferBinary.runProgram(
-                "/usr/bin/env", ["psql", base, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"],
-                environment: ProcessInfo.processInfo.environment)
-        }
+        let deployment = try PostgresDeployment(prefix: "coffer_prop")
+        defer { deployment.close() }
+        let root = deployment.rootToken
+        let servers = try (0..<3).map { _ in try deployment.serve() }
         let result = try CofferBinary.runProgram(
             "/usr/bin/env",
             ["python3", CofferBinary.packageRoot + "/Benchmarks/scaleout/propagation.py", root] + servers.map(\.address) + ["--rounds", "100"],
@@ -167,29 +165,12 @@ struct SharedDeploymentTests {
     }
 
     /// The unmodified hvac client against `coffer serve` on PostgreSQL (the same script as on `coffer dev`).
-    @Test(.enabled(if: !(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"] ?? "").isEmpty))
+    @Test(.enabled(if: PostgresDeployment.enabled))
     func hvacInteropOnPostgres() throws {
-        let directory = try CofferBinary.scratch()
-        let home = directory + "/home"
-        let base = try #require(ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"])
-        let name = "coffer_hvac_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
-        let create = try CofferBinary.runProgram(
-            "/usr/bin/env", ["psql", base, "-qc", "CREATE DATABASE \(name)"], environment: ProcessInfo.processInfo.environment)
-        #expect(create.status == 0, "\(create.stderr)")
-        var components = try #require(URLComponents(string: base))
-        components.path = "/\(name)"
-        let url = try #require(components.string)
-        let rootKey = RootKey.generate().exportBase64()
-        let key = ["COFFER_ROOT_KEY": rootKey]
-        let initialised = try CofferBinary.run(["operator", "init", "--storage", url], home: home, env: key)
-        let root = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"), "\(initialised.stderr)")
-        let server = try ServerProcess.start(["serve", "--port", "0", "--storage", url], directory: directory, env: key, readyMarker: "listening")
-        defer {
-            server.stop()
-            _ = try? CofferBinary.runProgram(
-                "/usr/bin/env", ["psql", base, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"],
-                environment: ProcessInfo.processInfo.environment)
-        }
+        let deployment = try PostgresDeployment(prefix: "coffer_hvac")
+        defer { deployment.close() }
+        let server = try deployment.serve()
+        let (home, root, rootKey) = (deployment.home, deployment.rootToken, deployment.rootKey)
         let result = try CofferBinary.runProgram(
             "/usr/bin/env", ["python3", CofferBinary.packageRoot + "/Tests/Interop/hvac_interop.py"],
             environment: CofferBinary.environment(
