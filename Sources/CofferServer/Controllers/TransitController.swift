@@ -383,15 +383,20 @@ public struct TransitController: Sendable {
         return millis
     }
 
+    /// The start of an operation that uses no key (`hash`, `random`): authorised, audited, mounted, and
+    /// its body holding only `fields`.
+    func keyless(_ request: Request, _ context: CofferRequestContext, _ operation: String, fields: Set<String>) async throws -> [String: JSONValue] {
+        let caller = try await auth.authorize(request, context, .readTransit)
+        context.work.describe(operation, "transit", "")
+        try await requireMount(caller, context)
+        let object = try await body.object(request, context)
+        try object.admit(fields)
+        return object
+    }
+
     /// `hash[/<algorithm>] {input, algorithm?, format?}` → `{sum}` (no key involved).
     func hash(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, context, .readTransit)
-        context.work.describe("transit.hash", "transit", "")
-        try await requireMount(caller, context)
-        let fields = try await body.object(request, context)
-        if let unknown = fields.keys.sorted().first(where: { !["input", "algorithm", "format"].contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'")
-        }
+        let fields = try await keyless(request, context, "transit.hash", fields: ["input", "algorithm", "format"])
         let name = try context.parameters.get("algorithm") ?? fields.string("algorithm") ?? "sha2-256"
         guard let digest = TransitDigest(rawValue: name) else {
             if TransitDigest.refused.contains(name) {
@@ -406,13 +411,7 @@ public struct TransitController: Sendable {
 
     /// `random[/<source>][/<bytes>] {bytes?, format?, source?}` → `{random_bytes}`: 1–131072 bytes from the platform CSPRNG.
     func random(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await auth.authorize(request, context, .readTransit)
-        context.work.describe("transit.random", "transit", "")
-        try await requireMount(caller, context)
-        let fields = try await body.object(request, context)
-        if let unknown = fields.keys.sorted().first(where: { !["bytes", "format", "source"].contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'")
-        }
+        let fields = try await keyless(request, context, "transit.random", fields: ["bytes", "format", "source"])
         var source = try fields.string("source") ?? "platform"
         var count = try fields.int("bytes") ?? 32
         for segment in [context.parameters.get("first"), context.parameters.get("second")].compactMap({ $0 }) {
