@@ -164,6 +164,35 @@ struct SharedDeploymentTests {
         }
     }
 
+    /// Transit keys are cached on every instance; a rotation on one is used by the others at once.
+    @Test(.enabled(if: PostgresDeployment.enabled))
+    func transitRotationReachesOtherInstancesCaches() throws {
+        let deployment = try PostgresDeployment(prefix: "coffer_trc")
+        defer { deployment.close() }
+        let a = try deployment.serve()
+        let b = try deployment.serve()
+        func post(_ server: ServerProcess, _ path: String, _ body: String) throws -> String {
+            try CofferBinary.runProgram(
+                "/usr/bin/curl",
+                ["-s", "-H", "X-Vault-Token: \(deployment.rootToken)", "-H", "Content-Type: application/json", "-d", body, server.address + path],
+                environment: [:]
+            ).stdout
+        }
+        let plaintext = Data("rotate".utf8).base64EncodedString()
+        _ = try post(a, "/v1/transit/keys/shared", "{}")
+        #expect(try post(b, "/v1/transit/encrypt/shared", "{\"plaintext\":\"\(plaintext)\"}").contains("vault:v1:"), "cached on b")
+        _ = try post(a, "/v1/transit/keys/shared/rotate", "{}")
+        let start = Date()
+        var seen = ""
+        while Date().timeIntervalSince(start) < 3 {
+            seen = try post(b, "/v1/transit/encrypt/shared", "{\"plaintext\":\"\(plaintext)\"}")
+            if seen.contains("vault:v2:") { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        // Under the 1 s age bound: the change notification, not the expiry, dropped the cached key.
+        #expect(seen.contains("vault:v2:") && Date().timeIntervalSince(start) < 0.9, "b uses the rotated key: \(seen)")
+    }
+
     /// The unmodified hvac client against `coffer serve` on PostgreSQL (the same script as on `coffer dev`).
     @Test(.enabled(if: PostgresDeployment.enabled))
     func hvacInteropOnPostgres() throws {

@@ -171,6 +171,9 @@ public protocol CofferStorage: Sendable {
     var rateLimits: any RateLimiterBackend { get }
     /// Whether several server instances may share this storage.
     var isShared: Bool { get }
+    /// Calls `handler` (as well as dropping the storage's own caches) whenever another instance may
+    /// have changed stored data; never on single-instance storage.
+    func onExternalChange(_ handler: @escaping @Sendable () -> Void)
     /// Closes connections.
     func shutdown() async throws
     /// Runs `body` while this instance leads the cluster's background jobs (see `SQLDatabase`); false

@@ -2,23 +2,28 @@ import Foundation
 import Synchronization
 
 /// Encryption as a service over named transit keys (Vault's transit engine plus post-quantum types and a
-/// key lifecycle). Key material is sealed under the tenant's data key, one blob per key; on
-/// single-instance storage decoded keys are cached and the cache is emptied by every change.
+/// key lifecycle). Key material is sealed under the tenant's data key, one blob per key; decoded keys
+/// are cached and the cache is emptied by every local change, and on shared storage also by every
+/// other instance's (``forgetKeys()``, called on change notifications) and after `maxAge`.
 public final class TransitService: Sendable {
     private let store: any TransitStore
     private let keyring: Keyring
     private let clock: any CofferClock
-    /// Decoded keys (single-instance storage only). A load only fills the cache if no change happened
-    /// while it read (generation check), so a key read before a rotation is never cached after it.
-    private let cache: Mutex<(entries: [String: TransitKey], generation: UInt64)>?
+    /// Decoded keys and when they were cached. A load only fills the cache if no change happened while
+    /// it read (generation check), so a key read before a rotation is never cached after it.
+    private let cache: Mutex<(entries: [String: (key: TransitKey, at: ContinuousClock.Instant)], generation: UInt64)>?
+    /// How long a cached key is trusted (nil: until a change empties the cache).
+    private let maxAge: Duration?
     private let refusals = Mutex<[String: [String: Int]]>([:])
 
-    /// Creates the service; `cacheKeys` only for storage no other instance writes to.
-    public init(store: any TransitStore, keyring: Keyring, clock: any CofferClock, cacheKeys: Bool) {
+    /// Creates the service. On storage other instances write to, pass the bound on a cached key's age
+    /// and call ``forgetKeys()`` whenever another instance may have changed a key.
+    public init(store: any TransitStore, keyring: Keyring, clock: any CofferClock, cacheKeys: Bool, maxAge: Duration? = nil) {
         self.store = store
         self.keyring = keyring
         self.clock = clock
         self.cache = cacheKeys ? Mutex(([:], 0)) : nil
+        self.maxAge = maxAge
     }
 
     // MARK: - Key management
@@ -72,7 +77,12 @@ public final class TransitService: Sendable {
     public func key(tenant: Tenant, name: String) async throws -> TransitKey {
         let cacheKey = tenant.id + "/" + name
         var key: TransitKey
-        if let cached = cache?.withLock({ $0.entries[cacheKey] }) {
+        let maxAge = self.maxAge
+        if let cached = cache?.withLock({ cache -> TransitKey? in
+            guard let entry = cache.entries[cacheKey] else { return nil }
+            if let maxAge, entry.at.duration(to: .now) > maxAge { return nil }
+            return entry.key
+        }) {
             key = cached
         } else {
             let generation = cache?.withLock { $0.generation }
@@ -84,7 +94,7 @@ public final class TransitService: Sendable {
             cache?.withLock { cache in
                 guard cache.generation == generation else { return }
                 if cache.entries.count >= 10_000 { cache.entries.removeAll() }
-                cache.entries[cacheKey] = opened
+                cache.entries[cacheKey] = (opened, .now)
             }
         }
         let now = clock.nowMillis

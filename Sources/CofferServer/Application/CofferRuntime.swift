@@ -90,8 +90,10 @@ public final class CofferRuntime: Sendable {
         self.auditSinks = try AuditSinks(configuration: configuration, transport: auditTransport, logger: logger)
         let apiKeys = APIKeyService(store: storage.apiKeys, hasher: keyring, clock: clock, limiter: storage.rateLimits)
         self.apiKeys = apiKeys
-        let transit = TransitService(store: storage.transit, keyring: keyring, clock: clock, cacheKeys: !storage.isShared)
+        let transit = TransitService(
+            store: storage.transit, keyring: keyring, clock: clock, cacheKeys: true, maxAge: storage.isShared ? .seconds(1) : nil)
         self.transit = transit
+        storage.onExternalChange { transit.forgetKeys() }
         self.protector = ProtectService(transit: transit, store: storage.transit, clock: clock)
         self.gateway = GatewayService(
             store: storage.gateway, secrets: secrets, apiKeys: apiKeys, limiter: storage.rateLimits, clock: clock)

@@ -1,6 +1,7 @@
 import CofferCore
 import Foundation
 import Logging
+import Synchronization
 
 /// Coffer's storage on a SQL database: SQLite or PostgreSQL, same queries, per-engine migrations.
 public final class SQLStorage: CofferStorage {
@@ -33,6 +34,11 @@ public final class SQLStorage: CofferStorage {
     let caches: StorageCaches?
     /// On PostgreSQL, the listener that drops the caches when another instance writes.
     let changeListener: Task<Void, Never>?
+    /// Callers' caches to drop with the storage's own.
+    let changeHandlers = ChangeHandlers()
+
+    /// Registers a cache to drop on other instances' changes.
+    public func onExternalChange(_ handler: @escaping @Sendable () -> Void) { changeHandlers.add(handler) }
 
     /// How long a cached record is trusted on shared storage if a change notification is missed.
     public static let sharedCacheMaxAge: Duration = .seconds(1)
@@ -52,7 +58,11 @@ public final class SQLStorage: CofferStorage {
         let built = StorageCaches(apiKeyCapacity: apiKeyCacheEntries, maxAge: isShared ? Self.sharedCacheMaxAge : nil)
         let caches: StorageCaches? = built
         self.caches = caches
-        self.changeListener = database.watchChanges { built.invalidateAll() }
+        let handlers = changeHandlers
+        self.changeListener = database.watchChanges {
+            built.invalidateAll()
+            handlers.runAll()
+        }
         self.tenants = SQLTenantStore(db: audited, cache: caches?.tenants)
         self.keyring = SQLKeyringStore(db: audited, tenantCache: caches?.tenants)
         self.tokens = SQLTokenStore(db: audited, cache: caches?.tokens)
@@ -101,6 +111,15 @@ public final class SQLStorage: CofferStorage {
     public func whileLeading(_ body: @Sendable (_ stillLeading: @escaping @Sendable () async -> Bool) async throws -> Void) async throws -> Bool {
         try await database.whileHoldingLock(Self.jobsLockKey, body)
     }
+}
+
+/// The callbacks run when another instance may have changed stored data.
+final class ChangeHandlers: Sendable {
+    private let handlers = Mutex<[@Sendable () -> Void]>([])
+
+    func add(_ handler: @escaping @Sendable () -> Void) { handlers.withLock { $0.append(handler) } }
+
+    func runAll() { for handler in handlers.withLock({ $0 }) { handler() } }
 }
 
 /// Refuses keys wrapped by a root version other than the active one (a server still running on a rotated-out key).
