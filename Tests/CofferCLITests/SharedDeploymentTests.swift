@@ -160,7 +160,8 @@ struct SharedDeploymentTests {
         #expect(instances.count == 2)
         for instance in instances {
             guard case .number(let number)? = instance["max_ms"], let worst = number.doubleValue else { throw CofferError(.internalError, summary) }
-            #expect(worst < 1_500, "a revocation took \(worst) ms to reach \(instance)")
+            // Under the 1 s bound on a cached entry: the notification, not the expiry, refused it.
+            #expect(worst < 900, "a revocation took \(worst) ms to reach \(instance)")
         }
     }
 

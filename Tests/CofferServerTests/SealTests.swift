@@ -1,4 +1,5 @@
 import CofferCore
+import CofferTestSupport
 import Foundation
 import HTTPTypes
 import Testing
@@ -25,7 +26,8 @@ import Testing
             #expect(try await client.call(.put, "/v1/sys/seal", token: root).status == .noContent)
 
             #expect(fixture.runtime.keyring.isSealed)
-            #expect(throws: CofferError.self) { try fixture.runtime.keyring.credentialHasher() }
+            expectError(.sealed, "the hashing key is gone from memory") { try fixture.runtime.keyring.credentialHasher() }
+            expectError(.sealed) { try fixture.runtime.keyring.auditSigningKey() }
             let refused = try await client.call(.get, "/v1/secret/data/app", token: root)
             #expect(refused.status == .serviceUnavailable && refused.code == "SEALED" && refused.body["errors"] == ["Vault is sealed"])
             #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: root).code == "SEALED")

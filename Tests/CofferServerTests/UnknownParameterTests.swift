@@ -93,6 +93,14 @@ import Testing
             #expect(results[1]["reference"] == "b" && results[1]["code"] == "INVALID_REQUEST")
             let different = try await client.call(.post, "/v1/transit/verify/sig", token: root, json: ["name": "other", "input": .string(Self.b64)])
             #expect(different.code == "INVALID_REQUEST")
+            // A huge parameter name is named, not echoed whole.
+            let long = String(repeating: "p", count: 10_000)
+            let echoed = try await client.call(.post, "/v1/secret/data/x", token: root, json: ["data": ["k": "v"], .init(stringLiteral: long): 1])
+            #expect(echoed.code == "INVALID_REQUEST" && echoed.raw.contains(String(repeating: "p", count: 64)) && echoed.raw.utf8.count < 1_000)
+            // "\u{212A}" (KELVIN SIGN) equals "K" under Swift's canonical equivalence; names compare as bytes.
+            try await client.call(.post, "/v1/transit/keys/K", token: root, json: ["type": "ed25519"])
+            let kelvin = try await client.call(.post, "/v1/transit/verify/K", token: root, json: ["name": "\u{212A}", "input": .string(Self.b64)])
+            #expect(kelvin.code == "INVALID_REQUEST" && kelvin.raw.contains("differs"), "\(kelvin.raw)")
         }
     }
 }

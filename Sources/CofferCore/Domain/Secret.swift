@@ -174,8 +174,10 @@ public enum KVRules {
     public static func deletionDue(_ version: SecretVersion, metadata: SecretMetadata, mount: KVMountConfig) -> Int64? {
         let seconds = metadata.deleteVersionAfterSeconds > 0 ? metadata.deleteVersionAfterSeconds : mount.deleteVersionAfterSeconds
         guard seconds > 0, !version.destroyed else { return nil }
-        let (due, overflow) = version.createdAt.addingReportingOverflow(seconds.multipliedReportingOverflow(by: 1000).partialValue)
-        return overflow ? nil : due
+        let (millis, tooLong) = seconds.multipliedReportingOverflow(by: 1000)
+        let (due, tooLate) = version.createdAt.addingReportingOverflow(millis)
+        // A value no client could have set (the parser caps durations at 100 years) never wraps into the past.
+        return tooLong || tooLate ? nil : due
     }
 
     /// `version` as a reader sees it at `now`: deleted once its `delete_version_after` is due, even if

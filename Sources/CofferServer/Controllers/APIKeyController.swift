@@ -156,7 +156,7 @@ public struct APIKeyController: Sendable {
     static func settings(_ fields: [String: JSONValue], now: Int64) throws(CofferError) -> APIKeyService.Settings {
         let known: Set<String> = ["name", "scopes", "expires_at", "ttl", "allowed_ips", "rate_limit", "quota", "metadata", "admin", "publishable"]
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'; the fields are \(known.sorted().joined(separator: ", "))")
+            throw CofferError.unknownParameter(unknown, "the fields are \(known.sorted().joined(separator: ", "))")
         }
         var settings = APIKeyService.Settings(
             name: try fields.string("name"), scopes: try fields.stringList("scopes"), allowedCIDRs: try fields.stringList("allowed_ips"),

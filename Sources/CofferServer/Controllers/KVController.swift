@@ -220,9 +220,7 @@ public struct KVController: Sendable {
     func writeConfig(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, current) = try await begin(request, context, .manageMounts, "kv.config.write", path: "")
         let object = try await body.object(request, context)
-        if let unknown = object.keys.sorted().first(where: { !["max_versions", "cas_required", "delete_version_after"].contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'; the configuration was not changed")
-        }
+        try object.admit(["max_versions", "cas_required", "delete_version_after"], outcome: "the configuration was not changed")
         var mount = current
         if let versions = try object.int("max_versions") {
             guard (0...1000).contains(versions) else { throw CofferError(.invalidRequest, "max_versions must be between 0 and 1000") }

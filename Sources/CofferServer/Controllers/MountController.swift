@@ -94,9 +94,7 @@ public struct MountController: Sendable {
         let path = try context.parameters.require("path")
         context.work.describe("sys.mounts.enable", "mount", Mount.trim(path))
         let object = try await body.object(request, context)
-        if let unknown = object.keys.sorted().first(where: { !Self.enableFields.contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'; nothing was mounted")
-        }
+        try object.admit(Self.enableFields, outcome: "nothing was mounted")
         for flag in ["local", "seal_wrap", "external_entropy_access"] where try object.bool(flag) == true {
             throw CofferError(.invalidRequest, "\(flag) is not supported by Coffer; nothing was mounted")
         }
@@ -166,9 +164,7 @@ public struct MountController: Sendable {
     /// only at their defaults (Coffer HMACs every audited field, shows every mount, passes no headers).
     static func applyTune(_ object: [String: JSONValue], to mount: inout Mount, description: Bool) throws {
         let allowed = description ? tuneFields : tuneFields.subtracting(["description", "options"])
-        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'; nothing was changed")
-        }
+        try object.admit(allowed, outcome: "nothing was changed")
         for key in ["audit_non_hmac_request_keys", "audit_non_hmac_response_keys", "passthrough_request_headers", "allowed_response_headers"] {
             if let list = try object.stringList(key), !list.isEmpty {
                 throw CofferError(.invalidRequest, "\(key) is not supported by Coffer; nothing was changed")

@@ -58,9 +58,7 @@ public struct SysController: Sendable {
     func unseal(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         try await runtime.authenticator.limiter.admitAnonymous(clientIP: context.clientIP, notes: context.notes)
         let object = try await body.object(request, context, recording: false)
-        if let unknown = object.keys.sorted().first(where: { !["key", "reset", "migrate"].contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'")
-        }
+        try object.admit(["key", "reset", "migrate"])
         if try object.bool("migrate") == true { throw CofferError(.invalidRequest, "migrate: Coffer has no seal migration") }
         if try object.bool("reset") == true { return try await sealStatus() }
         guard let key = try object.string("key"), !key.isEmpty else { throw CofferError(.invalidRequest, "missing key") }

@@ -82,7 +82,7 @@ public struct TokenController: Sendable {
         let token = try caller.requireToken()
         context.work.describe("token.renew", "token", token.accessor)
         let object = try await body.object(request, context)
-        try Self.refuseUnknown(object, allowed: ["increment"])
+        try object.admit(["increment"])
         let renewed = try await tokens.renew(token, incrementSeconds: try object.duration("increment") ?? 0, in: context.work)
         return renewal(renewed, token: nil, context)
     }
@@ -150,7 +150,7 @@ public struct TokenController: Sendable {
         let caller = try await auth.authorize(request, context, action)
         let token = try caller.requireToken()
         let object = try await body.object(request, context)
-        try Self.refuseUnknown(object, allowed: extra.union([field]))
+        try object.admit(extra.union([field]))
         guard let value = try object.string(field), !value.isEmpty else { throw CofferError(.invalidRequest, "missing \(field)") }
         let found: TokenRecord? =
             field == "token" ? try await tokens.find(value) : try await tokens.lookup(accessor: value, tenantID: caller.tenant.id)
@@ -158,12 +158,6 @@ public struct TokenController: Sendable {
             token.role == .admin || record.parentAccessor == token.accessor || record.accessor == token.accessor
         else { throw CofferError(.notFound, "no token of this tenant within your reach") }
         return (object, record, caller)
-    }
-
-    static func refuseUnknown(_ object: [String: JSONValue], allowed: Set<String>) throws {
-        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'")
-        }
     }
 
     func listRoles(_ request: Request, _ context: CofferRequestContext) async throws -> Response {

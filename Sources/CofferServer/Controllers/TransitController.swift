@@ -119,7 +119,8 @@ public struct TransitController: Sendable {
     /// Checks a request's top-level fields (`batch_input` and the per-item fields) and returns them.
     static func admitted(_ fields: [String: JSONValue], _ item: Set<String>, context: CofferRequestContext) throws -> [String: JSONValue] {
         try admitItem(fields, item)
-        if let named = try fields.string("name"), named != context.parameters.get("name") {
+        // Bytes, not Swift's canonical equivalence (U+212A KELVIN SIGN is not "K").
+        if let named = try fields.string("name"), !named.utf8.elementsEqual((context.parameters.get("name") ?? "").utf8) {
             throw CofferError(.invalidRequest, "name in the body differs from the key in the path")
         }
         return fields
@@ -176,9 +177,7 @@ public struct TransitController: Sendable {
     func config(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let (caller, name) = try await begin(request, context, .manageTransit, "transit.config")
         let fields = try await body.object(request, context)
-        if let unknown = fields.keys.sorted().first(where: { !Self.configFields.contains($0) }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'; the key was not changed")
-        }
+        try fields.admit(Self.configFields, outcome: "the key was not changed")
         if try fields.bool("allow_plaintext_backup") == true {
             throw CofferError(.invalidRequest, "allow_plaintext_backup is not supported: key material never leaves Coffer")
         }
@@ -428,7 +427,7 @@ public struct TransitController: Sendable {
     static func format(_ bytes: [UInt8], _ fields: [String: JSONValue]) throws -> String {
         switch try fields.string("format") ?? "base64" {
         case "base64": return Base64.encode(bytes)
-        case "hex": return bytes.map { String(format: "%02x", $0) }.joined()
+        case "hex": return bytes.hexString
         default: throw CofferError(.invalidRequest, "format must be base64 or hex")
         }
     }

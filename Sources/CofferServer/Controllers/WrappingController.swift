@@ -37,9 +37,7 @@ public struct WrappingController: Sendable {
         _ request: Request, _ context: CofferRequestContext, anonymousBodyToken: Bool = false
     ) async throws -> (token: String, tenantID: String?) {
         let object = try await body.object(request, context, recording: false)
-        if let unknown = object.keys.sorted().first(where: { $0 != "token" }) {
-            throw CofferError(.invalidRequest, "unknown parameter '\(unknown)'")
-        }
+        try object.admit(["token"])
         if let token = try object.string("token"), !token.isEmpty {
             if anonymousBodyToken, Authenticator.credential(request) == nil {
                 try await runtime.authenticator.limiter.admitAnonymous(clientIP: context.clientIP, notes: context.notes)
@@ -92,14 +90,9 @@ public struct WrappingController: Sendable {
         try await identify(found, tenantID, context)
         context.work.describe("sys.wrapping.rewrap", "wrapping", found.accessor)
         let (old, answer) = try await wrapping.unwrap(token, tenantID: found.tenantID, in: context.work)
-        let record = AuditRecord(
-            time: runtime.clock.nowMillis, actor: context.work.actor, operation: "sys.wrapping.wrap", resourceType: "wrapping", resourceID: "",
-            clientIP: context.clientIP, userAgent: "", requestID: context.requestID, status: 200, errorCode: "", request: .null,
+        let info = try await WrapMiddleware.wrap(
+            answer, tenant: tenant, creationPath: old.creationPath, ttlSeconds: old.ttlSeconds, runtime: runtime, context: context,
             details: ["rewrapped_from": old.accessor])
-        let work = runtime.configuration.auditEnabled ? UnitOfWork(record: record) : .unaudited()
-        work.identify(tenantID: tenant.id, actor: context.work.actor) { $0 }
-        let info = try await wrapping.wrap(answer, tenant: tenant, creationPath: old.creationPath, ttlSeconds: old.ttlSeconds, in: work)
-        if let committed = work.committedEntry { runtime.auditSinks.emit(committed) }
         return VaultResponse.envelope(
             data: nil, auth: nil, context: context,
             wrapInfo: WrapMiddleware.wrapInfo(info, wrappedAccessor: answer["auth"]?["accessor"]?.stringValue ?? ""))
@@ -108,9 +101,8 @@ public struct WrappingController: Sendable {
     /// `wrap {…}`: any JSON object, wrapped (the middleware seals the answer; 5 minutes unless
     /// `X-Vault-Wrap-TTL` says otherwise).
     func wrap(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let caller = try await runtime.authenticator.authenticate(request, context)
+        _ = try await runtime.authenticator.authenticate(request, context)
         context.work.describe("sys.wrapping.wrap", "wrapping", "")
-        _ = caller
         let object = try await body.object(request, context, recording: false)
         guard !object.isEmpty else { throw CofferError(.invalidRequest, "nothing to wrap: the body must be a non-empty JSON object") }
         return VaultResponse.data(.object(object), context: context)

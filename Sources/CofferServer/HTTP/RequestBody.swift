@@ -45,16 +45,26 @@ public struct BodyReader: Sendable {
     }
 }
 
+extension CofferError {
+    /// `INVALID_REQUEST` naming a parameter the endpoint does not take (at most 64 characters of the
+    /// name are repeated) and what was not done.
+    public static func unknownParameter(_ name: String, _ outcome: String = "nothing was done") -> CofferError {
+        CofferError(.invalidRequest, "unknown parameter '\(name.prefix(64))'; \(outcome)")
+    }
+}
+
 extension Dictionary where Key == String, Value == JSONValue {
     /// Refuses, naming it, any parameter outside `honoured` and `defaultsOnly`, and any parameter of
     /// `defaultsOnly` (a Vault parameter Coffer does not implement) set to anything but `null` or one of
     /// its listed default values: nothing a client asks for is silently ignored.
-    public func admit(_ honoured: Set<String>, defaultsOnly: [String: Set<JSONValue>] = [:]) throws(CofferError) {
+    public func admit(
+        _ honoured: Set<String>, defaultsOnly: [String: Set<JSONValue>] = [:], outcome: String = "nothing was done"
+    ) throws(CofferError) {
         for key in keys.sorted() where !honoured.contains(key) {
-            guard let defaults = defaultsOnly[key] else { throw CofferError(.invalidRequest, "unknown parameter '\(key)'; nothing was done") }
+            guard let defaults = defaultsOnly[key] else { throw .unknownParameter(key, outcome) }
             let value = self[key] ?? .null
             if value != .null && !defaults.contains(value) {
-                throw CofferError(.invalidRequest, "\(key) is not supported by Coffer (only its default); nothing was done")
+                throw CofferError(.invalidRequest, "\(key) is not supported by Coffer (only its default); \(outcome)")
             }
         }
     }

@@ -29,7 +29,7 @@ struct TokenCreateRequest {
     init(_ object: [String: JSONValue], parentRole: Role, orphan: Bool) throws {
         for key in object.keys.sorted() where !Self.honoured.contains(key) {
             if let why = Self.unsupported[key] { throw CofferError(.invalidRequest, "\(key): \(why); the token was not created") }
-            throw CofferError(.invalidRequest, "unknown parameter '\(key)'; the token was not created")
+            throw CofferError.unknownParameter(key, "the token was not created")
         }
         if let type = try object.string("type"), type != "service", type != "default" {
             throw CofferError(.invalidRequest, "type: only service tokens exist in Coffer; the token was not created")

@@ -20,7 +20,7 @@ enum TokenRoleRequest {
     /// The role `name` as the body sets it.
     static func role(named name: String, _ object: [String: JSONValue]) throws -> TokenRole {
         for key in object.keys.sorted() where !honoured.contains(key) {
-            guard emptyOnly.contains(key) else { throw CofferError(.invalidRequest, "unknown parameter '\(key)'; the role was not saved") }
+            guard emptyOnly.contains(key) else { throw CofferError.unknownParameter(key, "the role was not saved") }
             let value = object[key] ?? .null
             let empty = value == .null || value.stringValue == "" || (value == .array([]))
             if !empty { throw CofferError(.invalidRequest, "\(key) is not supported by Coffer; the role was not saved") }

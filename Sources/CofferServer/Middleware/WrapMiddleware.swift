@@ -19,7 +19,8 @@ public struct WrapMiddleware: RouterMiddleware {
         let path = request.uri.path
         if path.hasPrefix("/v1/sys/wrapping/") { return path == "/v1/sys/wrapping/wrap" && request.method == .post }
         if request.method == .get || request.method == .list { return true }
-        return request.method == .post && (path == "/v1/auth/token/create" || path.hasPrefix("/v1/auth/token/create"))
+        // create, create-orphan and create/<role>.
+        return request.method == .post && path.hasPrefix("/v1/auth/token/create")
     }
 
     /// Handles a request.
@@ -43,20 +44,29 @@ public struct WrapMiddleware: RouterMiddleware {
             throw CofferError(.invalidRequest, "X-Vault-Wrap-TTL: this answer cannot be wrapped, so it was not sent")
         }
         let creationPath = String(request.uri.path.dropFirst("/v1/".count))
-        let record = AuditRecord(
-            time: runtime.clock.nowMillis, actor: context.work.actor, operation: "sys.wrapping.wrap", resourceType: "wrapping", resourceID: "",
-            clientIP: context.clientIP, userAgent: request.headers[.userAgent] ?? "", requestID: context.requestID, status: 200, errorCode: "",
-            request: .null, details: [:])
-        let work = runtime.configuration.auditEnabled ? UnitOfWork(record: record) : .unaudited()
-        work.identify(tenantID: tenant.id, actor: context.work.actor) { $0 }
-        let info = try await runtime.wrapping.wrap(answer, tenant: tenant, creationPath: creationPath, ttlSeconds: ttl, in: work)
-        if let committed = work.committedEntry { runtime.auditSinks.emit(committed) }
+        let info = try await Self.wrap(answer, tenant: tenant, creationPath: creationPath, ttlSeconds: ttl, runtime: runtime, context: context)
         let wrappedAccessor = answer["auth"]?["accessor"]?.stringValue ?? ""
         return VaultResponse.json(
             [
                 "request_id": .string(context.requestID), "lease_id": "", "renewable": false, "lease_duration": 0, "data": nil, "auth": nil,
                 "warnings": nil, "wrap_info": Self.wrapInfo(info, wrappedAccessor: wrappedAccessor),
             ], status: .ok)
+    }
+
+    /// Wraps `answer` in its own audited unit of work (`sys.wrapping.wrap`, the request's caller and id):
+    /// the request's own entry may already be committed (token creation), and a wrap is its own write.
+    static func wrap(
+        _ answer: JSONValue, tenant: Tenant, creationPath: String, ttlSeconds: Int64, runtime: CofferRuntime, context: CofferRequestContext,
+        details: [String: String] = [:]
+    ) async throws -> WrappingService.Info {
+        let record = AuditRecord(
+            time: runtime.clock.nowMillis, actor: context.work.actor, operation: "sys.wrapping.wrap", resourceType: "wrapping", resourceID: "",
+            clientIP: context.clientIP, userAgent: "", requestID: context.requestID, status: 200, errorCode: "", request: .null, details: details)
+        let work = runtime.configuration.auditEnabled ? UnitOfWork(record: record) : .unaudited()
+        work.identify(tenantID: tenant.id, actor: context.work.actor) { $0 }
+        let info = try await runtime.wrapping.wrap(answer, tenant: tenant, creationPath: creationPath, ttlSeconds: ttlSeconds, in: work)
+        if let committed = work.committedEntry { runtime.auditSinks.emit(committed) }
+        return info
     }
 
     /// Vault's `wrap_info`.
