@@ -60,9 +60,15 @@ enum ServerRunner {
                 }
             }
         }
+        // Per-instance: shared rate-limit leases older than a second hand their unused units back.
+        let leases = Task {
+            guard let leased = runtime.storage.rateLimits as? LeasedRateLimiter else { return }
+            while (try? await Task.sleep(for: .seconds(1))) != nil { await leased.releaseExpired(now: runtime.clock.nowMillis) }
+        }
         defer {
             leader.cancel()
             usage.cancel()
+            leases.cancel()
         }
         try await app.runService()
     }

@@ -5,6 +5,17 @@ public protocol RateLimiterBackend: Sendable {
     func rate(bucket: String, limit: Int, periodMillis: Int64, cost: Int, now: Int64) async throws -> GCRA.Decision
     /// Consumes `cost` units of a quota of `limit` per fixed window of `windowMillis`, if it allows.
     func quota(bucket: String, limit: Int, windowMillis: Int64, cost: Int, now: Int64) async throws -> QuotaWindow.Decision
+    /// Hands back `units` counted by ``rate(bucket:limit:periodMillis:cost:now:)`` but never used (a lease's rest).
+    func releaseRate(bucket: String, limit: Int, periodMillis: Int64, units: Int) async throws
+    /// Hands back `units` of the quota window starting at `windowStart` counted but never used.
+    func releaseQuota(bucket: String, windowMillis: Int64, windowStart: Int64, units: Int) async throws
+}
+
+extension RateLimiterBackend {
+    /// Nothing to hand back: this backend never leases.
+    public func releaseRate(bucket: String, limit: Int, periodMillis: Int64, units: Int) async throws {}
+    /// Nothing to hand back: this backend never leases.
+    public func releaseQuota(bucket: String, windowMillis: Int64, windowStart: Int64, units: Int) async throws {}
 }
 
 /// A limit's state as the client sees it (`RateLimit-*` and `Retry-After` headers).

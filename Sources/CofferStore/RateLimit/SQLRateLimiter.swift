@@ -55,4 +55,17 @@ struct SQLRateLimiter: RateLimiterBackend {
         let used = try row.map { try $0.int("window_start") == start ? Int($0.int("used")) : 0 } ?? 0
         return QuotaWindow.Decision(allowed: false, remaining: max(0, limit - used), resetMillis: reset)
     }
+
+    func releaseRate(bucket: String, limit: Int, periodMillis: Int64, units: Int) async throws {
+        guard units > 0, limit > 0 else { return }
+        try await db.query(
+            "UPDATE rate_limits SET tat_us = tat_us - $2 WHERE bucket = $1", [.text(bucket), .int(periodMillis * 1000 * Int64(units) / Int64(limit))])
+    }
+
+    func releaseQuota(bucket: String, windowMillis: Int64, windowStart: Int64, units: Int) async throws {
+        guard units > 0 else { return }
+        try await db.query(
+            "UPDATE rate_limits SET used = CASE WHEN used > $2 THEN used - $2 ELSE 0 END WHERE bucket = $1 AND window_start = $3",
+            [.text(bucket), .int(Int64(units)), .int(windowStart)])
+    }
 }

@@ -71,7 +71,7 @@ public final class SQLStorage: CofferStorage {
         self.apiKeys = SQLAPIKeyStore(db: audited, cache: caches?.apiKeys)
         self.transit = SQLTransitStore(db: audited)
         self.gateway = SQLGatewayStore(db: audited, projectCache: caches?.gatewayProjects, suspensionCache: caches?.gatewaySuspensions)
-        self.rateLimits = isShared ? SQLRateLimiter(db: database) : MemoryRateLimiter()
+        self.rateLimits = isShared ? LeasedRateLimiter(backend: SQLRateLimiter(db: database)) : MemoryRateLimiter()
         var kvCaches: [@Sendable () -> Void] = []
         if let caches {
             kvCaches = [{ caches.kvMetadata.invalidateAll() }, { caches.kvVersions.invalidateAll() }]
