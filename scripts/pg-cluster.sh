@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start or stop a throwaway PostgreSQL cluster for Coffer's tests.
 #   scripts/pg-cluster.sh start DIR PORT   -> prints the COFFER_TEST_POSTGRES_URL
+#   scripts/pg-cluster.sh restart DIR   (pg_ctl restart -m fast: the chaos test's database restart)
 #   scripts/pg-cluster.sh stop DIR
 # Runs the server as the unprivileged `postgres` user when invoked as root (initdb refuses root).
 set -euo pipefail
@@ -25,6 +26,9 @@ start)
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/postgres"
+    ;;
+restart)
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w restart -l "$dir/server.log" >/dev/null
     ;;
 stop)
     as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true

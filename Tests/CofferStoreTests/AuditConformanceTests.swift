@@ -33,6 +33,33 @@ struct AuditConformanceTests {
         return (keyring, service, tenant)
     }
 
+    /// Batches naming two tenants in opposite orders, from two instances at once: heads are locked in
+    /// one order, so none deadlocks (PostgreSQL would abort one with a deadlock error) and both chains verify.
+    @Test(arguments: StorageEngine.available)
+    func crossTenantBatchesNeverDeadlock(engine: StorageEngine) async throws {
+        try await StorageConformanceTests.withStorage(engine) { storage, url in
+            let other = engine == .postgres ? try await SQLStorage.open(url: url) : storage
+            let (keyring, service, first) = try await Self.setUp(storage, entries: 1)
+            let second = Tenant(
+                id: "tenant-b\(UUID().uuidString.prefix(6))", name: "b", environment: .production, activeKeyVersion: 1, isSystem: false, createdAt: 1)
+            try await storage.tenants.createTenant(second, firstKey: try keyring.newTenantKey(tenantID: second.id))
+            let stores = [storage.audit, other.audit]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for round in 0..<40 {
+                    let order = round % 2 == 0 ? [first.id, second.id] : [second.id, first.id]
+                    let store = stores[round % 2]
+                    group.addTask { _ = try await store.append(order.map { ($0, Self.record(round)) }) }
+                }
+                try await group.waitForAll()
+            }
+            for tenant in [first.id, second.id] {
+                let result = try await service.verify(tenantID: tenant)
+                #expect(result.ok && result.checked == (tenant == first.id ? 41 : 40), "\(tenant): \(result)")
+            }
+            if engine == .postgres { try await other.shutdown() }
+        }
+    }
+
     /// Runs SQL as an attacker with database access would: with the append-only gate open.
     static func tamper(_ storage: SQLStorage, _ statements: [(String, [SQLValue])]) async throws {
         let dialect = storage.database.dialect

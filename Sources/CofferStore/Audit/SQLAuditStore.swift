@@ -16,15 +16,15 @@ struct SQLAuditStore: AuditStore {
     static func append(_ records: [(tenantID: String, record: AuditRecord)], in tx: any SQLExecutor, dialect: SQLDialect) async throws -> [AuditEntry]
     {
         var heads: [String: (Int64, [UInt8])] = [:]
+        // Heads are locked in one order (sorted tenant ids) by every batch on every instance, so two
+        // batches holding different tenants' heads never wait on each other (no deadlock).
+        for tenantID in Set(records.map(\.tenantID)).sorted() {
+            heads[tenantID] = try await lockHead(tenantID, in: tx, dialect: dialect)
+        }
         var entries: [AuditEntry] = []
         entries.reserveCapacity(records.count)
         for (tenantID, record) in records {
-            var head: (Int64, [UInt8])
-            if let known = heads[tenantID] {
-                head = known
-            } else {
-                head = try await lockHead(tenantID, in: tx, dialect: dialect)
-            }
+            guard var head = heads[tenantID] else { throw CofferError(.storageUnavailable, "audit head vanished") }
             let entry = AuditChain.append(tenantID: tenantID, after: head.0, previousHash: head.1, record: record)
             head = (entry.sequence, entry.entryHash)
             heads[tenantID] = head
