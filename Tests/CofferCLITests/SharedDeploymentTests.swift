@@ -165,6 +165,24 @@ struct SharedDeploymentTests {
         }
     }
 
+    /// The chaos test (`Benchmarks/scaleout/chaos.py`, its own PostgreSQL cluster): three instances under
+    /// mixed load, one killed with SIGKILL and restarted, PostgreSQL restarted; no acknowledged write lost,
+    /// no 5xx outside the reconnect window, no instance left stuck, audit chains intact, the shared limit kept.
+    @Test(.enabled(if: PostgresDeployment.enabled))
+    func chaosKillAnInstanceAndRestartPostgres() throws {
+        let result = try CofferBinary.runProgram(
+            "/usr/bin/env", ["python3", CofferBinary.packageRoot + "/Benchmarks/scaleout/chaos.py", CofferBinary.path, "--duration", "30"],
+            environment: ProcessInfo.processInfo.environment)
+        print(result.stdout)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))")
+        let summary = try #require(JSONValue.parse(Array((result.stdout.split(separator: "\n").last.map(String.init) ?? "").utf8)))
+        #expect(summary["lost_writes"]?.intValue == 0 && summary["5xx_outside_window"]?.intValue == 0)
+        #expect((summary["acknowledged_writes"]?.intValue ?? 0) > 100, "the load really wrote")
+        #expect(summary["stuck_instances"] == .array([]))
+        #expect(summary["rate_limit"]?["within_bound"] == true)
+        #expect(summary["audit"]?["first"]?["ok"] == true && summary["audit"]?["second"]?["ok"] == true)
+    }
+
     /// Transit keys are cached on every instance; a rotation on one is used by the others at once.
     @Test(.enabled(if: PostgresDeployment.enabled))
     func transitRotationReachesOtherInstancesCaches() throws {

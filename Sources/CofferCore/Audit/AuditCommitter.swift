@@ -6,11 +6,16 @@ public actor AuditCommitter {
     private let gatherNanoseconds: UInt64
     private var queue: [(String, AuditRecord, CheckedContinuation<AuditEntry, any Error>)] = []
     private var flushing = false
+    private let appendTimeout: Duration
 
     /// Creates a committer over a store. A flush first waits `gather` for more entries to join it:
-    /// under load this trades a little latency for far fewer transactions per entry.
-    public init(store: any AuditStore, gather: Duration = .milliseconds(1)) {
+    /// under load this trades a little latency for far fewer transactions per entry. A batch the store
+    /// has not confirmed within `appendTimeout` fails its requests with `AUDIT_UNAVAILABLE` (nothing is
+    /// answered without its entry) and the committer goes on with the next batch, so one append stuck
+    /// on a dead database connection cannot hold every later request.
+    public init(store: any AuditStore, gather: Duration = .milliseconds(1), appendTimeout: Duration = .seconds(10)) {
         self.store = store
+        self.appendTimeout = appendTimeout
         self.gatherNanoseconds = UInt64(gather.components.seconds) * 1_000_000_000 + UInt64(gather.components.attoseconds / 1_000_000_000)
     }
 
@@ -31,7 +36,11 @@ public actor AuditCommitter {
             let batch = queue
             queue = []
             do {
-                let entries = try await store.append(batch.map { ($0.0, $0.1) })
+                let store = self.store
+                let records = batch.map { ($0.0, $0.1) }
+                let entries = try await Deadline.run(
+                    within: appendTimeout, orThrow: { CofferError(.auditUnavailable, "the audit log did not confirm the entry in time") }
+                ) { try await store.append(records) }
                 for (item, entry) in zip(batch, entries) { item.2.resume(returning: entry) }
             } catch {
                 for item in batch { item.2.resume(throwing: error) }

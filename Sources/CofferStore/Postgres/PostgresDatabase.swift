@@ -3,23 +3,52 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL through postgres-nio's connection pool. Several Coffer instances may share one database.
+///
+/// A watchdog keeps the pool honest: every `watchdogInterval` it runs `SELECT 1` through the pool, and
+/// when that gets no connection within `stallTimeout` while a direct connection to the same database
+/// succeeds, the pool has stopped handing out connections (seen with postgres-nio 1.33 after a
+/// PostgreSQL restart: the pool stays in its "connection creation failing" state and queues every
+/// request) — it is replaced by a fresh one, and the old one's waiting requests fail with
+/// `STORAGE_UNAVAILABLE`. A database that is really down is left to the pool's own retries.
 public final class CofferPostgresDatabase: SQLDatabase {
     /// Always `.postgres`.
     public let dialect = SQLDialect.postgres
-    private let client: PostgresClient
-    private let runTask: Task<Void, Never>
-    private let logger: Logger
+    private struct Pool: Sendable {
+        let client: PostgresClient
+        let run: Task<Void, Never>
+    }
 
-    /// Starts the pool's `run()`; `starting` is called just before, so callers can wait for it.
-    private init(client: PostgresClient, logger: Logger, starting: @escaping @Sendable () -> Void) {
-        self.client = client
+    private let pool: Mutex<Pool>
+    private let endpoint: PostgresEndpoint
+    private let logger: Logger
+    private let watchdog = Mutex<Task<Void, Never>?>(nil)
+    private let replacements = Atomic<Int>(0)
+
+    private var client: PostgresClient { pool.withLock { $0.client } }
+
+    /// How many times the watchdog replaced a stalled pool (for tests and logs).
+    public var poolReplacements: Int { replacements.load(ordering: .relaxed) }
+
+    private init(endpoint: PostgresEndpoint, logger: Logger) async {
+        self.endpoint = endpoint
         self.logger = logger
-        self.runTask = Task {
-            starting()
+        self.pool = Mutex(await Self.startPool(endpoint, logger: logger))
+    }
+
+    /// A new pool whose `run()` has begun, so postgres-nio never warns that it has not.
+    private static func startPool(_ endpoint: PostgresEndpoint, logger: Logger) async -> Pool {
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger)
+        let run = Task {
+            signal.finish()
             await client.run()
         }
+        for await _ in started {}
+        await Task.yield()
+        return Pool(client: client, run: run)
     }
 
     /// Connects using a `postgres://user:password@host:port/database` URL (`?sslmode=disable|prefer|require`),
@@ -28,17 +57,51 @@ public final class CofferPostgresDatabase: SQLDatabase {
     /// One direct connection is made first, giving up after 5 s, so a wrong host, port, password or
     /// database name fails at once with one ``ErrorCode/storageUnavailable`` line saying which
     /// (never the password), instead of the pool retrying in the background.
-    public static func connect(url: String, logger: Logger = Logger(label: "coffer.postgres")) async throws -> CofferPostgresDatabase {
+    public static func connect(
+        url: String, logger: Logger = Logger(label: "coffer.postgres"), watchdogInterval: Duration = .seconds(2),
+        stallTimeout: Duration = .seconds(3)
+    ) async throws -> CofferPostgresDatabase {
         let endpoint = try PostgresEndpoint(url: url)
         try await endpoint.probe(logger: logger)
-        // The first query waits until the pool's run() has begun, so postgres-nio never warns that it has not.
-        let (started, signal) = AsyncStream<Void>.makeStream()
-        let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger)
-        let database = CofferPostgresDatabase(client: client, logger: logger) { signal.finish() }
-        for await _ in started {}
-        await Task.yield()
+        let database = await CofferPostgresDatabase(endpoint: endpoint, logger: logger)
         _ = try await database.query("SELECT 1 AS one", [])
+        database.startWatchdog(interval: watchdogInterval, stallTimeout: stallTimeout)
         return database
+    }
+
+    private func startWatchdog(interval: Duration, stallTimeout: Duration) {
+        let task = Task { [weak self] in
+            while (try? await Task.sleep(for: interval)) != nil {
+                guard let self else { return }
+                await self.checkPool(stallTimeout: stallTimeout)
+            }
+        }
+        watchdog.withLock { $0 = task }
+    }
+
+    /// Replaces the pool if it cannot hand out a connection while the database itself answers.
+    func checkPool(stallTimeout: Duration) async {
+        let client = self.client
+        let logger = self.logger
+        let answered = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await client.query("SELECT 1 AS alive", logger: logger)) != nil }
+            group.addTask {
+                try? await Task.sleep(for: stallTimeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard !answered, (try? await endpoint.probe(logger: logger)) != nil else { return }
+        logger.warning("PostgreSQL connection pool stopped handing out connections while the database answers; replacing it")
+        let fresh = await Self.startPool(endpoint, logger: logger)
+        let old = pool.withLock { pool in
+            defer { pool = fresh }
+            return pool
+        }
+        replacements.add(1, ordering: .relaxed)
+        old.run.cancel()
     }
 
     /// Parses a connection URL; errors never repeat the password.
@@ -49,8 +112,17 @@ public final class CofferPostgresDatabase: SQLDatabase {
     /// Runs a statement on a pooled connection.
     @discardableResult
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        try await Self.map {
-            try await Self.collect(try await client.query(Self.makeQuery(sql, binds), logger: logger))
+        let client = self.client
+        let logger = self.logger
+        // A statement never holds its caller longer than this, even if its connection died unnoticed.
+        let stalled: @Sendable () -> any Error = {
+            logger.warning("a PostgreSQL statement did not return within 15 s; its caller gets STORAGE_UNAVAILABLE")
+            return CofferError(.storageUnavailable, "PostgreSQL did not answer within 15 s")
+        }
+        return try await Deadline.run(within: .seconds(15), orThrow: stalled) {
+            try await Self.map {
+                try await Self.collect(try await client.query(Self.makeQuery(sql, binds), logger: logger))
+            }
         }
     }
 
@@ -70,10 +142,10 @@ public final class CofferPostgresDatabase: SQLDatabase {
     /// `LISTEN coffer_changes` on a connection leased from the pool, re-established after any failure
     /// (each (re)connection counts as a change: notifications may have been missed).
     public func watchChanges(_ changed: @escaping @Sendable () -> Void) -> Task<Void, Never>? {
-        let client = self.client
         let logger = self.logger
-        return Task {
+        return Task { [weak self] in
             while !Task.isCancelled {
+                guard let client = self?.client else { return }
                 do {
                     try await client.withConnection { connection in
                         try await connection.listen(on: Self.changesChannel) { notifications in
@@ -114,10 +186,12 @@ public final class CofferPostgresDatabase: SQLDatabase {
         }
     }
 
-    /// Stops the pool.
+    /// Stops the watchdog and the pool.
     public func close() async throws {
-        runTask.cancel()
-        _ = await runTask.value
+        watchdog.withLock { $0?.cancel() }
+        let current = pool.withLock { $0 }
+        current.run.cancel()
+        _ = await current.run.value
     }
 
     struct Executor: SQLExecutor {
