@@ -15,9 +15,11 @@ start_nginx "$nginx_port" '{"valid":true}'
 root_dir=$(pwd)
 
 own_cluster=""
+pg_where="the server at \$POSTGRES_URL"
 if [ -z "${POSTGRES_URL:-}" ]; then
     own_cluster="$work/pg"
     POSTGRES_URL=$(scripts/pg-cluster.sh start "$own_cluster" 18443)
+    pg_where="a local cluster the script starts (fsync off, as in the tests)"
 fi
 db="coffer_hotpaths_$$"
 psql "$POSTGRES_URL" -qc "CREATE DATABASE $db" >/dev/null
@@ -73,8 +75,8 @@ line() { echo "| $1 | $(avg "$2") | $(pct "$2" nginx)% | ${3:+$(pct "$2" "$3")%}
 cat >Benchmarks/hotpaths/results.md <<RESULTS
 # Hot paths on both engines, one run
 
-Command: \`Benchmarks/hotpaths/run.sh\` ($(nproc) cores, $(date -u +%Y-%m-%d), release build, audit on; PostgreSQL
-${own_cluster:+a throwaway local cluster started by the script}${own_cluster:-at \$POSTGRES_URL}). wrk: $threads threads, $connections connections,
+Command: \`Benchmarks/hotpaths/run.sh\` ($(nproc) cores, $(date -u +%Y-%m-%d), release build, audit on; PostgreSQL:
+$pg_where). wrk: $threads threads, $connections connections,
 $duration per run, $rounds rounds alternating all nine targets after a 4 s warm-up each; wrk, nginx, PostgreSQL
 and Coffer share the cores. Callers authenticate with an \`sk_\` key whose own limit replaces the tier.
 

@@ -58,11 +58,14 @@ struct SQLAuditStore: AuditStore {
     }
 
     static func lockHead(_ tenantID: String, in tx: any SQLExecutor, dialect: SQLDialect) async throws -> (Int64, [UInt8]) {
+        let lock = dialect == .postgres ? " FOR UPDATE" : ""
+        let select = "SELECT sequence, head_hash FROM audit_heads WHERE tenant_id = $1" + lock
+        // The head row exists after a tenant's first entry: lock it in one round-trip, create it only once.
+        if let row = try await tx.query(select, [.text(tenantID)]).first { return (try row.int("sequence"), try row.blob("head_hash")) }
         try await tx.query(
             "INSERT INTO audit_heads (tenant_id, sequence, head_hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING",
             [.text(tenantID), .blob(AuditChain.genesis)])
-        let lock = dialect == .postgres ? " FOR UPDATE" : ""
-        guard let row = try await tx.query("SELECT sequence, head_hash FROM audit_heads WHERE tenant_id = $1" + lock, [.text(tenantID)]).first else {
+        guard let row = try await tx.query(select, [.text(tenantID)]).first else {
             throw CofferError(.storageUnavailable, "audit head vanished")
         }
         return (try row.int("sequence"), try row.blob("head_hash"))
