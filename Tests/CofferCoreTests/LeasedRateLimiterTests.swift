@@ -12,11 +12,15 @@ final class ExactBackend: RateLimiterBackend {
     }
 
     let state = Mutex(State())
+    let delay: Duration
+
+    init(delay: Duration = .zero) { self.delay = delay }
 
     var calls: Int { state.withLock { $0.calls } }
 
     func rate(bucket: String, limit: Int, periodMillis: Int64, cost: Int, now: Int64) async throws -> GCRA.Decision {
-        state.withLock { state in
+        if delay > .zero { try await Task.sleep(for: delay) }
+        return state.withLock { state in
             state.calls += 1
             var limiter = state.rates[bucket] ?? GCRA(limit: limit, periodMillis: periodMillis)
             let decision = limiter.check(now: now, cost: cost)
@@ -89,6 +93,27 @@ struct LeasedRateLimiterTests {
         let held = instances.reduce(0) { $0 + $1.heldUnits }
         #expect(admitted <= 30_000 && admitted + held == 30_000, "admitted \(admitted), held \(held)")
         #expect(admitted >= 29_700, "within 1%: \(admitted)")
+    }
+
+    /// Many concurrent requests on one instance against a slow backend: while one refills the lease
+    /// the others go to the backend one by one, and the total still never passes the limit.
+    @Test func concurrentRefillsNeverOverAdmit() async throws {
+        let backend = ExactBackend(delay: .milliseconds(1))
+        let limiter = LeasedRateLimiter(backend: backend)
+        let admitted = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<32 {
+                group.addTask {
+                    var count = 0
+                    for _ in 0..<400 where try await limiter.rate(bucket: "c", limit: 9_000, periodMillis: 60_000, cost: 1, now: 0).allowed {
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(admitted + limiter.heldUnits == 9_000 && admitted >= 9_000 - 30, "admitted \(admitted), held \(limiter.heldUnits)")
+        #expect(backend.calls < 12_800 / 2, "leases served most requests locally: \(backend.calls) backend calls")
     }
 
     @Test func expiredLeasesHandBackWhatTheyDidNotUse() async throws {

@@ -10,7 +10,8 @@ import Synchronization
 /// admit is at most the unused part of the live leases, `instances × limit / share` — with the default
 /// share of 300, 1% of the limit across three instances. A limit below `share` leases one unit, i.e. is
 /// checked in the backend on every request, exactly as without leases. While one request refills a
-/// lease, concurrent ones go to the backend one by one rather than each reserving a slice.
+/// lease, concurrent requests for that bucket wait for it (one backend call serves them all) rather
+/// than each reserving a slice or each calling the backend.
 public final class LeasedRateLimiter: RateLimiterBackend {
     struct Lease {
         var units: Int
@@ -23,6 +24,8 @@ public final class LeasedRateLimiter: RateLimiterBackend {
         /// Quota leases belong to one window.
         var windowStart: Int64 = 0
         var refilling = false
+        /// Requests waiting for the refill in flight.
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     struct State {
@@ -48,21 +51,21 @@ public final class LeasedRateLimiter: RateLimiterBackend {
     enum Take {
         case admitted(Lease)
         case refill(returning: Int)
-        case direct
     }
 
-    /// Takes `cost` units from a live lease, or says what to ask the backend for.
+    /// Takes `cost` units from a live lease, or says what to ask the backend for; `nil` while another
+    /// request refills this bucket's lease (wait for it, then ask again).
     private func take(
         _ leases: inout [String: Lease], bucket: String, limit: Int, span: Int64, cost: Int, now: Int64, window: Int64
     )
-        -> Take
+        -> Take?
     {
+        if leases[bucket]?.refilling == true { return nil }
         guard var lease = leases[bucket], lease.limit == limit, lease.span == span else {
             leases[bucket] = Lease(
                 units: 0, granted: now, limit: limit, span: span, backendRemaining: 0, resetAt: now, windowStart: window, refilling: true)
             return .refill(returning: 0)
         }
-        if lease.refilling { return .direct }
         let live = now - lease.granted < maxAgeMillis && lease.windowStart == window
         if live, lease.units >= cost {
             lease.units -= cost
@@ -77,26 +80,46 @@ public final class LeasedRateLimiter: RateLimiterBackend {
         return .refill(returning: unused)
     }
 
+    /// Ends a refill: stores the new lease (or none) and wakes the requests that waited for it.
     private func settle(_ keyPath: WritableKeyPath<State, [String: Lease]>, bucket: String, _ lease: Lease?) {
-        state.withLock { state in
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            let waiting = state[keyPath: keyPath][bucket]?.waiters ?? []
             if let lease {
                 state[keyPath: keyPath][bucket] = lease
             } else {
                 state[keyPath: keyPath][bucket]?.refilling = false
+                state[keyPath: keyPath][bucket]?.waiters = []
             }
+            return waiting
+        }
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// Waits until the refill in flight for `bucket` ends (at once if it already has).
+    private func waitForRefill(_ keyPath: WritableKeyPath<State, [String: Lease]>, bucket: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let queued = state.withLock { state -> Bool in
+                guard state[keyPath: keyPath][bucket]?.refilling == true else { return false }
+                state[keyPath: keyPath][bucket]?.waiters.append(continuation)
+                return true
+            }
+            if !queued { continuation.resume() }
         }
     }
 
     /// Checks a GCRA limit against the local lease, refilling it from the backend when needed.
     public func rate(bucket: String, limit: Int, periodMillis: Int64, cost: Int, now: Int64) async throws -> GCRA.Decision {
-        let taken = state.withLock { take(&$0.rates, bucket: bucket, limit: limit, span: periodMillis, cost: cost, now: now, window: 0) }
+        var next = state.withLock { take(&$0.rates, bucket: bucket, limit: limit, span: periodMillis, cost: cost, now: now, window: 0) }
+        while next == nil {
+            await waitForRefill(\.rates, bucket: bucket)
+            next = state.withLock { take(&$0.rates, bucket: bucket, limit: limit, span: periodMillis, cost: cost, now: now, window: 0) }
+        }
+        guard let taken = next else { return try await backend.rate(bucket: bucket, limit: limit, periodMillis: periodMillis, cost: cost, now: now) }
         switch taken {
         case .admitted(let lease):
             return GCRA.Decision(
                 allowed: true, remaining: min(limit, lease.backendRemaining + lease.units), resetMillis: max(0, lease.resetAt - now),
                 retryAfterMillis: 0)
-        case .direct:
-            return try await backend.rate(bucket: bucket, limit: limit, periodMillis: periodMillis, cost: cost, now: now)
         case .refill(let unused):
             do {
                 if unused > 0 { try await backend.releaseRate(bucket: bucket, limit: limit, periodMillis: periodMillis, units: unused) }
@@ -130,13 +153,18 @@ public final class LeasedRateLimiter: RateLimiterBackend {
     /// Consumes a quota from the local lease, refilling it from the backend when needed.
     public func quota(bucket: String, limit: Int, windowMillis: Int64, cost: Int, now: Int64) async throws -> QuotaWindow.Decision {
         let window = now - now % windowMillis
-        let taken = state.withLock { take(&$0.quotas, bucket: bucket, limit: limit, span: windowMillis, cost: cost, now: now, window: window) }
+        var next = state.withLock { take(&$0.quotas, bucket: bucket, limit: limit, span: windowMillis, cost: cost, now: now, window: window) }
+        while next == nil {
+            await waitForRefill(\.quotas, bucket: bucket)
+            next = state.withLock { take(&$0.quotas, bucket: bucket, limit: limit, span: windowMillis, cost: cost, now: now, window: window) }
+        }
+        guard let taken = next else {
+            return try await backend.quota(bucket: bucket, limit: limit, windowMillis: windowMillis, cost: cost, now: now)
+        }
         let reset = window + windowMillis - now
         switch taken {
         case .admitted(let lease):
             return QuotaWindow.Decision(allowed: true, remaining: min(limit, lease.backendRemaining + lease.units), resetMillis: reset)
-        case .direct:
-            return try await backend.quota(bucket: bucket, limit: limit, windowMillis: windowMillis, cost: cost, now: now)
         case .refill(let unused):
             do {
                 if unused > 0 {
