@@ -34,7 +34,11 @@ struct ChangeNotificationTests {
             }
             latencies.sort()
             print("notify propagation (ms): p50 \(latencies[latencies.count / 2]), max \(latencies.last ?? -1)")
-            #expect((latencies.last ?? .infinity) < 500, "well inside the 1 s fallback: \(latencies)")
+            // The entry is cached just before each revocation, so its 1 s expiry could refuse it no sooner
+            // than ~1,000 ms after: below 900 ms, the notification did. The median shows the usual case;
+            // the worst case allows for a CI machine whose cooperative threads the CLI suites keep busy.
+            #expect(latencies[latencies.count / 2] < 200, "median: \(latencies)")
+            #expect((latencies.last ?? .infinity) < 900, "inside the 1 s fallback: \(latencies)")
             try await other.shutdown()
         }
     }
