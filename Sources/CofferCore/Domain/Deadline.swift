@@ -35,6 +35,8 @@ public enum Deadline {
                 race.finish(.failure(error()))
             }
             race.timer.withLock { $0 = clock }
+            // The operation may have finished before the timer was stored: then stop the timer now.
+            if race.pending.withLock({ $0 == nil }) { clock.cancel() }
         }
     }
 }

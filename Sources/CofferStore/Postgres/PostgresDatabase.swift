@@ -83,16 +83,12 @@ public final class CofferPostgresDatabase: SQLDatabase {
     func checkPool(stallTimeout: Duration) async {
         let client = self.client
         let logger = self.logger
-        let answered = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await client.query("SELECT 1 AS alive", logger: logger)) != nil }
-            group.addTask {
-                try? await Task.sleep(for: stallTimeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        // Deadline, not a task group: a group cannot return while a stuck query ignores cancellation.
+        let answered =
+            (try? await Deadline.run(within: stallTimeout, orThrow: { CancellationError() }) {
+                _ = try await client.query("SELECT 1 AS alive", logger: logger)
+                return true
+            }) ?? false
         guard !answered, (try? await endpoint.probe(logger: logger)) != nil else { return }
         logger.warning("PostgreSQL connection pool stopped handing out connections while the database answers; replacing it")
         let fresh = await Self.startPool(endpoint, logger: logger)

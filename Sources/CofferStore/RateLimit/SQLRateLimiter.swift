@@ -10,7 +10,7 @@ struct SQLRateLimiter: RateLimiterBackend {
 
     func rate(bucket: String, limit: Int, periodMillis: Int64, cost: Int, now: Int64) async throws -> GCRA.Decision {
         let nowMicros = now * 1000
-        let increment = periodMillis * 1000 * Int64(max(cost, 0)) / Int64(limit)
+        let increment = Self.micros(periodMillis, units: cost, limit: limit)
         let burst = periodMillis * 1000
         if cost <= limit {
             let rows = try await db.query(
@@ -59,7 +59,8 @@ struct SQLRateLimiter: RateLimiterBackend {
     func releaseRate(bucket: String, limit: Int, periodMillis: Int64, units: Int) async throws {
         guard units > 0, limit > 0 else { return }
         try await db.query(
-            "UPDATE rate_limits SET tat_us = tat_us - $2 WHERE bucket = $1", [.text(bucket), .int(periodMillis * 1000 * Int64(units) / Int64(limit))])
+            "UPDATE rate_limits SET tat_us = tat_us - $2 WHERE bucket = $1",
+            [.text(bucket), .int(Self.micros(periodMillis, units: units, limit: limit))])
     }
 
     func releaseQuota(bucket: String, windowMillis: Int64, windowStart: Int64, units: Int) async throws {
@@ -67,5 +68,13 @@ struct SQLRateLimiter: RateLimiterBackend {
         try await db.query(
             "UPDATE rate_limits SET used = CASE WHEN used > $2 THEN used - $2 ELSE 0 END WHERE bucket = $1 AND window_start = $3",
             [.text(bucket), .int(Int64(units)), .int(windowStart)])
+    }
+
+    /// The GCRA time `units` of a `limit` per `periodMillis` cost, in microseconds. The product is taken at
+    /// full width: a lease (up to limit / 300 units) of a long period would overflow 64 bits multiplied
+    /// first. Units are capped at the limit, so the quotient never exceeds the period.
+    static func micros(_ periodMillis: Int64, units: Int, limit: Int) -> Int64 {
+        let product = (periodMillis * 1000).multipliedFullWidth(by: Int64(min(max(units, 0), limit)))
+        return Int64(limit).dividingFullWidth(product).quotient
     }
 }
