@@ -63,7 +63,7 @@ struct AuditConformanceTests {
     /// Runs SQL as an attacker with database access would: with the append-only gate open.
     static func tamper(_ storage: SQLStorage, _ statements: [(String, [SQLValue])]) async throws {
         let dialect = storage.database.dialect
-        try await storage.database.transaction { tx in
+        try await storage.owner.transaction { tx in
             try await AuditSchema.openGate(tx, dialect: dialect)
             for (sql, binds) in statements { try await tx.query(sql, binds) }
             try await AuditSchema.closeGate(tx, dialect: dialect)
@@ -157,10 +157,10 @@ struct AuditConformanceTests {
                 "UPDATE audit_entries SET operation = 'x' WHERE tenant_id = $1", "DELETE FROM audit_entries WHERE tenant_id = $1",
                 "DELETE FROM audit_checkpoints WHERE tenant_id = $1", "UPDATE audit_anchors SET sequence = 0 WHERE tenant_id = $1",
             ] {
-                await #expect(throws: (any Error).self, "\(sql) must be refused") { try await storage.database.query(sql, [.text(tenant.id)]) }
+                await #expect(throws: (any Error).self, "\(sql) must be refused") { try await storage.owner.query(sql, [.text(tenant.id)]) }
             }
             if engine == .postgres {
-                await #expect(throws: (any Error).self) { try await storage.database.query("TRUNCATE audit_entries", []) }
+                await #expect(throws: (any Error).self) { try await storage.owner.query("TRUNCATE audit_entries", []) }
             }
             #expect(try await storage.audit.entries(tenantID: tenant.id, after: 0, limit: 10).count == 3)
             #expect(try await service.verify(tenantID: tenant.id).ok)
@@ -209,12 +209,12 @@ struct AuditConformanceTests {
             // Break audit inserts: the change must roll back with its entry.
             switch engine {
             case .sqlite:
-                try await storage.database.query(
+                try await storage.owner.query(
                     "CREATE TRIGGER broken BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'disk full'); END", [])
             case .postgres:
-                try await storage.database.query(
+                try await storage.owner.query(
                     "CREATE FUNCTION broken() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql", [])
-                try await storage.database.query("CREATE TRIGGER broken BEFORE INSERT ON audit_entries FOR EACH ROW EXECUTE FUNCTION broken()", [])
+                try await storage.owner.query("CREATE TRIGGER broken BEFORE INSERT ON audit_entries FOR EACH ROW EXECUTE FUNCTION broken()", [])
             }
             await #expect(throws: (any Error).self) {
                 _ = try await StorageConformanceTests.write(storage, tenant.id, "atomic", in: audited())

@@ -30,7 +30,7 @@ struct IntegrityConformanceTests {
     }
 
     static func snapshot(_ storage: SQLStorage, _ tenant: Tenant) async throws -> Snapshot {
-        let db = storage.database
+        let db = storage.owner
         let keys = try await db.query("SELECT * FROM data_keys WHERE tenant_id = $1", [.text(tenant.id)])
         let active = try await db.query("SELECT active_key_version FROM tenants WHERE id = $1", [.text(tenant.id)]).first?.int("active_key_version")
         let state = try await db.query("SELECT * FROM keyring_state WHERE tenant_id = $1", [.text(tenant.id)]).first
@@ -38,7 +38,7 @@ struct IntegrityConformanceTests {
     }
 
     static func restore(_ storage: SQLStorage, _ tenant: Tenant, _ snapshot: Snapshot, withState: Bool) async throws {
-        try await storage.database.transaction { tx in
+        try await storage.owner.transaction { tx in
             try await tx.query("DELETE FROM data_keys WHERE tenant_id = $1", [.text(tenant.id)])
             for row in snapshot.dataKeys {
                 try await tx.query(
@@ -112,7 +112,7 @@ struct IntegrityConformanceTests {
             let rootKey = SecureRandom.bytes(32)
             let (keyring, tenant, _) = try await Self.setUp(storage, rootKey: rootKey)
             _ = try await keyring.rotateDataKey(tenantID: tenant.id, in: .unaudited())
-            try await storage.database.query("UPDATE tenants SET active_key_version = 1 WHERE id = $1", [.text(tenant.id)])
+            try await storage.owner.query("UPDATE tenants SET active_key_version = 1 WHERE id = $1", [.text(tenant.id)])
             let reopened = try await SQLStorage.open(url: url)
             let refused = await #expect(throws: CofferError.self) {
                 _ = try await Keyring.open(storage: reopened, source: .key(rootKey, origin: "test"))
@@ -235,10 +235,10 @@ struct IntegrityConformanceTests {
                 ? "INSERT INTO audit_anchors (tenant_id, sequence, hash, created_at) VALUES ($1, 1, $2, 1)"
                 : "INSERT INTO audit_checkpoints (tenant_id, sequence, head_hash, created_at, signature, public_key) VALUES ($1, 1, $2, 1, $2, $2)"
             // The database's own trigger refuses it (not a constraint or type error that would hide a missing guard).
-            let refused = await #expect(throws: (any Error).self) { try await storage.database.query(sql, [.text(tenant.id), .blob([1])]) }
+            let refused = await #expect(throws: (any Error).self) { try await storage.owner.query(sql, [.text(tenant.id), .blob([1])]) }
             let reason = String(describing: refused)  // PostgreSQL carries the trigger's text; SQLite names a trigger failure
             #expect(reason.contains("append-only") || reason.contains("constraintTriggerFailed"), "\(reason)")
-            let count = try await storage.database.query("SELECT COUNT(*) AS n FROM \(table)", []).first?.int("n")
+            let count = try await storage.owner.query("SELECT COUNT(*) AS n FROM \(table)", []).first?.int("n")
             #expect(count == 0)
         }
     }
@@ -299,7 +299,7 @@ struct IntegrityConformanceTests {
                 id: "key_x", tenantID: tenant.id, hash: [8, 8], displayPrefix: "sk_test_x", kind: .test, name: "n", scopes: ["kv:read"],
                 createdAt: 1)
             try await storage.apiKeys.insert(record)
-            let db = storage.database
+            let db = storage.owner
             let load: () async throws -> Void
             switch unknown {
             case .role:

@@ -60,9 +60,9 @@ struct MountConformanceTests {
             record.scopes = ["kv:read:payments/*", "kv:write:app/db", "kv:*:x/*", "kv:read", "keys:verify", "transit:encrypt:kv:read:odd"]
             try await storage.apiKeys.insert(record)
             // Back to the schema before migration 13, then upgrade as a server configured with kv_mount = "vault".
-            try await storage.database.query("DROP TABLE mounts", [])
-            try await storage.database.query("DELETE FROM schema_migrations WHERE version = 13", [])
-            #expect(try await Migrations.migrate(storage.database, context: Migrations.Context(defaultKVMount: "vault")) == [13])
+            try await storage.owner.query("DROP TABLE mounts", [])
+            try await storage.owner.query("DELETE FROM schema_migrations WHERE version = 13", [])
+            #expect(try await Migrations.migrate(storage.owner, context: Migrations.Context(defaultKVMount: "vault")) == [13])
             storage.invalidateCaches()
             let upgraded = try await storage.apiKeys.key(id: "k1", tenantID: tenant.id)
             #expect(

@@ -39,7 +39,7 @@ struct StorageConformanceTests {
     @Test(arguments: StorageEngine.available)
     func migrationsAreIdempotent(engine: StorageEngine) async throws {
         try await Self.withStorage(engine) { storage, url in
-            #expect(try await Migrations.migrate(storage.database).isEmpty)
+            #expect(try await Migrations.migrate(storage.owner).isEmpty)
             let again = try await SQLStorage.open(url: url)
             try await again.shutdown()
         }
@@ -158,8 +158,8 @@ struct StorageConformanceTests {
     @Test(arguments: StorageEngine.available)
     func aNewerSchemaIsRefused(engine: StorageEngine) async throws {
         try await Self.withStorage(engine) { storage, _ in
-            try await storage.database.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [.int(9_999), .int(1)])
-            await expectError(.storageCorrupt) { _ = try await Migrations.migrate(storage.database) }
+            try await storage.owner.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [.int(9_999), .int(1)])
+            await expectError(.storageCorrupt) { _ = try await Migrations.migrate(storage.owner) }
         }
     }
 

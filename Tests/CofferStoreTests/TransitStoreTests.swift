@@ -35,7 +35,7 @@ struct TransitStoreTests {
 
             // Moving the sealed blob to another tenant's row does not open it there.
             _ = try await transit.create(tenant: other, name: "orders", type: .aes256GCM96, in: .unaudited())
-            try await storage.database.query(
+            try await storage.owner.query(
                 "UPDATE transit_keys SET sealed = $1 WHERE tenant_id = $2 AND name = $3", [.blob(sealed), .text(other.id), .text("orders")])
             let fresh = TransitService(store: storage.transit, keyring: keyring, clock: clock, cacheKeys: false)
             await expectError(.decryptionFailed, "sealed blobs are bound to their tenant and name") {

@@ -57,6 +57,10 @@ public enum ConfigFile {
             case "listen.host", "host": configuration.host = try string(key, value)
             case "listen.port", "port": configuration.port = try int(key, value)
             case "storage.url", "storage_url": configuration.storageURL = try string(key, value)
+            case "storage.migration_url": configuration.storageMigrationURL = try string(key, value)
+            case "storage.allow_rls_bypass":
+                guard case .bool(let flag) = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }
+                configuration.allowRowSecurityBypass = flag
             case "kv.mount", "kv_mount": configuration.kvMount = try string(key, value)
             case "kv.max_versions": configuration.defaultMaxVersions = try int(key, value)
             case "limits.max_body_bytes", "max_body_bytes": configuration.maxBodyBytes = try int(key, value)
@@ -101,7 +105,8 @@ public enum ConfigFile {
         return number
     }
 
-    /// Environment overrides: `COFFER_LISTEN`, `COFFER_PORT`, `COFFER_STORAGE_URL`, `COFFER_KV_MOUNT`,
+    /// Environment overrides: `COFFER_LISTEN`, `COFFER_PORT`, `COFFER_STORAGE_URL`, `COFFER_STORAGE_MIGRATION_URL`,
+    /// `COFFER_STORAGE_ALLOW_RLS_BYPASS`, `COFFER_KV_MOUNT`,
     /// `COFFER_TLS_CERT_FILE`, `COFFER_TLS_KEY_FILE`, `COFFER_TLS_REQUEST_CLIENT_CERTIFICATES`, `COFFER_ENV_REFERENCES` (comma-separated),
     /// `COFFER_RATE_LIMIT_ANONYMOUS|AUTHENTICATED|SERVICE|TENANT` (per minute, 0 = off).
     public static func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws(CofferError) {
@@ -111,6 +116,13 @@ public enum ConfigFile {
             configuration.port = port
         }
         if let value = environment["COFFER_STORAGE_URL"] { configuration.storageURL = value }
+        if let value = environment["COFFER_STORAGE_MIGRATION_URL"] { configuration.storageMigrationURL = value }
+        if let value = environment["COFFER_STORAGE_ALLOW_RLS_BYPASS"] {
+            guard ["true", "false", "1", "0"].contains(value) else {
+                throw CofferError(.configInvalid, "COFFER_STORAGE_ALLOW_RLS_BYPASS must be true or false")
+            }
+            configuration.allowRowSecurityBypass = value == "true" || value == "1"
+        }
         if let value = environment["COFFER_KV_MOUNT"] { configuration.kvMount = value }
         if let value = environment["COFFER_TLS_CERT_FILE"] { configuration.tlsCertificatePath = value }
         if let value = environment["COFFER_TLS_KEY_FILE"] { configuration.tlsKeyPath = value }

@@ -54,7 +54,9 @@ public final class CofferRuntime: Sendable {
         clock: any CofferClock = SystemClock(), auditTransport: (any AuditHTTPTransport)? = nil, logger: Logger
     ) async throws -> CofferRuntime {
         try configuration.validate()
-        let storage = try await SQLStorage.open(url: configuration.storageURL, clock: clock, logger: logger, defaultKVMount: configuration.kvMount)
+        let storage = try await SQLStorage.open(
+            url: configuration.storageURL, clock: clock, logger: logger, defaultKVMount: configuration.kvMount,
+            migrationURL: configuration.storageMigrationURL, requireRowSecurity: !configuration.allowRowSecurityBypass)
         do {
             let keyring = try await Keyring.open(storage: storage, source: rootKey, clock: clock)
             return try CofferRuntime(

@@ -8,6 +8,12 @@ public struct ServerConfiguration: Sendable {
     public var port: Int = 8200
     /// Storage URL: `sqlite:///path/coffer.db` or `postgres://…`.
     public var storageURL: String = "sqlite://./.coffer/coffer.db"
+    /// PostgreSQL: the schema owner's URL, used only to migrate at start-up, so that `storageURL` can
+    /// name an application role under Row-Level Security (README "Database roles").
+    public var storageMigrationURL: String?
+    /// PostgreSQL: start even if the role in `storageURL` could bypass Row-Level Security (superuser,
+    /// `BYPASSRLS`, owner of the tables). Off: such a role is refused with `CONFIG_INVALID`.
+    public var allowRowSecurityBypass = false
     /// Name of the KV v2 mount (`/v1/<mount>/…`).
     public var kvMount: String = "secret"
     /// Largest accepted request body, bytes.

@@ -9,12 +9,22 @@ struct SQLAuditStore: AuditStore {
     func append(_ records: [(tenantID: String, record: AuditRecord)]) async throws -> [AuditEntry] {
         guard !records.isEmpty else { return [] }
         let dialect = db.dialect
-        return try await db.transaction { tx in try await Self.append(records, in: tx, dialect: dialect) }
+        let scope = Self.scope(of: records)
+        return try await db.transaction(in: scope) { tx in try await Self.append(records, in: tx, dialect: dialect, scope: scope) }
     }
 
-    /// Appends inside an existing transaction.
-    static func append(_ records: [(tenantID: String, record: AuditRecord)], in tx: any SQLExecutor, dialect: SQLDialect) async throws -> [AuditEntry]
-    {
+    /// The narrowest scope that may write `records`: their tenant's, or the system's for a batch of several.
+    static func scope(of records: [(tenantID: String, record: AuditRecord)]) -> SQLScope {
+        guard let first = records.first?.tenantID, records.allSatisfy({ $0.tenantID == first }) else { return .system }
+        return .tenant(first)
+    }
+
+    /// Appends inside an existing transaction opened in `scope`, widening it first if `records` need it.
+    static func append(
+        _ records: [(tenantID: String, record: AuditRecord)], in tx: any SQLExecutor, dialect: SQLDialect, scope: SQLScope
+    ) async throws -> [AuditEntry] {
+        let needed = Self.scope(of: records)
+        if scope != .system, needed != scope { try await needed.enter(on: tx, dialect: dialect) }
         var heads: [String: (Int64, [UInt8])] = [:]
         // Heads are locked in one order (sorted tenant ids) by every batch on every instance, so two
         // batches holding different tenants' heads never wait on each other (no deadlock).
@@ -72,14 +82,20 @@ struct SQLAuditStore: AuditStore {
     }
 
     func head(tenantID: String) async throws -> (sequence: Int64, hash: [UInt8]) {
-        guard let row = try await db.query("SELECT sequence, head_hash FROM audit_heads WHERE tenant_id = $1", [.text(tenantID)]).first else {
+        guard
+            let row = try await db.query(in: .tenant(tenantID), "SELECT sequence, head_hash FROM audit_heads WHERE tenant_id = $1", [.text(tenantID)])
+                .first
+        else {
             return (0, AuditChain.genesis)
         }
         return (try row.int("sequence"), try row.blob("head_hash"))
     }
 
     func anchor(tenantID: String) async throws -> (sequence: Int64, hash: [UInt8])? {
-        guard let row = try await db.query("SELECT sequence, hash FROM audit_anchors WHERE tenant_id = $1", [.text(tenantID)]).first else {
+        guard
+            let row = try await db.query(in: .tenant(tenantID), "SELECT sequence, hash FROM audit_anchors WHERE tenant_id = $1", [.text(tenantID)])
+                .first
+        else {
             return nil
         }
         return (try row.int("sequence"), try row.blob("hash"))
@@ -87,7 +103,7 @@ struct SQLAuditStore: AuditStore {
 
     func entries(tenantID: String, after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
         try await db.query(
-            "SELECT \(Self.columns) FROM audit_entries WHERE tenant_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
+            in: .tenant(tenantID), "SELECT \(Self.columns) FROM audit_entries WHERE tenant_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
             [.text(tenantID), .int(sequence), .int(Int64(limit))]
         ).map(Self.decode)
     }
@@ -109,18 +125,20 @@ struct SQLAuditStore: AuditStore {
         }
         binds.append(.int(Int64(max(1, min(query.limit, 1000)))))
         sql += " ORDER BY sequence LIMIT $\(binds.count)"
-        return try await db.query(sql, binds).map(Self.decode)
+        return try await db.query(in: .tenant(tenantID), sql, binds).map(Self.decode)
     }
 
     func entryHash(tenantID: String, sequence: Int64) async throws -> [UInt8]? {
-        try await db.query("SELECT entry_hash FROM audit_entries WHERE tenant_id = $1 AND sequence = $2", [.text(tenantID), .int(sequence)])
-            .first.map { try $0.blob("entry_hash") }
+        try await db.query(
+            in: .tenant(tenantID), "SELECT entry_hash FROM audit_entries WHERE tenant_id = $1 AND sequence = $2", [.text(tenantID), .int(sequence)]
+        )
+        .first.map { try $0.blob("entry_hash") }
     }
 
     func deleteBefore(tenantID: String, before: Int64, describe: @Sendable (AuditRetentionResult) -> AuditRecord) async throws -> AuditRetentionResult
     {
         let dialect = db.dialect
-        return try await db.transaction { tx in
+        return try await db.transaction(in: .tenant(tenantID)) { tx in
             let head = try await Self.lockHead(tenantID, in: tx, dialect: dialect)
             let firstKept = try await tx.query(
                 "SELECT MIN(sequence) AS s FROM audit_entries WHERE tenant_id = $1 AND created_at >= $2", [.text(tenantID), .int(before)]
@@ -134,7 +152,7 @@ struct SQLAuditStore: AuditStore {
                 ).first
             else {
                 let result = AuditRetentionResult(deleted: 0, cutSequence: anchored, hashAtCut: try existing?.blob("hash") ?? AuditChain.genesis)
-                _ = try await Self.append([(tenantID, describe(result))], in: tx, dialect: dialect)
+                _ = try await Self.append([(tenantID, describe(result))], in: tx, dialect: dialect, scope: .tenant(tenantID))
                 return result
             }
             let hashAtCut = try hashRow.blob("entry_hash")
@@ -148,14 +166,14 @@ struct SQLAuditStore: AuditStore {
                 [.text(tenantID), .int(cut), .blob(hashAtCut), .int(SystemClock().nowMillis)])
             try await AuditSchema.closeGate(tx, dialect: dialect)
             let result = AuditRetentionResult(deleted: deleted, cutSequence: cut, hashAtCut: hashAtCut)
-            _ = try await Self.append([(tenantID, describe(result))], in: tx, dialect: dialect)
+            _ = try await Self.append([(tenantID, describe(result))], in: tx, dialect: dialect, scope: .tenant(tenantID))
             return result
         }
     }
 
     func addCheckpoint(_ checkpoint: AuditCheckpoint) async throws {
         let dialect = db.dialect
-        try await db.transaction { tx in
+        try await db.transaction(in: .tenant(checkpoint.tenantID)) { tx in
             try await AuditSchema.openGate(tx, dialect: dialect)
             try await tx.query(
                 """
@@ -171,7 +189,8 @@ struct SQLAuditStore: AuditStore {
     }
 
     func checkpoints(tenantID: String) async throws -> [AuditCheckpoint] {
-        try await db.query("SELECT * FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY sequence", [.text(tenantID)]).map { row in
+        try await db.query(in: .tenant(tenantID), "SELECT * FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY sequence", [.text(tenantID)]).map {
+            row in
             AuditCheckpoint(
                 tenantID: try row.text("tenant_id"), sequence: try row.int("sequence"), headHash: try row.blob("head_hash"),
                 time: try row.int("created_at"), signature: try row.blob("signature"), publicKey: try row.blob("public_key"))

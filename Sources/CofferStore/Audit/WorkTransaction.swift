@@ -3,35 +3,45 @@ import CofferCore
 /// A database that runs write transactions for an explicit ``UnitOfWork``: the work's audit entry, when
 /// it has one to write, is appended inside the same transaction before commit, so a change and its
 /// record land together or not at all. Reads go to the database directly; nothing is inferred from SQL.
-struct WorkDatabase: SQLExecutor {
+struct WorkDatabase: Sendable {
     let db: any SQLDatabase
     let clock: any CofferClock
 
     var dialect: SQLDialect { db.dialect }
 
-    /// A read (or a write that is not a tenant's data, like a last-used flush) outside any unit of work.
+    /// A read (or a write that is not a tenant's data, like a last-used flush) outside any unit of work,
+    /// seeing only `scope`'s rows.
     @discardableResult
-    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try await db.query(sql, binds) }
-
-    /// A transaction that records nothing (maintenance, tests).
-    @discardableResult
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        try await db.transaction(body)
+    func query(in scope: SQLScope, _ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await db.query(in: scope, sql, binds)
     }
 
-    /// One transaction for `work`: `body`'s statements, then the work's entry, then commit.
+    /// A statement on tables no tenant owns (tenants, root and system keys, counters).
     @discardableResult
-    func transaction<T: Sendable>(_ work: UnitOfWork, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    func unscopedQuery(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try await db.query(sql, binds) }
+
+    /// A transaction that records nothing (maintenance, tests), seeing only `scope`'s rows.
+    @discardableResult
+    func transaction<T: Sendable>(in scope: SQLScope, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await db.transaction(in: scope, body)
+    }
+
+    /// One transaction for `work` on `scope`'s rows: `body`'s statements, then the work's entry (in its
+    /// own tenant's chain), then commit.
+    @discardableResult
+    func transaction<T: Sendable>(
+        _ work: UnitOfWork, in scope: SQLScope, _ body: @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
         let dialect = db.dialect
         let clock = self.clock
         do {
             let notifies = dialect == .postgres
-            let (result, entry) = try await db.transaction { tx -> (T, AuditEntry?) in
+            let (result, entry) = try await db.transaction(in: scope) { tx -> (T, AuditEntry?) in
                 let result = try await body(tx)
                 // Other instances drop their caches when this commits (NOTIFY is delivered at commit).
                 if notifies { try await tx.query("SELECT 1 AS sent FROM pg_notify('coffer_changes', '')", []) }
                 guard let (tenantID, record) = work.claimForTransaction(time: clock.nowMillis) else { return (result, nil) }
-                return (result, try await SQLAuditStore.append([(tenantID, record)], in: tx, dialect: dialect).first)
+                return (result, try await SQLAuditStore.append([(tenantID, record)], in: tx, dialect: dialect, scope: scope).first)
             }
             if let entry { work.transactionCommitted(entry) }
             return result

@@ -104,11 +104,23 @@ public enum Migrations {
         TokenLifecycleSchema.migration,
         MountSchema.migration,
         WrappingSchema.migration,
+        RowSecuritySchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.
     @discardableResult
     public static func migrate(_ database: any SQLDatabase, context: Context = Context()) async throws -> [Int] {
+        let known = all.map(\.version).max() ?? 0
+        // A current schema needs nothing but a read, so a role that may not change the schema (the
+        // application role under Row-Level Security) starts against a database its owner migrated.
+        if database.dialect == .postgres,
+            try await database.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present", []).first?.bool("present") == true
+        {
+            let row = try await database.query("SELECT MAX(version) AS newest, COUNT(*) AS applied FROM schema_migrations", []).first
+            let newest = try row?.optionalInt("newest") ?? 0
+            try refuseNewer(newest, known: known)
+            if newest == known, try row?.int("applied") == Int64(all.count) { return [] }
+        }
         let createTable =
             database.dialect == .postgres
             ? "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)"
@@ -133,7 +145,18 @@ public enum Migrations {
                 for statement in database.dialect == .postgres ? migration.postgres : migration.sqlite {
                     try await tx.query(statement, [])
                 }
-                if let data = migration.data { try await data(tx, context) }
+                if let data = migration.data {
+                    // Once Row-Level Security is on, a data step sees every tenant's rows only as the system role.
+                    if database.dialect == .postgres,
+                        try await tx.query(
+                            "SELECT EXISTS (SELECT 1 FROM pg_policies WHERE policyname = 'coffer_tenant_wall' AND schemaname = current_schema()) AS on",
+                            []
+                        ).first?.bool("on") == true
+                    {
+                        try await SQLScope.system.enter(on: tx, dialect: .postgres)
+                    }
+                    try await data(tx, context)
+                }
                 try await tx.query(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                     [.int(Int64(migration.version)), .int(SystemClock().nowMillis)])
@@ -141,15 +164,18 @@ public enum Migrations {
             }
             if didApply { applied.append(migration.version) }
         }
-        // A database migrated by a newer Coffer is refused rather than used with a schema this one does not know.
-        let known = all.map(\.version).max() ?? 0
         let newest = try await database.query("SELECT MAX(version) AS newest FROM schema_migrations", []).first?.optionalInt("newest") ?? 0
+        try refuseNewer(newest, known: known)
+        return applied
+    }
+
+    /// A database migrated by a newer Coffer is refused rather than used with a schema this one does not know.
+    static func refuseNewer(_ newest: Int64, known: Int) throws {
         guard newest <= known else {
             throw CofferError(
                 .storageCorrupt,
                 "the database schema is at version \(newest), newer than this coffer knows (\(known)); run the newer coffer, or restore the backup taken before the upgrade"
             )
         }
-        return applied
     }
 }

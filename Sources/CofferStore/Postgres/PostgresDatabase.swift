@@ -255,6 +255,10 @@ public final class CofferPostgresDatabase: SQLDatabase {
             return StorageConstraintError(message: "constraint violated")
         }
         let detail = error.serverInfo?[.message] ?? "\(error.code)"
+        // A row outside the transaction's tenant: the second wall caught what Coffer's own filter missed.
+        if error.serverInfo?[.sqlState] == "42501", detail.contains("row-level security") {
+            return CofferError(.internalError, "PostgreSQL refused a row outside the transaction's tenant (Row-Level Security)")
+        }
         return CofferError(.storageUnavailable, "PostgreSQL error: \(detail)")
     }
 }

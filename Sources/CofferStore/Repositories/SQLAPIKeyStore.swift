@@ -30,30 +30,35 @@ struct SQLAPIKeyStore: APIKeyStore {
 
     func insert(_ key: APIKeyRecord, in work: UnitOfWork) async throws {
         defer { cache?.invalidateAll() }  // the cache remembers misses: a new key must not read as one
-        try await db.transaction(work) { tx in try await Self.insert(key, in: tx) }
+        try await db.transaction(work, in: .tenant(key.tenantID)) { tx in try await Self.insert(key, in: tx) }
     }
 
     func insertMany(_ keys: [APIKeyRecord]) async throws {
         guard !keys.isEmpty else { return }
         defer { cache?.invalidateAll() }
-        try await db.transaction { tx in
+        // A bulk import may name several tenants.
+        try await db.transaction(in: .system) { tx in
             for key in keys { try await Self.insert(key, in: tx) }
         }
     }
 
     func key(hash: [UInt8]) async throws -> APIKeyRecord? {
-        let load = { try await db.query("SELECT \(Self.columns) FROM api_keys WHERE hash = $1", [.blob(hash)]).first.map(Self.decode) }
+        // By hash, before the tenant is known: the system role's lookup.
+        let load = { try await db.query(in: .system, "SELECT \(Self.columns) FROM api_keys WHERE hash = $1", [.blob(hash)]).first.map(Self.decode) }
         guard let cache else { return try await load() }
         return try await cache.load(hash, load)
     }
 
     func key(id: String, tenantID: String) async throws -> APIKeyRecord? {
-        try await db.query("SELECT \(Self.columns) FROM api_keys WHERE id = $1 AND tenant_id = $2", [.text(id), .text(tenantID)]).first.map(
+        try await db.query(
+            in: .tenant(tenantID), "SELECT \(Self.columns) FROM api_keys WHERE id = $1 AND tenant_id = $2", [.text(id), .text(tenantID)]
+        ).first.map(
             Self.decode)
     }
 
     func list(tenantID: String, afterID: String, limit: Int) async throws -> [APIKeyRecord] {
         try await db.query(
+            in: .tenant(tenantID),
             "SELECT \(Self.columns) FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
             [.text(tenantID), .text(afterID), .int(Int64(max(1, min(limit, 1000))))]
         ).map(Self.decode)
@@ -62,7 +67,7 @@ struct SQLAPIKeyStore: APIKeyStore {
     func update(_ key: APIKeyRecord, in work: UnitOfWork) async throws -> Bool {
         defer { cache?.invalidateAll() }
         return
-            !(try await db.transaction(work) { tx in
+            !(try await db.transaction(work, in: .tenant(key.tenantID)) { tx in
                 try await tx.query(
                     """
                     UPDATE api_keys SET name = $3, scopes_json = $4, expires_at = $5, cidrs_json = $6, rate_limit = $7, rate_period_ms = $8,
@@ -80,7 +85,7 @@ struct SQLAPIKeyStore: APIKeyStore {
     func revoke(id: String, tenantID: String, at time: Int64, reason: String, by actor: String, in work: UnitOfWork) async throws -> Bool {
         defer { cache?.invalidateAll() }
         return
-            !(try await db.transaction(work) { tx in
+            !(try await db.transaction(work, in: .tenant(tenantID)) { tx in
                 try await tx.query(
                     "UPDATE api_keys SET revoked_at = $3, revoked_reason = $4, revoked_by = $5 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id",
                     [.text(id), .text(tenantID), .int(time), .text(reason), .text(actor)])
@@ -90,7 +95,7 @@ struct SQLAPIKeyStore: APIKeyStore {
     func rotate(id: String, tenantID: String, replacement: APIKeyRecord, oldExpiresAt: Int64, in work: UnitOfWork) async throws -> Bool {
         defer { cache?.invalidateAll() }
         let lock = db.forUpdate
-        return try await db.transaction(work) { tx in
+        return try await db.transaction(work, in: .tenant(tenantID)) { tx in
             guard
                 let old = try await tx.query(
                     "SELECT \(Self.columns) FROM api_keys WHERE id = $1 AND tenant_id = $2" + lock, [.text(id), .text(tenantID)]
@@ -109,7 +114,8 @@ struct SQLAPIKeyStore: APIKeyStore {
 
     func touch(_ uses: [(id: String, time: Int64)]) async throws {
         guard !uses.isEmpty else { return }
-        try await db.transaction { tx in
+        // A flush of last-used times names keys of any tenant.
+        try await db.transaction(in: .system) { tx in
             for (id, time) in uses {
                 try await tx.query(
                     "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)", [.text(id), .int(time)])

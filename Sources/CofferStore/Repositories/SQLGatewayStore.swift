@@ -9,29 +9,33 @@ struct SQLGatewayStore: GatewayStore {
 
     func project(tenantID: String, name: String) async throws -> String? {
         let load = {
-            try await db.query("SELECT document FROM gateway_projects WHERE tenant_id = $1 AND name = $2", [.text(tenantID), .text(name)])
-                .first?.text("document")
+            try await db.query(
+                in: .tenant(tenantID), "SELECT document FROM gateway_projects WHERE tenant_id = $1 AND name = $2", [.text(tenantID), .text(name)]
+            )
+            .first?.text("document")
         }
         guard let projectCache else { return try await load() }
         return try await projectCache.load(PlaceKey(tenantID: tenantID, space: "", name: name), load)
     }
 
     /// A write transaction that changes projects or suspensions; the caches are dropped after it.
-    func changing<T: Sendable>(_ work: UnitOfWork, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    func changing<T: Sendable>(_ work: UnitOfWork, tenantID: String, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         defer {
             projectCache?.invalidateAll()
             suspensionCache?.invalidateAll()
         }
-        return try await db.transaction(work, body)
+        return try await db.transaction(work, in: .tenant(tenantID), body)
     }
 
     func projectNames(tenantID: String) async throws -> [String] {
-        try await db.query("SELECT name FROM gateway_projects WHERE tenant_id = $1 ORDER BY name", [.text(tenantID)]).map { try $0.text("name") }
+        try await db.query(in: .tenant(tenantID), "SELECT name FROM gateway_projects WHERE tenant_id = $1 ORDER BY name", [.text(tenantID)]).map {
+            try $0.text("name")
+        }
     }
 
     @discardableResult
     func putProject(tenantID: String, name: String, document: String, at time: Int64, in work: UnitOfWork) async throws -> Bool {
-        try await changing(work) { tx in
+        try await changing(work, tenantID: tenantID) { tx in
             let updated = try await tx.query(
                 "UPDATE gateway_projects SET document = $3, updated_at = $4 WHERE tenant_id = $1 AND name = $2 RETURNING name",
                 [.text(tenantID), .text(name), .text(document), .int(time)])
@@ -44,7 +48,7 @@ struct SQLGatewayStore: GatewayStore {
     }
 
     func deleteProject(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool {
-        !(try await changing(work) { tx in
+        !(try await changing(work, tenantID: tenantID) { tx in
             try await tx.query("DELETE FROM gateway_assets WHERE tenant_id = $1 AND project = $2", [.text(tenantID), .text(name)])
             try await tx.query("DELETE FROM gateway_managed_keys WHERE tenant_id = $1 AND project = $2", [.text(tenantID), .text(name)])
             return try await tx.query(
@@ -68,7 +72,8 @@ extension SQLGatewayStore {
             firsts.append(index)
         }
         let unique = firsts.map { items[$0] }
-        let inserted = try await db.transaction { tx -> Set<Key> in
+        // A batch names nonces of any tenant.
+        let inserted = try await db.transaction(in: .system) { tx -> Set<Key> in
             var inserted: Set<Key> = []
             for start in stride(from: 0, to: unique.count, by: 100) {
                 let chunk = unique[start..<min(start + 100, unique.count)]
@@ -100,7 +105,7 @@ extension SQLGatewayStore {
 
     @discardableResult
     func sweepNonces(now: Int64) async throws -> Int {
-        try await db.transaction { tx in
+        try await db.transaction(in: .system) { tx in
             try await tx.query("DELETE FROM gateway_nonces WHERE expires_at < $1 RETURNING nonce", [.int(now)]).count
         }
     }
@@ -111,6 +116,7 @@ extension SQLGatewayStore {
         let load = { () async throws -> GatewaySuspensionRecord? in
             guard
                 let row = try await db.query(
+                    in: .tenant(tenantID),
                     "SELECT until_at, reason FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3",
                     [.text(tenantID), .text(project), .text(client)]
                 ).first
@@ -127,7 +133,7 @@ extension SQLGatewayStore {
     }
 
     func suspend(tenantID: String, project: String, client: String, until: Int64, reason: String, at time: Int64, in work: UnitOfWork) async throws {
-        try await changing(work) { tx in
+        try await changing(work, tenantID: tenantID) { tx in
             try await tx.query(
                 "DELETE FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3",
                 [.text(tenantID), .text(project), .text(client)])
@@ -138,7 +144,7 @@ extension SQLGatewayStore {
     }
 
     func liftSuspension(tenantID: String, project: String, client: String, in work: UnitOfWork) async throws -> Bool {
-        !(try await changing(work) { tx in
+        !(try await changing(work, tenantID: tenantID) { tx in
             try await tx.query(
                 "DELETE FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 AND client = $3 RETURNING client",
                 [.text(tenantID), .text(project), .text(client)])
@@ -147,6 +153,7 @@ extension SQLGatewayStore {
 
     func suspensions(tenantID: String, project: String) async throws -> [(client: String, until: Int64, reason: String)] {
         try await db.query(
+            in: .tenant(tenantID),
             "SELECT client, until_at, reason FROM gateway_suspensions WHERE tenant_id = $1 AND project = $2 ORDER BY client",
             [.text(tenantID), .text(project)]
         ).map { (try $0.text("client"), try $0.int("until_at"), try $0.text("reason")) }
@@ -157,7 +164,7 @@ extension SQLGatewayStore {
     @discardableResult
     func putAsset(tenantID: String, project: String, _ asset: GatewayAsset, sealed: [UInt8], in work: UnitOfWork) async throws -> Bool {
         let keyVersion = Int64(SealedBox.keyVersion(of: sealed) ?? 0)
-        return try await db.transaction(work) { tx in
+        return try await db.transaction(work, in: .tenant(tenantID)) { tx in
             let updated = try await tx.query(
                 """
                 UPDATE gateway_assets SET content_type = $4, require_token = $5, sha256 = $6, size = $7, key_version = $8, sealed = $9,
@@ -193,6 +200,7 @@ extension SQLGatewayStore {
     func asset(tenantID: String, project: String, name: String) async throws -> (GatewayAsset, sealed: [UInt8])? {
         guard
             let row = try await db.query(
+                in: .tenant(tenantID),
                 "SELECT \(Self.assetColumns), sealed FROM gateway_assets WHERE tenant_id = $1 AND project = $2 AND name = $3",
                 [.text(tenantID), .text(project), .text(name)]
             ).first
@@ -202,13 +210,14 @@ extension SQLGatewayStore {
 
     func assets(tenantID: String, project: String) async throws -> [GatewayAsset] {
         try await db.query(
+            in: .tenant(tenantID),
             "SELECT \(Self.assetColumns) FROM gateway_assets WHERE tenant_id = $1 AND project = $2 ORDER BY name",
             [.text(tenantID), .text(project)]
         ).map(Self.asset)
     }
 
     func deleteAsset(tenantID: String, project: String, name: String, in work: UnitOfWork) async throws -> Bool {
-        !(try await db.transaction(work) { tx in
+        !(try await db.transaction(work, in: .tenant(tenantID)) { tx in
             try await tx.query(
                 "DELETE FROM gateway_assets WHERE tenant_id = $1 AND project = $2 AND name = $3 RETURNING name",
                 [.text(tenantID), .text(project), .text(name)])
@@ -217,6 +226,7 @@ extension SQLGatewayStore {
 
     func assetsSealedBefore(tenantID: String, keyVersion: Int, limit: Int) async throws -> [(project: String, name: String)] {
         try await db.query(
+            in: .tenant(tenantID),
             "SELECT project, name FROM gateway_assets WHERE tenant_id = $1 AND key_version < $2 ORDER BY project, name LIMIT $3",
             [.text(tenantID), .int(Int64(keyVersion)), .int(Int64(limit))]
         ).map { (try $0.text("project"), try $0.text("name")) }
@@ -225,7 +235,7 @@ extension SQLGatewayStore {
     func resealAsset(tenantID: String, project: String, name: String, expected: [UInt8], sealed: [UInt8], in work: UnitOfWork) async throws -> Bool {
         let keyVersion = Int64(SealedBox.keyVersion(of: sealed) ?? 0)
         return
-            !(try await db.transaction(work) { tx in
+            !(try await db.transaction(work, in: .tenant(tenantID)) { tx in
                 try await tx.query(
                     """
                     UPDATE gateway_assets SET sealed = $5, key_version = $6 WHERE tenant_id = $1 AND project = $2 AND name = $3 AND sealed = $4
@@ -240,6 +250,7 @@ extension SQLGatewayStore {
     func managedKey(tenantID: String, project: String) async throws -> ManagedKeyRecord? {
         guard
             let row = try await db.query(
+                in: .tenant(tenantID),
                 "SELECT key_id, sealed, rotates_at FROM gateway_managed_keys WHERE tenant_id = $1 AND project = $2",
                 [.text(tenantID), .text(project)]
             ).first
@@ -252,7 +263,7 @@ extension SQLGatewayStore {
     )
         async throws -> Bool
     {
-        try await db.transaction(work) { tx in
+        try await db.transaction(work, in: .tenant(tenantID)) { tx in
             if let expectedKeyID {
                 return
                     !(try await tx.query(

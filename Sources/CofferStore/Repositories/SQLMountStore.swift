@@ -8,12 +8,13 @@ struct SQLMountStore: MountStore {
     var kvCaches: [@Sendable () -> Void] = []
 
     func mounts(tenantID: String) async throws -> [Mount] {
-        try await db.query("SELECT * FROM mounts WHERE tenant_id = $1 ORDER BY path", [.text(tenantID)]).map(Self.decode)
+        try await db.query(in: .tenant(tenantID), "SELECT * FROM mounts WHERE tenant_id = $1 ORDER BY path", [.text(tenantID)]).map(Self.decode)
     }
 
     func mount(tenantID: String, path: String) async throws -> Mount? {
         let load = {
-            try await db.query("SELECT * FROM mounts WHERE tenant_id = $1 AND path = $2", [.text(tenantID), .text(path)]).first.map(Self.decode)
+            try await db.query(in: .tenant(tenantID), "SELECT * FROM mounts WHERE tenant_id = $1 AND path = $2", [.text(tenantID), .text(path)]).first
+                .map(Self.decode)
         }
         guard let cache else { return try await load() }
         return try await cache.load(PlaceKey(tenantID: tenantID, space: "", name: path), load)
@@ -21,7 +22,7 @@ struct SQLMountStore: MountStore {
 
     func insertMount(tenantID: String, _ mount: Mount, in work: UnitOfWork) async throws -> Bool {
         defer { invalidate() }
-        return try await db.transaction(work) { tx in
+        return try await db.transaction(work, in: .tenant(tenantID)) { tx in
             !(try await tx.query(
                 """
                 INSERT INTO mounts (tenant_id, path, type, description, kv_max_versions, kv_cas_required, kv_delete_version_after,
@@ -33,7 +34,7 @@ struct SQLMountStore: MountStore {
 
     func saveMount(tenantID: String, _ mount: Mount, in work: UnitOfWork) async throws {
         defer { invalidate() }
-        try await db.transaction(work) { tx in
+        try await db.transaction(work, in: .tenant(tenantID)) { tx in
             try await tx.query(
                 """
                 INSERT INTO mounts (tenant_id, path, type, description, kv_max_versions, kv_cas_required, kv_delete_version_after,
@@ -47,10 +48,12 @@ struct SQLMountStore: MountStore {
     }
 
     func secretCount(tenantID: String, path: String) async throws -> Int {
-        let kv = try await db.query("SELECT COUNT(*) AS n FROM kv_metadata WHERE tenant_id = $1 AND mount = $2", [.text(tenantID), .text(path)])
+        let kv = try await db.query(
+            in: .tenant(tenantID), "SELECT COUNT(*) AS n FROM kv_metadata WHERE tenant_id = $1 AND mount = $2", [.text(tenantID), .text(path)])
         let prefix = path + "/"
         // Transit keys of a mount are stored as `<mount>/<name>`; substr, not LIKE (`_` is a LIKE wildcard).
         let transit = try await db.query(
+            in: .tenant(tenantID),
             "SELECT COUNT(*) AS n FROM transit_keys WHERE tenant_id = $1 AND substr(name, 1, CAST($2 AS INTEGER)) = $3",
             [.text(tenantID), .int(Int64(prefix.unicodeScalars.count)), .text(prefix)])
         return Int(try kv.first?.int("n") ?? 0) + Int(try transit.first?.int("n") ?? 0)
@@ -58,7 +61,7 @@ struct SQLMountStore: MountStore {
 
     func deleteMount(tenantID: String, path: String, in work: UnitOfWork) async throws -> Int? {
         defer { invalidate() }
-        return try await db.transaction(work) { tx -> Int? in
+        return try await db.transaction(work, in: .tenant(tenantID)) { tx -> Int? in
             let key: [SQLValue] = [.text(tenantID), .text(path)]
             guard !(try await tx.query("DELETE FROM mounts WHERE tenant_id = $1 AND path = $2 RETURNING path", key)).isEmpty else { return nil }
             try await tx.query("DELETE FROM kv_versions WHERE tenant_id = $1 AND mount = $2", key)

@@ -9,19 +9,23 @@ struct SQLSecretStore: SecretStore {
     var versionsCache: RecordCache<PlaceKey, [SecretVersion]>?
 
     func metadata(tenantID: String, mount: String, path: String) async throws -> SecretMetadata? {
-        let load = { try await Self.metadata(db, tenantID: tenantID, mount: mount, path: path, lock: "") }
+        let load = {
+            try await db.transaction(in: .tenant(tenantID)) { tx in
+                try await Self.metadata(tx, tenantID: tenantID, mount: mount, path: path, lock: "")
+            }
+        }
         guard let metadataCache else { return try await load() }
         return try await metadataCache.load(PlaceKey(tenantID: tenantID, space: mount, name: path), load)
     }
 
     /// A write transaction with its unit of work; the caches are dropped after it (also when it failed:
     /// it may have committed before failing).
-    func transaction<T: Sendable>(_ work: UnitOfWork, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ work: UnitOfWork, tenantID: String, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         defer {
             metadataCache?.invalidateAll()
             versionsCache?.invalidateAll()
         }
-        return try await db.transaction(work, body)
+        return try await db.transaction(work, in: .tenant(tenantID), body)
     }
 
     static func metadata(_ executor: any SQLExecutor, tenantID: String, mount: String, path: String, lock: String) async throws -> SecretMetadata? {
@@ -34,6 +38,7 @@ struct SQLSecretStore: SecretStore {
     func versions(tenantID: String, mount: String, path: String) async throws -> [SecretVersion] {
         let load = {
             try await db.query(
+                in: .tenant(tenantID),
                 "SELECT * FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3 ORDER BY version",
                 [.text(tenantID), .text(mount), .text(path)]
             ).map(Self.decodeVersion)
@@ -46,7 +51,7 @@ struct SQLSecretStore: SecretStore {
         tenantID: String, mount: String, path: String, _ write: SecretWrite, at time: Int64, in work: UnitOfWork
     ) async throws -> (SecretMetadata, SecretVersion) {
         let lock = db.forUpdate
-        return try await transaction(work) { tx in
+        return try await transaction(work, tenantID: tenantID) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
             // Create the row if absent (racing creators both succeed), then lock it.
             try await tx.query(
@@ -83,7 +88,7 @@ struct SQLSecretStore: SecretStore {
 
     func setDeletion(tenantID: String, mount: String, path: String, versions: [Int], deletedAt: Int64?, in work: UnitOfWork) async throws -> Int {
         guard !versions.isEmpty else { return 0 }
-        return try await transaction(work) { tx in
+        return try await transaction(work, tenantID: tenantID) { tx in
             var changed = 0
             for version in Set(versions) {
                 let sql =
@@ -102,6 +107,7 @@ struct SQLSecretStore: SecretStore {
         let due =
             "v.created_at + (CASE WHEN m.delete_version_after > 0 THEN m.delete_version_after ELSE COALESCE(mt.kv_delete_version_after, 0) END) * 1000"
         return try await db.query(
+            in: .tenant(tenantID),
             """
             SELECT v.mount, v.path, v.version, \(due) AS due_at FROM kv_versions v
             JOIN kv_metadata m ON m.tenant_id = v.tenant_id AND m.mount = v.mount AND m.path = v.path
@@ -117,7 +123,7 @@ struct SQLSecretStore: SecretStore {
 
     func softDelete(tenantID: String, _ versions: [DueVersion], in work: UnitOfWork) async throws -> Int {
         guard !versions.isEmpty else { return 0 }
-        return try await transaction(work) { tx in
+        return try await transaction(work, tenantID: tenantID) { tx in
             var changed = 0
             for due in versions {
                 changed += try await tx.query(
@@ -133,7 +139,7 @@ struct SQLSecretStore: SecretStore {
 
     func destroy(tenantID: String, mount: String, path: String, versions: [Int], in work: UnitOfWork) async throws -> Int {
         guard !versions.isEmpty else { return 0 }
-        return try await transaction(work) { tx in
+        return try await transaction(work, tenantID: tenantID) { tx in
             var changed = 0
             for version in Set(versions) {
                 changed += try await tx.query(
@@ -149,7 +155,7 @@ struct SQLSecretStore: SecretStore {
         tenantID: String, mount: String, path: String, _ update: SecretMetadataUpdate, at time: Int64, in work: UnitOfWork
     ) async throws -> SecretMetadata {
         let lock = db.forUpdate
-        return try await transaction(work) { tx in
+        return try await transaction(work, tenantID: tenantID) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
             let existing = try await Self.metadata(tx, tenantID: tenantID, mount: mount, path: path, lock: lock)
             var metadata = existing ?? SecretMetadata(tenantID: tenantID, mount: mount, path: path, createdAt: time, updatedAt: time)
@@ -180,7 +186,7 @@ struct SQLSecretStore: SecretStore {
     }
 
     func deleteAll(tenantID: String, mount: String, path: String, in work: UnitOfWork) async throws -> Bool {
-        try await transaction(work) { tx in
+        try await transaction(work, tenantID: tenantID) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(mount), .text(path)]
             try await tx.query("DELETE FROM kv_versions WHERE tenant_id = $1 AND mount = $2 AND path = $3", key)
             return !(try await tx.query("DELETE FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 AND path = $3 RETURNING path", key)).isEmpty
@@ -190,6 +196,7 @@ struct SQLSecretStore: SecretStore {
     /// `substr` counts code points on both engines, so the prefix length is given in Unicode scalars.
     func paths(tenantID: String, mount: String, prefix: String) async throws -> [String] {
         try await db.query(
+            in: .tenant(tenantID),
             "SELECT path FROM kv_metadata WHERE tenant_id = $1 AND mount = $2 AND substr(path, 1, CAST($3 AS INTEGER)) = $4 ORDER BY path",
             [.text(tenantID), .text(mount), .int(Int64(prefix.unicodeScalars.count)), .text(prefix)]
         ).map { try $0.text("path") }
@@ -197,6 +204,7 @@ struct SQLSecretStore: SecretStore {
 
     func countVersions(tenantID: String, keyVersion: Int) async throws -> Int {
         let row = try await db.query(
+            in: .tenant(tenantID),
             "SELECT COUNT(*) AS n FROM kv_versions WHERE tenant_id = $1 AND key_version = $2 AND destroyed = 0",
             [.text(tenantID), .int(Int64(keyVersion))]
         ).first
@@ -205,6 +213,7 @@ struct SQLSecretStore: SecretStore {
 
     func versionsBelow(tenantID: String, keyVersion: Int, limit: Int) async throws -> [(mount: String, path: String, version: SecretVersion)] {
         try await db.query(
+            in: .tenant(tenantID),
             "SELECT * FROM kv_versions WHERE tenant_id = $1 AND key_version < $2 AND destroyed = 0 ORDER BY mount, path, version LIMIT $3",
             [.text(tenantID), .int(Int64(keyVersion)), .int(Int64(limit))]
         ).map { row in (try row.text("mount"), try row.text("path"), try Self.decodeVersion(row)) }
@@ -213,7 +222,7 @@ struct SQLSecretStore: SecretStore {
     func replaceBlob(
         tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int, in work: UnitOfWork
     ) async throws -> Bool {
-        !(try await transaction(work) { tx in
+        !(try await transaction(work, tenantID: tenantID) { tx in
             try await tx.query(
                 """
                 UPDATE kv_versions SET blob = $5, key_version = $6 WHERE tenant_id = $1 AND mount = $2 AND path = $3 AND version = $4

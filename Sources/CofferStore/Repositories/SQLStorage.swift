@@ -81,12 +81,41 @@ public final class SQLStorage: CofferStorage {
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.
+    ///
+    /// On PostgreSQL, `migrationURL` (the schema owner's connection, used only for migrations and closed
+    /// after them) lets `url` name an application role that may not change the schema; with
+    /// `requireRowSecurity`, a role that could bypass Row-Level Security (superuser, `BYPASSRLS`, owner of
+    /// the tables) is refused with `CONFIG_INVALID`.
     public static func open(
-        url: String, clock: any CofferClock = SystemClock(), logger: Logger = Logger(label: "coffer.storage"), defaultKVMount: String = "secret"
+        url: String, clock: any CofferClock = SystemClock(), logger: Logger = Logger(label: "coffer.storage"), defaultKVMount: String = "secret",
+        migrationURL: String? = nil, requireRowSecurity: Bool = false
     ) async throws -> SQLStorage {
         let database: any SQLDatabase
+        let context = Migrations.Context(defaultKVMount: defaultKVMount)
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            database = try await CofferPostgresDatabase.connect(url: url, logger: logger)
+            if let migrationURL, !migrationURL.isEmpty {
+                let owner = try await CofferPostgresDatabase.connect(url: migrationURL, logger: logger)
+                do {
+                    try await Migrations.migrate(owner, context: context)
+                    try await owner.close()
+                } catch {
+                    try? await owner.close()
+                    throw error
+                }
+            }
+            let postgres = try await CofferPostgresDatabase.connect(url: url, logger: logger)
+            do {
+                try await Migrations.migrate(postgres, context: context)
+                let status = try await postgres.rowSecurityStatus()
+                if requireRowSecurity, let refusal = status.refusal { throw CofferError(.configInvalid, refusal) }
+                if status.canBypass {
+                    logger.warning("the database role can bypass Row-Level Security; tenant isolation rests on Coffer's own filters alone")
+                }
+            } catch {
+                try? await postgres.close()
+                throw error
+            }
+            return SQLStorage(database: postgres, clock: clock)
         } else if url == "sqlite::memory:" {
             database = try await CofferSQLiteDatabase.open(path: ":memory:", logger: logger)
         } else if url.hasPrefix("sqlite://") {
@@ -94,7 +123,7 @@ public final class SQLStorage: CofferStorage {
         } else {
             throw CofferError(.configInvalid, "storage URL must start with sqlite:// or postgres://")
         }
-        try await Migrations.migrate(database, context: Migrations.Context(defaultKVMount: defaultKVMount))
+        try await Migrations.migrate(database, context: context)
         return SQLStorage(database: database, clock: clock)
     }
 
@@ -139,7 +168,7 @@ struct SQLTenantStore: TenantStore {
 
     func createTenant(_ tenant: Tenant, firstKey: WrappedDataKey, state: KeyringState?, in work: UnitOfWork) async throws {
         do {
-            try await db.transaction(work) { tx in
+            try await db.transaction(work, in: .tenant(tenant.id)) { tx in
                 try await RootVersionGuard.check(tx, rootVersion: firstKey.rootVersion)
                 try await tx.query(
                     "INSERT INTO tenants (id, name, environment, active_key_version, is_system, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -161,20 +190,20 @@ struct SQLTenantStore: TenantStore {
     }
 
     func tenant(id: String) async throws -> Tenant? {
-        guard let cache else { return try await db.query("SELECT * FROM tenants WHERE id = $1", [.text(id)]).first.map(Self.decode) }
-        return try await cache.load(id) { try await db.query("SELECT * FROM tenants WHERE id = $1", [.text(id)]).first.map(Self.decode) }
+        guard let cache else { return try await db.unscopedQuery("SELECT * FROM tenants WHERE id = $1", [.text(id)]).first.map(Self.decode) }
+        return try await cache.load(id) { try await db.unscopedQuery("SELECT * FROM tenants WHERE id = $1", [.text(id)]).first.map(Self.decode) }
     }
 
     func tenant(named name: String) async throws -> Tenant? {
-        try await db.query("SELECT * FROM tenants WHERE name = $1", [.text(name)]).first.map(Self.decode)
+        try await db.unscopedQuery("SELECT * FROM tenants WHERE name = $1", [.text(name)]).first.map(Self.decode)
     }
 
     func listTenants() async throws -> [Tenant] {
-        try await db.query("SELECT * FROM tenants ORDER BY name", []).map(Self.decode)
+        try await db.unscopedQuery("SELECT * FROM tenants ORDER BY name", []).map(Self.decode)
     }
 
     func systemTenant() async throws -> Tenant? {
-        let load = { try await db.query("SELECT * FROM tenants WHERE is_system = 1 LIMIT 1", []).first.map(Self.decode) }
+        let load = { try await db.unscopedQuery("SELECT * FROM tenants WHERE is_system = 1 LIMIT 1", []).first.map(Self.decode) }
         guard let cache else { return try await load() }
         return try await cache.load(Self.systemKey, load)
     }
@@ -194,7 +223,7 @@ struct SQLKeyringStore: KeyringStore {
     let tenantCache: RecordCache<String, Tenant>?
 
     func rootKeyRecords() async throws -> [RootKeyRecord] {
-        try await db.query("SELECT * FROM root_keys ORDER BY version", []).map { row in
+        try await db.unscopedQuery("SELECT * FROM root_keys ORDER BY version", []).map { row in
             RootKeyRecord(
                 version: Int(try row.int("version")), check: try row.blob("check_blob"), kdfJSON: try row.optionalText("kdf_json"),
                 active: try row.bool("active"), createdAt: try row.int("created_at"))
@@ -210,7 +239,7 @@ struct SQLKeyringStore: KeyringStore {
     }
 
     func installRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]]) async throws {
-        try await db.transaction { tx in
+        try await db.transaction(in: .system) { tx in
             try await Self.activate(record, in: tx)
             for (name, wrapped) in systemKeys {
                 try await tx.query("DELETE FROM system_keys WHERE name = $1", [.text(name)])
@@ -222,7 +251,8 @@ struct SQLKeyringStore: KeyringStore {
     }
 
     func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey], states: [KeyringState]) async throws {
-        try await db.transaction { tx in
+        // Every tenant's data keys are re-wrapped at once: the system role's work.
+        try await db.transaction(in: .system) { tx in
             for state in states { try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx) }
             try await Self.activate(record, in: tx)
             for (name, wrapped) in systemKeys {
@@ -243,7 +273,7 @@ struct SQLKeyringStore: KeyringStore {
     }
 
     func allDataKeys() async throws -> [WrappedDataKey] {
-        try await db.query("SELECT * FROM data_keys ORDER BY tenant_id, version", []).map(Self.decodeDataKey)
+        try await db.query(in: .system, "SELECT * FROM data_keys ORDER BY tenant_id, version", []).map(Self.decodeDataKey)
     }
 
     static func decodeDataKey(_ row: SQLRow) throws -> WrappedDataKey {
@@ -253,28 +283,29 @@ struct SQLKeyringStore: KeyringStore {
     }
 
     func insertSystemKeyIfAbsent(name: String, rootVersion: Int, wrapped: [UInt8]) async throws {
-        try await db.query(
+        try await db.unscopedQuery(
             "INSERT INTO system_keys (name, root_version, wrapped) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
             [.text(name), .int(Int64(rootVersion)), .blob(wrapped)])
     }
 
     func systemKeyNames() async throws -> [String] {
-        try await db.query("SELECT name FROM system_keys ORDER BY name", []).map { try $0.text("name") }
+        try await db.unscopedQuery("SELECT name FROM system_keys ORDER BY name", []).map { try $0.text("name") }
     }
 
     func systemKey(named name: String) async throws -> (rootVersion: Int, wrapped: [UInt8])? {
-        guard let row = try await db.query("SELECT root_version, wrapped FROM system_keys WHERE name = $1", [.text(name)]).first else {
+        guard let row = try await db.unscopedQuery("SELECT root_version, wrapped FROM system_keys WHERE name = $1", [.text(name)]).first else {
             return nil
         }
         return (Int(try row.int("root_version")), try row.blob("wrapped"))
     }
 
     func dataKeys(tenantID: String) async throws -> [WrappedDataKey] {
-        try await db.query("SELECT * FROM data_keys WHERE tenant_id = $1 ORDER BY version", [.text(tenantID)]).map(Self.decodeDataKey)
+        try await db.query(in: .tenant(tenantID), "SELECT * FROM data_keys WHERE tenant_id = $1 ORDER BY version", [.text(tenantID)]).map(
+            Self.decodeDataKey)
     }
 
     func addDataKey(_ key: WrappedDataKey, state: KeyringState?, in work: UnitOfWork) async throws {
-        try await db.transaction(work) { tx in
+        try await db.transaction(work, in: .tenant(key.tenantID)) { tx in
             try await RootVersionGuard.check(tx, rootVersion: key.rootVersion)
             if let state { try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx) }
             try await tx.query(
@@ -287,18 +318,18 @@ struct SQLKeyringStore: KeyringStore {
 
     func setActiveDataKey(tenantID: String, version: Int, state: KeyringState?, in work: UnitOfWork) async throws {
         defer { tenantCache?.invalidateAll() }
-        try await db.transaction(work) { tx in
+        try await db.transaction(work, in: .tenant(tenantID)) { tx in
             if let state { try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx) }
             try await tx.query("UPDATE tenants SET active_key_version = $1 WHERE id = $2", [.int(Int64(version)), .text(tenantID)])
         }
     }
 
     func keyringStates() async throws -> [KeyringState] {
-        try await db.query("SELECT * FROM keyring_state ORDER BY tenant_id", []).map(KeyringStateRows.decode)
+        try await db.query(in: .system, "SELECT * FROM keyring_state ORDER BY tenant_id", []).map(KeyringStateRows.decode)
     }
 
     func keyringStatesAdopted() async throws -> Bool {
-        guard let row = try await db.query("SELECT adopted FROM keyring_meta WHERE id = 1", []).first else {
+        guard let row = try await db.unscopedQuery("SELECT adopted FROM keyring_meta WHERE id = 1", []).first else {
             // Migration 6 writes this row; without it the store was tampered with: nothing is trusted.
             throw CofferError(.keyringInvalid, "the keyring's bookkeeping row is missing")
         }
@@ -306,7 +337,7 @@ struct SQLKeyringStore: KeyringStore {
     }
 
     func adoptKeyringStates(_ states: [KeyringState]) async throws {
-        try await db.transaction { tx in
+        try await db.transaction(in: .system) { tx in
             let updated = try await tx.query("UPDATE keyring_meta SET adopted = 1 WHERE id = 1 AND adopted = 0 RETURNING id", [])
             guard !updated.isEmpty else { return }
             for state in states { try await KeyringStateRows.save(state, expectedGeneration: nil, in: tx) }
@@ -315,10 +346,10 @@ struct SQLKeyringStore: KeyringStore {
 
     func referencedKeyVersions() async throws -> [String: Set<Int>] {
         var found: [String: Set<Int>] = [:]
-        for row in try await db.query("SELECT DISTINCT tenant_id, key_version FROM kv_versions WHERE blob IS NOT NULL", []) {
+        for row in try await db.query(in: .system, "SELECT DISTINCT tenant_id, key_version FROM kv_versions WHERE blob IS NOT NULL", []) {
             found[try row.text("tenant_id"), default: []].insert(Int(try row.int("key_version")))
         }
-        for row in try await db.query("SELECT tenant_id, sealed FROM transit_keys", []) {
+        for row in try await db.query(in: .system, "SELECT tenant_id, sealed FROM transit_keys", []) {
             guard let version = SealedBox.keyVersion(of: try row.blob("sealed")) else {
                 throw CofferError(.storageCorrupt, "a stored transit key has no readable header")
             }
@@ -373,7 +404,7 @@ struct SQLTokenStore: TokenStore {
     let cache: RecordCache<[UInt8], TokenRecord>?
 
     func insertToken(_ token: TokenRecord, in work: UnitOfWork) async throws {
-        try await db.transaction(work) { tx in
+        try await db.transaction(work, in: .tenant(token.tenantID)) { tx in
             try await tx.query(
                 """
                 INSERT INTO tokens (accessor, tenant_id, hash, role, display_name, created_at, expires_at, revoked_at, parent_accessor, ttl_seconds,
@@ -393,19 +424,21 @@ struct SQLTokenStore: TokenStore {
     }
 
     func token(hash: [UInt8]) async throws -> TokenRecord? {
-        let load = { try await db.query("SELECT * FROM tokens WHERE hash = $1", [.blob(hash)]).first.map(Self.decode) }
+        // By hash, before the tenant is known: the system role's lookup.
+        let load = { try await db.query(in: .system, "SELECT * FROM tokens WHERE hash = $1", [.blob(hash)]).first.map(Self.decode) }
         guard let cache else { return try await load() }
         return try await cache.load(hash, load)
     }
 
     func token(accessor: String, tenantID: String) async throws -> TokenRecord? {
-        try await db.query("SELECT * FROM tokens WHERE accessor = $1 AND tenant_id = $2", [.text(accessor), .text(tenantID)]).first.map(Self.decode)
+        try await db.query(in: .tenant(tenantID), "SELECT * FROM tokens WHERE accessor = $1 AND tenant_id = $2", [.text(accessor), .text(tenantID)])
+            .first.map(Self.decode)
     }
 
     func revokeToken(accessor: String, tenantID: String, at time: Int64, in work: UnitOfWork) async throws -> [String] {
         defer { cache?.invalidateAll() }
         // The token and, transitively, every token it created (Vault: revoking a parent revokes its children).
-        let rows = try await db.transaction(work) { tx in
+        let rows = try await db.transaction(work, in: .tenant(tenantID)) { tx in
             try await tx.query(
                 """
                 WITH RECURSIVE tree(accessor) AS (
@@ -451,7 +484,7 @@ struct SQLTokenStore: TokenStore {
 
     func revokeTokenOrphaningChildren(accessor: String, tenantID: String, at time: Int64, in work: UnitOfWork) async throws -> [String] {
         defer { cache?.invalidateAll() }
-        let rows = try await db.transaction(work) { tx in
+        let rows = try await db.transaction(work, in: .tenant(tenantID)) { tx in
             try await tx.query(
                 "UPDATE tokens SET parent_accessor = NULL WHERE tenant_id = $1 AND parent_accessor = $2", [.text(tenantID), .text(accessor)])
             return try await tx.query(
@@ -464,6 +497,7 @@ struct SQLTokenStore: TokenStore {
     func consumeTokenUse(accessor: String, tenantID: String, at time: Int64) async throws -> Int64? {
         defer { cache?.invalidateAll() }
         let rows = try await db.query(
+            in: .tenant(tenantID),
             """
             UPDATE tokens SET uses_left = uses_left - 1, revoked_at = CASE WHEN uses_left = 1 THEN $3 ELSE revoked_at END
             WHERE accessor = $1 AND tenant_id = $2 AND uses_left > 0 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
@@ -474,7 +508,7 @@ struct SQLTokenStore: TokenStore {
 
     func putTokenRole(tenantID: String, name: String, document: JSONValue, in work: UnitOfWork) async throws {
         let text = String(decoding: document.canonicalBytes(), as: UTF8.self)
-        try await db.transaction(work) { tx in
+        try await db.transaction(work, in: .tenant(tenantID)) { tx in
             try await tx.query(
                 """
                 INSERT INTO token_roles (tenant_id, name, document) VALUES ($1, $2, $3)
@@ -485,7 +519,9 @@ struct SQLTokenStore: TokenStore {
 
     func tokenRole(tenantID: String, name: String) async throws -> JSONValue? {
         guard
-            let row = try await db.query("SELECT document FROM token_roles WHERE tenant_id = $1 AND name = $2", [.text(tenantID), .text(name)]).first
+            let row = try await db.query(
+                in: .tenant(tenantID), "SELECT document FROM token_roles WHERE tenant_id = $1 AND name = $2", [.text(tenantID), .text(name)]
+            ).first
         else { return nil }
         guard let document = JSONValue.parse(Array(try row.text("document").utf8)) else {
             throw CofferError(.storageCorrupt, "a stored token role is malformed")
@@ -494,11 +530,13 @@ struct SQLTokenStore: TokenStore {
     }
 
     func tokenRoleNames(tenantID: String) async throws -> [String] {
-        try await db.query("SELECT name FROM token_roles WHERE tenant_id = $1 ORDER BY name", [.text(tenantID)]).map { try $0.text("name") }
+        try await db.query(in: .tenant(tenantID), "SELECT name FROM token_roles WHERE tenant_id = $1 ORDER BY name", [.text(tenantID)]).map {
+            try $0.text("name")
+        }
     }
 
     func deleteTokenRole(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool {
-        !(try await db.transaction(work) { tx in
+        !(try await db.transaction(work, in: .tenant(tenantID)) { tx in
             try await tx.query("DELETE FROM token_roles WHERE tenant_id = $1 AND name = $2 RETURNING name", [.text(tenantID), .text(name)])
         }).isEmpty
     }
@@ -506,7 +544,7 @@ struct SQLTokenStore: TokenStore {
     func renewToken(accessor: String, tenantID: String, from expected: Int64?, to expiresAt: Int64, in work: UnitOfWork) async throws -> Bool {
         defer { cache?.invalidateAll() }
         return
-            !(try await db.transaction(work) { tx in
+            !(try await db.transaction(work, in: .tenant(tenantID)) { tx in
                 try await tx.query(
                     """
                     UPDATE tokens SET expires_at = $3 WHERE accessor = $1 AND tenant_id = $2 AND revoked_at IS NULL AND renewable = 1

@@ -5,7 +5,7 @@ struct SQLWrappingStore: WrappingStore {
     let db: WorkDatabase
 
     func insertWrapped(_ wrapped: WrappedResponse, in work: UnitOfWork) async throws {
-        try await db.transaction(work) { tx in
+        try await db.transaction(work, in: .tenant(wrapped.tenantID)) { tx in
             try await tx.query(
                 """
                 INSERT INTO wrapped_responses (accessor, tenant_id, token_hash, creation_path, created_at, expires_at, sealed)
@@ -19,12 +19,13 @@ struct SQLWrappingStore: WrappingStore {
     }
 
     func wrapped(tokenHash: [UInt8], now: Int64) async throws -> WrappedResponse? {
-        try await db.query("SELECT * FROM wrapped_responses WHERE token_hash = $1 AND expires_at > $2", [.blob(tokenHash), .int(now)])
+        // By the wrapping token's hash, before its tenant is known.
+        try await db.query(in: .system, "SELECT * FROM wrapped_responses WHERE token_hash = $1 AND expires_at > $2", [.blob(tokenHash), .int(now)])
             .first.map(Self.decode)
     }
 
     func takeWrapped(tokenHash: [UInt8], now: Int64, in work: UnitOfWork) async throws -> WrappedResponse? {
-        try await db.transaction(work) { tx in
+        try await db.transaction(work, in: .system) { tx in
             try await tx.query(
                 "DELETE FROM wrapped_responses WHERE token_hash = $1 AND expires_at > $2 RETURNING *", [.blob(tokenHash), .int(now)]
             ).first.map(Self.decode)
@@ -32,7 +33,7 @@ struct SQLWrappingStore: WrappingStore {
     }
 
     func purgeExpiredWraps(now: Int64) async throws -> Int {
-        try await db.query("DELETE FROM wrapped_responses WHERE expires_at <= $1 RETURNING accessor", [.int(now)]).count
+        try await db.query(in: .system, "DELETE FROM wrapped_responses WHERE expires_at <= $1 RETURNING accessor", [.int(now)]).count
     }
 
     static func decode(_ row: SQLRow) throws -> WrappedResponse {

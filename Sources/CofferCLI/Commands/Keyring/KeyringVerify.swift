@@ -43,7 +43,8 @@ struct KeyringVerify: AsyncParsableCommand {
             let configuration = try ServeConfiguration.load(config: config, host: nil, port: nil, storage: url)
             let source = try RootKeySource.fromEnvironment(ProcessInfo.processInfo.environment)
             let storage = try await SQLStorage.open(
-                url: configuration.storageURL, logger: ServerRunner.logger(label: "coffer"), defaultKVMount: configuration.kvMount)
+                url: configuration.storageURL, logger: ServerRunner.logger(label: "coffer"), defaultKVMount: configuration.kvMount,
+                migrationURL: configuration.storageMigrationURL)
             do {
                 let keyring = try await Keyring.open(storage: storage, source: source, verifying: false)
                 let report = try await keyring.verify()
