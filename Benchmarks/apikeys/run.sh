@@ -58,8 +58,9 @@ if [ -n "${POSTGRES_URL:-}" ]; then
     psql "$POSTGRES_URL" -qc "CREATE DATABASE $pg_db" >/dev/null
     pg_url=$(python3 -c "import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(p._replace(path='/$pg_db').geturl())" "$POSTGRES_URL")
     export COFFER_ROOT_KEY=$(head -c 32 /dev/urandom | base64)
-    pg_root=$("$bin" operator init --storage "$pg_url" | grep -o 'cft_[0-9A-Za-z]*' | head -1)
-    (cd "$work/coffer" && exec "$bin" serve --port 18422 --storage "$pg_url" </dev/null >pg.out 2>pg.err) &
+    pg_app_url=$(scripts/pg-cluster.sh roles "$pg_url")
+    pg_root=$(COFFER_STORAGE_MIGRATION_URL=$pg_url "$bin" operator init --storage "$pg_app_url" | grep -o 'cft_[0-9A-Za-z]*' | head -1)
+    (cd "$work/coffer" && exec "$bin" serve --port 18422 --storage "$pg_app_url" </dev/null >pg.out 2>pg.err) &
     wait_for "$work/coffer/pg.err" listening
     pg_caller=$(COFFER_ADDR=http://127.0.0.1:18422 COFFER_TOKEN=$pg_root "$bin" keys create --name c --scope keys:verify --rate-limit 1000000000/1s --quiet)
     pg_key=$(COFFER_ADDR=http://127.0.0.1:18422 COFFER_TOKEN=$pg_root "$bin" keys create --name k --scope orders:read --quiet)

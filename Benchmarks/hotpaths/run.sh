@@ -57,9 +57,11 @@ setup sqlite "http://127.0.0.1:$coffer_port"
 
 # PostgreSQL: `coffer operator init` then `coffer serve`.
 export HOME="$work/pgserve/home" COFFER_ROOT_KEY=$(head -c 32 /dev/urandom | base64)
-COFFER_TOKEN=$("$bin" operator init --storage "$pg_url" | grep -o 'cft_[0-9A-Za-z]*' | head -1)
+# The owner migrates; the server runs as coffer_app under Row-Level Security (README "Database roles").
+pg_app_url=$(scripts/pg-cluster.sh roles "$pg_url")
+COFFER_TOKEN=$(COFFER_STORAGE_MIGRATION_URL=$pg_url "$bin" operator init --storage "$pg_app_url" | grep -o 'cft_[0-9A-Za-z]*' | head -1)
 export COFFER_TOKEN
-(cd "$work/pgserve" && exec "$bin" serve --port "$pg_port" --storage "$pg_url" </dev/null >serve.out 2>serve.err) &
+(cd "$work/pgserve" && exec "$bin" serve --port "$pg_port" --storage "$pg_app_url" </dev/null >serve.out 2>serve.err) &
 wait_for "$work/pgserve/serve.err" listening
 setup pg "http://127.0.0.1:$pg_port"
 

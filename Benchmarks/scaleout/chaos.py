@@ -155,8 +155,12 @@ storage = ""
 try:
     base = pg("start")
     subprocess.run(["psql", base, "-qc", "CREATE DATABASE coffer_chaos"], check=True, capture_output=True)
-    storage = re.sub(r"/[^/]*$", "/coffer_chaos", base)
-    initialised = subprocess.run([binary, "operator", "init", "--storage", storage], env=env, capture_output=True, text=True, cwd=work)
+    owner = re.sub(r"/[^/]*$", "/coffer_chaos", base)
+    # As in production (README "Database roles"): the owner migrates, the servers run as coffer_app
+    # under Row-Level Security.
+    storage = subprocess.run([cluster, "roles", owner], check=True, capture_output=True, text=True).stdout.strip()
+    initialised = subprocess.run([binary, "operator", "init", "--storage", storage], env=dict(env, COFFER_STORAGE_MIGRATION_URL=owner),
+                                 capture_output=True, text=True, cwd=work)
     root = re.search(r"cft_[0-9A-Za-z]+", initialised.stdout).group(0)
     for index in range(3):
         start_server(index)

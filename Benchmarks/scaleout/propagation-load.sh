@@ -12,10 +12,11 @@ root_dir=$(pwd)
 url=$(scripts/pg-cluster.sh start "$work/pg" 18450)
 trap 'pkill -f "serve --port 1845[1-3]" || true; pkill -f "wrk -t1" || true; "$root_dir/scripts/pg-cluster.sh" stop "$work/pg"; cleanup' EXIT
 psql "$url" -qc "CREATE DATABASE coffer_prop" >/dev/null
-url=${url%/*}/coffer_prop
+owner=${url%/*}/coffer_prop
+url=$(scripts/pg-cluster.sh roles "$owner")
 export COFFER_ROOT_KEY=$(head -c 32 /dev/urandom | base64) HOME="$work/home"
 mkdir -p "$HOME"
-root=$("$bin" operator init --storage "$url" | grep -o 'cft_[0-9A-Za-z]*' | head -1)
+root=$(COFFER_STORAGE_MIGRATION_URL=$owner "$bin" operator init --storage "$url" | grep -o 'cft_[0-9A-Za-z]*' | head -1)
 for port in 18451 18452 18453; do
     (cd "$work" && exec "$bin" serve --port "$port" --storage "$url" </dev/null >"serve$port.out" 2>"serve$port.err") &
     wait_for "$work/serve$port.err" listening

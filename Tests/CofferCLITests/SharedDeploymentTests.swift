@@ -3,11 +3,16 @@ import Foundation
 import Testing
 
 /// A fresh PostgreSQL database initialised by `coffer operator init`, with `coffer serve` instances on
-/// it; `close()` stops them and drops the database.
+/// it; `close()` stops them and drops the database. As in production (README "Database roles"): the
+/// owner (`COFFER_TEST_POSTGRES_URL`'s superuser) migrates, the servers run as `coffer_app` under
+/// Row-Level Security.
 final class PostgresDeployment: @unchecked Sendable {
     let directory: String
     let home: String
+    /// The application role's URL (`coffer_app`).
     let url: String
+    /// The owner's URL.
+    let ownerURL: String
     let rootKey: String
     let rootToken: String
     let initStderr: String
@@ -27,9 +32,14 @@ final class PostgresDeployment: @unchecked Sendable {
         #expect(create.status == 0, "\(create.stderr)")
         var components = try #require(URLComponents(string: base))
         components.path = "/\(name)"
-        url = try #require(components.string)
+        ownerURL = try #require(components.string)
+        let roles = try CofferBinary.runProgram(
+            CofferBinary.packageRoot + "/scripts/pg-cluster.sh", ["roles", ownerURL], environment: ProcessInfo.processInfo.environment)
+        #expect(roles.status == 0, "\(roles.stderr)")
+        url = roles.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         rootKey = RootKey.generate().exportBase64()
-        let initialised = try CofferBinary.run(["operator", "init", "--storage", url], home: home, env: ["COFFER_ROOT_KEY": rootKey])
+        let initialised = try CofferBinary.run(
+            ["operator", "init", "--storage", url], home: home, env: ["COFFER_ROOT_KEY": rootKey, "COFFER_STORAGE_MIGRATION_URL": ownerURL])
         initStderr = initialised.stderr
         rootToken = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"), "\(initialised.stderr)")
     }
@@ -52,6 +62,27 @@ final class PostgresDeployment: @unchecked Sendable {
 
 @Suite("CLI: several instances on PostgreSQL, TLS")
 struct SharedDeploymentTests {
+    /// `coffer serve` refuses a database role that could bypass Row-Level Security (here the superuser
+    /// that owns the tables) with CONFIG_INVALID, and starts on it only when that is explicitly allowed.
+    @Test(.enabled(if: PostgresDeployment.enabled))
+    func serveRefusesARoleThatCanBypassRowSecurity() throws {
+        let deployment = try PostgresDeployment(prefix: "coffer_rls")
+        defer { deployment.close() }
+        let refused = try CofferBinary.run(
+            ["serve", "--port", "0", "--storage", deployment.ownerURL], home: deployment.home, env: ["COFFER_ROOT_KEY": deployment.rootKey])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("CONFIG_INVALID") && refused.stderr.contains("is a superuser"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("storage.allow_rls_bypass"))
+        let allowed = try ServerProcess.start(
+            ["serve", "--port", "0", "--storage", deployment.ownerURL], directory: deployment.directory,
+            env: ["COFFER_ROOT_KEY": deployment.rootKey, "COFFER_STORAGE_ALLOW_RLS_BYPASS": "true"], readyMarker: "listening")
+        defer { allowed.stop() }
+        #expect(allowed.stderr.contains("can bypass Row-Level Security"), "the bypass is logged")
+        let written = try CofferBinary.run(
+            ["kv", "put", "allowed", "v=1"], home: deployment.home, env: ["COFFER_ADDR": allowed.address, "COFFER_TOKEN": deployment.rootToken])
+        #expect(written.status == 0, "\(written.stderr)")
+    }
+
     /// Two `coffer serve` processes on one PostgreSQL database behave as one vault.
     @Test(.enabled(if: PostgresDeployment.enabled))
     func twoInstancesShareOnePostgres() throws {
