@@ -76,7 +76,9 @@ public protocol AuditStore: Sendable {
     /// The hash of the entry at `sequence`.
     func entryHash(tenantID: String, sequence: Int64) async throws -> [UInt8]?
     /// Deletes entries older than `before` (a prefix of the chain), records the anchor, and appends `describe(result)`.
-    func deleteBefore(tenantID: String, before: Int64, describe: @Sendable (AuditRetentionResult) -> AuditRecord) async throws -> AuditRetentionResult
+    func deleteBefore(
+        tenantID: String, before: Int64, describe: @escaping @Sendable (AuditRetentionResult) -> AuditRecord
+    ) async throws -> AuditRetentionResult
     /// Stores a signed checkpoint.
     func addCheckpoint(_ checkpoint: AuditCheckpoint) async throws
     /// A tenant's checkpoints, oldest first.

@@ -131,7 +131,7 @@ public protocol TransitStore: Sendable {
     /// Replaces a key's blob in one transaction (row locked on PostgreSQL): `transform` gets the current blob and
     /// returns the new one. `false` if there is no such key.
     func updateKey(
-        tenantID: String, name: String, at time: Int64, in work: UnitOfWork, _ transform: @Sendable ([UInt8]) async throws -> [UInt8]
+        tenantID: String, name: String, at time: Int64, in work: UnitOfWork, _ transform: @escaping @Sendable ([UInt8]) async throws -> [UInt8]
     ) async throws -> Bool
     /// Deletes a key; `false` if there was none.
     func deleteKey(tenantID: String, name: String, in work: UnitOfWork) async throws -> Bool

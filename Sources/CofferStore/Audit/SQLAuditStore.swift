@@ -135,10 +135,12 @@ struct SQLAuditStore: AuditStore {
         .first.map { try $0.blob("entry_hash") }
     }
 
-    func deleteBefore(tenantID: String, before: Int64, describe: @Sendable (AuditRetentionResult) -> AuditRecord) async throws -> AuditRetentionResult
-    {
+    func deleteBefore(
+        tenantID: String, before: Int64, describe: @escaping @Sendable (AuditRetentionResult) -> AuditRecord
+    ) async throws -> AuditRetentionResult {
         let dialect = db.dialect
-        return try await db.transaction(in: .tenant(tenantID)) { tx in
+        // Deleting a long prefix is bulk maintenance in a background job: no deadline.
+        return try await db.transaction(in: .tenant(tenantID), within: nil) { tx in
             let head = try await Self.lockHead(tenantID, in: tx, dialect: dialect)
             let firstKept = try await tx.query(
                 "SELECT MIN(sequence) AS s FROM audit_entries WHERE tenant_id = $1 AND created_at >= $2", [.text(tenantID), .int(before)]

@@ -22,15 +22,17 @@ struct WorkDatabase: Sendable {
 
     /// A transaction that records nothing (maintenance, tests), seeing only `scope`'s rows.
     @discardableResult
-    func transaction<T: Sendable>(in scope: SQLScope, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        try await db.transaction(in: scope, body)
+    func transaction<T: Sendable>(
+        in scope: SQLScope, within deadline: Duration? = SQLDeadline.standard, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
+        try await db.transaction(in: scope, within: deadline, body)
     }
 
     /// One transaction for `work` on `scope`'s rows: `body`'s statements, then the work's entry (in its
     /// own tenant's chain), then commit.
     @discardableResult
     func transaction<T: Sendable>(
-        _ work: UnitOfWork, in scope: SQLScope, _ body: @Sendable (any SQLExecutor) async throws -> T
+        _ work: UnitOfWork, in scope: SQLScope, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
     ) async throws -> T {
         let dialect = db.dialect
         let clock = self.clock

@@ -127,7 +127,7 @@ public enum Migrations {
             : "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"
         if database.dialect == .postgres {
             // Concurrent instances: serialise on an advisory lock before creating the table.
-            try await database.transaction { tx in
+            try await database.transaction(within: nil) { tx in
                 try await tx.query("SELECT pg_advisory_xact_lock(7230501) AS locked", [])
                 try await tx.query(createTable, [])
             }
@@ -136,7 +136,7 @@ public enum Migrations {
         }
         var applied: [Int] = []
         for migration in all {
-            let didApply = try await database.transaction { tx -> Bool in
+            let didApply = try await database.transaction(within: nil) { tx -> Bool in
                 if database.dialect == .postgres {
                     try await tx.query("SELECT pg_advisory_xact_lock(7230501) AS locked", [])
                 }

@@ -111,24 +111,36 @@ public final class CofferPostgresDatabase: SQLDatabase {
         let client = self.client
         let logger = self.logger
         // A statement never holds its caller longer than this, even if its connection died unnoticed.
-        let stalled: @Sendable () -> any Error = {
-            logger.warning("a PostgreSQL statement did not return within 15 s; its caller gets STORAGE_UNAVAILABLE")
-            return CofferError(.storageUnavailable, "PostgreSQL did not answer within 15 s")
-        }
-        return try await Deadline.run(within: .seconds(15), orThrow: stalled) {
+        return try await Deadline.run(within: SQLDeadline.standard, orThrow: Self.stalled("statement", SQLDeadline.standard, logger)) {
             try await Self.map {
                 try await Self.collect(try await client.query(Self.makeQuery(sql, binds), logger: logger))
             }
         }
     }
 
-    /// Runs `body` in a transaction on one pooled connection.
+    /// Runs `body` in a transaction on one pooled connection, ending within `deadline` (see ``SQLDatabase``).
     @discardableResult
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        try await Self.map {
-            try await client.withTransaction(logger: logger) { connection in
-                try await body(Executor(connection: connection, logger: logger))
+    public func transaction<T: Sendable>(
+        within deadline: Duration?, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
+        let client = self.client
+        let logger = self.logger
+        let run: @Sendable () async throws -> T = {
+            try await Self.map {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await body(Executor(connection: connection, logger: logger))
+                }
             }
+        }
+        guard let deadline else { return try await run() }
+        return try await Deadline.run(within: deadline, orThrow: Self.stalled("transaction", deadline, logger), run)
+    }
+
+    /// The error (and warning) of a statement or transaction cut by its deadline.
+    static func stalled(_ what: String, _ limit: Duration, _ logger: Logger) -> @Sendable () -> any Error {
+        {
+            logger.warning("a PostgreSQL \(what) did not end within \(limit); its caller gets STORAGE_UNAVAILABLE")
+            return CofferError(.storageUnavailable, "PostgreSQL did not answer within \(limit)")
         }
     }
 

@@ -19,7 +19,9 @@ struct SQLGatewayStore: GatewayStore {
     }
 
     /// A write transaction that changes projects or suspensions; the caches are dropped after it.
-    func changing<T: Sendable>(_ work: UnitOfWork, tenantID: String, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    func changing<T: Sendable>(
+        _ work: UnitOfWork, tenantID: String, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
         defer {
             projectCache?.invalidateAll()
             suspensionCache?.invalidateAll()

@@ -20,7 +20,9 @@ struct SQLSecretStore: SecretStore {
 
     /// A write transaction with its unit of work; the caches are dropped after it (also when it failed:
     /// it may have committed before failing).
-    func transaction<T: Sendable>(_ work: UnitOfWork, tenantID: String, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(
+        _ work: UnitOfWork, tenantID: String, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
         defer {
             metadataCache?.invalidateAll()
             versionsCache?.invalidateAll()

@@ -251,8 +251,8 @@ struct SQLKeyringStore: KeyringStore {
     }
 
     func rotateRootKey(_ record: RootKeyRecord, systemKeys: [String: [UInt8]], dataKeys: [WrappedDataKey], states: [KeyringState]) async throws {
-        // Every tenant's data keys are re-wrapped at once: the system role's work.
-        try await db.transaction(in: .system) { tx in
+        // Every tenant's data keys are re-wrapped at once: the system role's work (an operator's, offline: no deadline).
+        try await db.transaction(in: .system, within: nil) { tx in
             for state in states { try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx) }
             try await Self.activate(record, in: tx)
             for (name, wrapped) in systemKeys {

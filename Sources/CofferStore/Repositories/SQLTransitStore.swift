@@ -29,7 +29,7 @@ struct SQLTransitStore: TransitStore {
     }
 
     func updateKey(
-        tenantID: String, name: String, at time: Int64, in work: UnitOfWork, _ transform: @Sendable ([UInt8]) async throws -> [UInt8]
+        tenantID: String, name: String, at time: Int64, in work: UnitOfWork, _ transform: @escaping @Sendable ([UInt8]) async throws -> [UInt8]
     ) async throws -> Bool {
         let lock = db.forUpdate
         return try await db.transaction(work, in: .tenant(tenantID)) { tx in

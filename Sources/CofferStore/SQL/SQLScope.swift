@@ -33,11 +33,13 @@ public enum SQLScope: Sendable, Hashable {
 }
 
 extension SQLDatabase {
-    /// Runs `body` in one transaction scoped to `scope`.
+    /// Runs `body` in one transaction scoped to `scope`, ending within `deadline` (see ``SQLDatabase``).
     @discardableResult
-    public func transaction<T: Sendable>(in scope: SQLScope, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(
+        in scope: SQLScope, within deadline: Duration? = SQLDeadline.standard, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
         let dialect = self.dialect
-        return try await transaction { tx in
+        return try await transaction(within: deadline) { tx in
             try await scope.enter(on: tx, dialect: dialect)
             return try await body(tx)
         }

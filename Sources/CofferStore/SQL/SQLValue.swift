@@ -134,9 +134,12 @@ public enum SQLDialect: Sendable {
 public protocol SQLDatabase: SQLExecutor {
     /// The engine.
     var dialect: SQLDialect { get }
-    /// Runs `body` in one transaction (serialisable for writers on SQLite; `READ COMMITTED` + row locks on PostgreSQL).
+    /// Runs `body` in one transaction (serialisable for writers on SQLite; `READ COMMITTED` + row locks on
+    /// PostgreSQL). On PostgreSQL the caller gets `STORAGE_UNAVAILABLE` if the transaction has not ended
+    /// within `deadline` (nil: no limit, for migrations and bulk maintenance); it is then cancelled and
+    /// left to end on its own, and its outcome is unknown to the caller (as with any lost connection).
     @discardableResult
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(within deadline: Duration?, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// Closes the database.
     func close() async throws
     /// Runs `body` only while this process holds the cluster-wide lock `key`, and returns true; returns
@@ -154,7 +157,20 @@ public protocol SQLDatabase: SQLExecutor {
     func watchChanges(_ changed: @escaping @Sendable () -> Void) -> Task<Void, Never>?
 }
 
+/// How long Coffer waits for the database.
+public enum SQLDeadline {
+    /// A statement or a request's transaction: far above any healthy one, short enough that a
+    /// statement lost on a dead connection never holds its caller for long.
+    public static let standard: Duration = .seconds(15)
+}
+
 extension SQLDatabase {
+    /// Runs `body` in one transaction that must end within ``SQLDeadline/standard``.
+    @discardableResult
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await transaction(within: SQLDeadline.standard, body)
+    }
+
     /// `FOR UPDATE` on PostgreSQL, nothing on SQLite (whose write transactions are already exclusive).
     public var forUpdate: String { dialect == .postgres ? " FOR UPDATE" : "" }
 }

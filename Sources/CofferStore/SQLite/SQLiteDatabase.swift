@@ -57,9 +57,11 @@ public final class CofferSQLiteDatabase: SQLDatabase {
         return try await writeLock.withLock { try await Self.run(self.writer, sql, binds) }
     }
 
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction on the writer connection.
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction on the writer connection (a local file: no deadline).
     @discardableResult
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(
+        within deadline: Duration?, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
         try await writeLock.withLock {
             let executor = Executor(connection: self.writer)
             _ = try await Self.run(self.writer, "BEGIN IMMEDIATE", [])
