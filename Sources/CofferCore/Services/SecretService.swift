@@ -33,7 +33,8 @@ public struct SecretService: Sendable {
     /// Normalises a secret path: Unicode NFC (so `café` typed either way is one path for storage, LIST,
     /// scopes and AAD alike), trims slashes, rejects empty, `.`/`..` and empty segments, control characters.
     public static func normalize(_ raw: String) throws(CofferError) -> String {
-        var path = Substring(raw.precomposedStringWithCanonicalMapping)
+        // ASCII is already in NFC; the Foundation mapping is only paid for other paths (it was 3% of a KV read).
+        var path = raw.utf8.allSatisfy({ $0 < 0x80 }) ? Substring(raw) : Substring(raw.precomposedStringWithCanonicalMapping)
         while path.hasPrefix("/") { path = path.dropFirst() }
         while path.hasSuffix("/") { path = path.dropLast() }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
