@@ -5,7 +5,8 @@ public actor AuditCommitter {
     private let store: any AuditStore
     private let gatherNanoseconds: UInt64
     private var queue: [(String, AuditRecord, CheckedContinuation<AuditEntry, any Error>)] = []
-    private var flushing = false
+    private var flushers = 0
+    private let batchesInFlight: Int
     private let appendTimeout: Duration
 
     /// Creates a committer over a store. A flush first waits `gather` for more entries to join it:
@@ -13,9 +14,17 @@ public actor AuditCommitter {
     /// has not confirmed within `appendTimeout` fails its requests with `AUDIT_UNAVAILABLE` (nothing is
     /// answered without its entry) and the committer goes on with the next batch, so one append stuck
     /// on a dead database connection cannot hold every later request.
-    public init(store: any AuditStore, gather: Duration = .milliseconds(1), appendTimeout: Duration = .seconds(10)) {
+    ///
+    /// Up to `batchesInFlight` batches are appended at once: while one waits for its commit, the next
+    /// is already on its way (on PostgreSQL, where a batch is several round-trips, this keeps requests
+    /// from queueing behind one commit at a time). Chains stay linear: the store locks each tenant's
+    /// head, so a second batch naming the same tenant continues after the first commits.
+    public init(
+        store: any AuditStore, gather: Duration = .milliseconds(1), appendTimeout: Duration = .seconds(10), batchesInFlight: Int = 1
+    ) {
         self.store = store
         self.appendTimeout = appendTimeout
+        self.batchesInFlight = max(1, batchesInFlight)
         self.gatherNanoseconds = UInt64(gather.components.seconds) * 1_000_000_000 + UInt64(gather.components.attoseconds / 1_000_000_000)
     }
 
@@ -23,8 +32,8 @@ public actor AuditCommitter {
     public func append(tenantID: String, record: AuditRecord) async throws -> AuditEntry {
         try await withCheckedThrowingContinuation { continuation in
             queue.append((tenantID, record, continuation))
-            if !flushing {
-                flushing = true
+            if flushers < batchesInFlight {
+                flushers += 1
                 Task.detached { await self.flush() }
             }
         }
@@ -46,6 +55,6 @@ public actor AuditCommitter {
                 for item in batch { item.2.resume(throwing: error) }
             }
         }
-        flushing = false
+        flushers -= 1
     }
 }

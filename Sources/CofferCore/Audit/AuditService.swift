@@ -13,10 +13,10 @@ public final class AuditService: Sendable {
     private let clock: any CofferClock
     private let redactors = Mutex<[String: AuditRedactor]>([:])
 
-    /// Creates the service.
-    public init(store: any AuditStore, keyring: Keyring, clock: any CofferClock) {
+    /// Creates the service; `batchesInFlight` is the committer's (see ``AuditCommitter``).
+    public init(store: any AuditStore, keyring: Keyring, clock: any CofferClock, batchesInFlight: Int = 1) {
         self.store = store
-        self.committer = AuditCommitter(store: store)
+        self.committer = AuditCommitter(store: store, batchesInFlight: batchesInFlight)
         self.keyring = keyring
         self.clock = clock
     }

@@ -87,7 +87,8 @@ public final class CofferRuntime: Sendable {
         self.mounts = MountService(store: storage.mounts, clock: clock, defaultKVPath: configuration.kvMount)
         self.wrapping = WrappingService(store: storage.wrapping, keyring: keyring, clock: clock)
         self.tenants = TenantService(tenants: storage.tenants, keyring: keyring, tokens: tokens, clock: clock)
-        let audit = AuditService(store: storage.audit, keyring: keyring, clock: clock)
+        // Shared storage (PostgreSQL) pipelines two audit batches; SQLite's single writer gains nothing from it.
+        let audit = AuditService(store: storage.audit, keyring: keyring, clock: clock, batchesInFlight: storage.isShared ? 2 : 1)
         self.audit = audit
         self.auditSinks = try AuditSinks(configuration: configuration, transport: auditTransport, logger: logger)
         let apiKeys = APIKeyService(store: storage.apiKeys, hasher: keyring, clock: clock, limiter: storage.rateLimits)
