@@ -7,6 +7,34 @@ import Testing
 /// `NOTIFY` is delivered: a revoked token stops being served from another instance's cache.
 @Suite("Change notifications")
 struct ChangeNotificationTests {
+    /// With listening switched off (a pooler that cannot carry LISTEN), another instance's revocation
+    /// still reaches the cache, through the 1 s age limit alone: not at once, and not later than it.
+    @Test(.enabled(if: StorageEngine.available.contains(.postgres)))
+    func withoutListeningTheAgeLimitBoundsStaleness() async throws {
+        try await StorageConformanceTests.withStorage(.postgres) { storage, url in
+            let other = try await SQLStorage.open(url: url, listenForChanges: false)
+            let (tenant, key) = StorageConformanceTests.tenant("nolisten")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            let hash = [UInt8](repeating: 7, count: 32)
+            try await storage.tokens.insertToken(
+                TokenRecord(
+                    accessor: "acc", tenantID: tenant.id, hash: hash, role: .viewer, displayName: "t", createdAt: 1, expiresAt: nil,
+                    parentAccessor: nil, ttlSeconds: 0))
+            #expect(try await other.tokens.token(hash: hash)?.revokedAt == nil)
+            let cached = ContinuousClock.now
+            _ = try await storage.tokens.revokeToken(accessor: "acc", tenantID: tenant.id, at: 5)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await other.tokens.token(hash: hash)?.revokedAt == nil, "no notification: still the cached record")
+            while try await other.tokens.token(hash: hash)?.revokedAt == nil {
+                try await Task.sleep(for: .milliseconds(5))
+                if cached.duration(to: .now) > .seconds(5) { break }
+            }
+            let stale = cached.duration(to: .now)
+            #expect(stale >= SQLStorage.sharedCacheMaxAge && stale < .seconds(3), "refused after the age limit: \(stale)")
+            try await other.shutdown()
+        }
+    }
+
     @Test(.enabled(if: StorageEngine.available.contains(.postgres)))
     func aRevocationReachesAnotherInstancesCache() async throws {
         try await StorageConformanceTests.withStorage(.postgres) { storage, url in

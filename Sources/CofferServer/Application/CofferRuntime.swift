@@ -56,7 +56,8 @@ public final class CofferRuntime: Sendable {
         try configuration.validate()
         let storage = try await SQLStorage.open(
             url: configuration.storageURL, clock: clock, logger: logger, defaultKVMount: configuration.kvMount,
-            migrationURL: configuration.storageMigrationURL, requireRowSecurity: !configuration.allowRowSecurityBypass)
+            migrationURL: configuration.storageMigrationURL, requireRowSecurity: !configuration.allowRowSecurityBypass,
+            listenForChanges: configuration.changeNotifications)
         do {
             let keyring = try await Keyring.open(storage: storage, source: rootKey, clock: clock)
             return try CofferRuntime(

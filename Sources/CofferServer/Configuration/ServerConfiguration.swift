@@ -14,6 +14,10 @@ public struct ServerConfiguration: Sendable {
     /// PostgreSQL: start even if the role in `storageURL` could bypass Row-Level Security (superuser,
     /// `BYPASSRLS`, owner of the tables). Off: such a role is refused with `CONFIG_INVALID`.
     public var allowRowSecurityBypass = false
+    /// PostgreSQL: whether this instance `LISTEN`s for other instances' changes (on by default). Off
+    /// for a pooler that cannot carry `LISTEN` (PgBouncer in transaction mode): cached records are
+    /// then refreshed only by their 1 s age limit.
+    public var changeNotifications = true
     /// Name of the KV v2 mount (`/v1/<mount>/…`).
     public var kvMount: String = "secret"
     /// Largest accepted request body, bytes.

@@ -51,7 +51,12 @@ public final class SQLStorage: CofferStorage {
     /// Wraps a migrated database. Every write takes an explicit ``UnitOfWork`` whose entry it appends in its own transaction.
     /// Hot records are cached (up to `apiKeyCacheEntries` API keys); on PostgreSQL every other instance's
     /// write drops the caches (`LISTEN/NOTIFY`) and no entry is trusted longer than ``sharedCacheMaxAge``.
-    public init(database: any SQLDatabase, clock: any CofferClock = SystemClock(), apiKeyCacheEntries: Int = 50_000) {
+    ///
+    /// With `listenForChanges` false (a pooler such as PgBouncer in transaction mode, where `LISTEN`
+    /// cannot work), other instances' changes reach the caches only through ``sharedCacheMaxAge``.
+    public init(
+        database: any SQLDatabase, clock: any CofferClock = SystemClock(), apiKeyCacheEntries: Int = 50_000, listenForChanges: Bool = true
+    ) {
         self.database = database
         let audited = WorkDatabase(db: database, clock: clock)
         isShared = database.dialect == .postgres
@@ -59,7 +64,7 @@ public final class SQLStorage: CofferStorage {
         let caches: StorageCaches? = built
         self.caches = caches
         let handlers = changeHandlers
-        self.changeListener = database.watchChanges {
+        self.changeListener = !listenForChanges ? nil : database.watchChanges {
             built.invalidateAll()
             handlers.runAll()
         }
@@ -88,7 +93,7 @@ public final class SQLStorage: CofferStorage {
     /// the tables) is refused with `CONFIG_INVALID`.
     public static func open(
         url: String, clock: any CofferClock = SystemClock(), logger: Logger = Logger(label: "coffer.storage"), defaultKVMount: String = "secret",
-        migrationURL: String? = nil, requireRowSecurity: Bool = false
+        migrationURL: String? = nil, requireRowSecurity: Bool = false, listenForChanges: Bool = true
     ) async throws -> SQLStorage {
         let database: any SQLDatabase
         let context = Migrations.Context(defaultKVMount: defaultKVMount)
@@ -115,7 +120,7 @@ public final class SQLStorage: CofferStorage {
                 try? await postgres.close()
                 throw error
             }
-            return SQLStorage(database: postgres, clock: clock)
+            return SQLStorage(database: postgres, clock: clock, listenForChanges: listenForChanges)
         } else if url == "sqlite::memory:" {
             database = try await CofferSQLiteDatabase.open(path: ":memory:", logger: logger)
         } else if url.hasPrefix("sqlite://") {
