@@ -7,6 +7,50 @@ import Testing
 /// `NOTIFY` is delivered: a revoked token stops being served from another instance's cache.
 @Suite("Change notifications")
 struct ChangeNotificationTests {
+    /// A notification names what changed, and another instance drops only those caches: a token write
+    /// leaves cached KV metadata alone, a KV write drops it, and a payload this version does not know
+    /// drops everything. (Rows are edited behind Coffer's back, without a notification, so only the
+    /// cache can explain what is read; the instance's caches are trusted for 60 s here.)
+    @Test(.enabled(if: StorageEngine.available.contains(.postgres)))
+    func aNotificationDropsOnlyTheCachesItNames() async throws {
+        try await StorageConformanceTests.withStorage(.postgres) { storage, url in
+            let other = SQLStorage(database: try await CofferPostgresDatabase.connect(url: url + "?pool_max=4"), cacheMaxAge: .seconds(60))
+            let (tenant, key) = StorageConformanceTests.tenant("kinds")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            _ = try await StorageConformanceTests.write(storage, tenant.id, "cached")
+            func maxVersions() async throws -> Int? {
+                try await other.secrets.metadata(tenantID: tenant.id, mount: "secret", path: "cached")?.maxVersions
+            }
+            func edit(_ value: Int) async throws {
+                try await storage.owner.query("UPDATE kv_metadata SET max_versions = $1 WHERE path = 'cached'", [.int(Int64(value))])
+            }
+            try await Task.sleep(for: .milliseconds(200))  // the write's own notification has landed
+            let before = try await maxVersions()
+            try await edit(41)
+            try await storage.tokens.insertToken(
+                TokenRecord(
+                    accessor: "acc", tenantID: tenant.id, hash: [UInt8](repeating: 9, count: 32), role: .viewer, displayName: "t", createdAt: 1,
+                    expiresAt: nil, parentAccessor: nil, ttlSeconds: 0))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await maxVersions() == before, "a token write does not drop cached KV metadata")
+            _ = try await StorageConformanceTests.write(storage, tenant.id, "another")
+            var seen = try await maxVersions()
+            for _ in 0..<200 where seen != 41 {
+                try await Task.sleep(for: .milliseconds(10))
+                seen = try await maxVersions()
+            }
+            #expect(seen == 41, "a KV write drops it")
+            try await edit(42)
+            try await storage.owner.query("SELECT pg_notify('coffer_changes', 'something_newer') AS sent", [])
+            for _ in 0..<200 where seen != 42 {
+                try await Task.sleep(for: .milliseconds(10))
+                seen = try await maxVersions()
+            }
+            #expect(seen == 42, "an unknown payload drops everything")
+            try await other.shutdown()
+        }
+    }
+
     /// With listening switched off (a pooler that cannot carry LISTEN), another instance's revocation
     /// still reaches the cache, through the 1 s age limit alone: not at once, and not later than it.
     @Test(.enabled(if: StorageEngine.available.contains(.postgres)))

@@ -6,6 +6,16 @@ import CofferCore
 struct WorkDatabase: Sendable {
     let db: any SQLDatabase
     let clock: any CofferClock
+    /// What this store's writes change, sent as the notification's payload so that other instances
+    /// drop only the caches it names (``CacheKind``).
+    var changes: [CacheKind] = []
+
+    /// The same database for a store whose writes change `kinds`.
+    func notifying(_ kinds: CacheKind...) -> WorkDatabase {
+        var copy = self
+        copy.changes = kinds
+        return copy
+    }
 
     var dialect: SQLDialect { db.dialect }
 
@@ -41,7 +51,9 @@ struct WorkDatabase: Sendable {
             let (result, entry) = try await db.transaction(in: scope) { tx -> (T, AuditEntry?) in
                 let result = try await body(tx)
                 // Other instances drop their caches when this commits (NOTIFY is delivered at commit).
-                if notifies { try await tx.query("SELECT 1 AS sent FROM pg_notify('coffer_changes', '')", []) }
+                if notifies {
+                    try await tx.query("SELECT 1 AS sent FROM pg_notify('coffer_changes', $1)", [.text(CacheKind.payload(changes))])
+                }
                 guard let (tenantID, record) = work.claimForTransaction(time: clock.nowMillis) else { return (result, nil) }
                 return (result, try await SQLAuditStore.append([(tenantID, record)], in: tx, dialect: dialect, scope: scope).first)
             }

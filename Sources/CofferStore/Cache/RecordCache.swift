@@ -91,6 +91,28 @@ struct PlaceKey: Hashable, Sendable {
 
 /// The caches of one storage: on SQLite trusted until a local write invalidates them; on PostgreSQL
 /// also invalidated by every other instance's writes (`LISTEN/NOTIFY`) and never older than `maxAge`.
+/// What a change notification names: the caches other instances must drop. An empty or unknown
+/// payload drops every cache (fail safe: a notification this version cannot read is treated as "anything").
+enum CacheKind: String, Sendable, CaseIterable {
+    case tenants, tokens, apiKeys = "api_keys", kv, gateway, mounts, transit
+    /// Wrapped responses: nothing cached, so nothing to drop.
+    case wrapping
+
+    /// The payload naming `kinds` (empty: everything).
+    static func payload(_ kinds: [CacheKind]) -> String { kinds.map(\.rawValue).joined(separator: ",") }
+
+    /// The kinds a payload names, or nil for "everything" (empty, or a name this version does not know).
+    static func parse(_ payload: String?) -> Set<CacheKind>? {
+        guard let payload, !payload.isEmpty else { return nil }
+        var kinds: Set<CacheKind> = []
+        for name in payload.split(separator: ",") {
+            guard let kind = CacheKind(rawValue: String(name)) else { return nil }
+            kinds.insert(kind)
+        }
+        return kinds
+    }
+}
+
 struct StorageCaches: Sendable {
     let tenants: RecordCache<String, Tenant>
     let tokens: RecordCache<[UInt8], TokenRecord>
@@ -113,6 +135,23 @@ struct StorageCaches: Sendable {
         gatewayProjects = RecordCache(capacity: 10_000, maxAge: maxAge)
         gatewaySuspensions = RecordCache(capacity: 50_000, cachesMisses: true, maxAge: maxAge)
         mounts = RecordCache(capacity: 10_000, cachesMisses: true, maxAge: maxAge)
+    }
+
+    /// Drops the entries a change of `kinds` may have made stale (nil: every entry).
+    func invalidate(_ kinds: Set<CacheKind>?) {
+        guard let kinds else { return invalidateAll() }
+        if kinds.contains(.tenants) { tenants.invalidateAll() }
+        if kinds.contains(.tokens) { tokens.invalidateAll() }
+        if kinds.contains(.apiKeys) { apiKeys.invalidateAll() }
+        if kinds.contains(.kv) || kinds.contains(.mounts) {
+            kvMetadata.invalidateAll()
+            kvVersions.invalidateAll()
+        }
+        if kinds.contains(.gateway) {
+            gatewayProjects.invalidateAll()
+            gatewaySuspensions.invalidateAll()
+        }
+        if kinds.contains(.mounts) { mounts.invalidateAll() }
     }
 
     /// Drops every entry.

@@ -149,7 +149,7 @@ public final class CofferPostgresDatabase: SQLDatabase {
 
     /// `LISTEN coffer_changes` on a connection leased from the pool, re-established after any failure
     /// (each (re)connection counts as a change: notifications may have been missed).
-    public func watchChanges(_ changed: @escaping @Sendable () -> Void) -> Task<Void, Never>? {
+    public func watchChanges(_ changed: @escaping @Sendable (_ payload: String?) -> Void) -> Task<Void, Never>? {
         let logger = self.logger
         return Task { [weak self] in
             while !Task.isCancelled {
@@ -157,14 +157,14 @@ public final class CofferPostgresDatabase: SQLDatabase {
                 do {
                     try await client.withConnection { connection in
                         try await connection.listen(on: Self.changesChannel) { notifications in
-                            changed()
-                            for try await _ in notifications { changed() }
+                            changed(nil)
+                            for try await notification in notifications { changed(notification.payload) }
                         }
                     }
                 } catch {
                     if !Task.isCancelled { logger.debug("change listener reconnecting", metadata: ["error": "\(error)"]) }
                 }
-                changed()
+                changed(nil)
                 guard (try? await Task.sleep(for: .milliseconds(200))) != nil else { return }
             }
         }

@@ -55,34 +55,41 @@ public final class SQLStorage: CofferStorage {
     /// With `listenForChanges` false (a pooler such as PgBouncer in transaction mode, where `LISTEN`
     /// cannot work), other instances' changes reach the caches only through ``sharedCacheMaxAge``.
     public init(
-        database: any SQLDatabase, clock: any CofferClock = SystemClock(), apiKeyCacheEntries: Int = 50_000, listenForChanges: Bool = true
+        database: any SQLDatabase, clock: any CofferClock = SystemClock(), apiKeyCacheEntries: Int = 50_000, listenForChanges: Bool = true,
+        cacheMaxAge: Duration = SQLStorage.sharedCacheMaxAge
     ) {
         self.database = database
         let audited = WorkDatabase(db: database, clock: clock)
         isShared = database.dialect == .postgres
-        let built = StorageCaches(apiKeyCapacity: apiKeyCacheEntries, maxAge: isShared ? Self.sharedCacheMaxAge : nil)
+        let built = StorageCaches(apiKeyCapacity: apiKeyCacheEntries, maxAge: isShared ? cacheMaxAge : nil)
         let caches: StorageCaches? = built
         self.caches = caches
         let handlers = changeHandlers
-        self.changeListener = !listenForChanges ? nil : database.watchChanges {
-            built.invalidateAll()
-            handlers.runAll()
-        }
-        self.tenants = SQLTenantStore(db: audited, cache: caches?.tenants)
-        self.keyring = SQLKeyringStore(db: audited, tenantCache: caches?.tenants)
-        self.tokens = SQLTokenStore(db: audited, cache: caches?.tokens)
-        self.secrets = SQLSecretStore(db: audited, metadataCache: caches?.kvMetadata, versionsCache: caches?.kvVersions)
+        self.changeListener =
+            !listenForChanges
+            ? nil
+            : database.watchChanges { payload in
+                let kinds = CacheKind.parse(payload)
+                built.invalidate(kinds)
+                // Callers' caches (transit keys) on a change naming them, or anything unknown.
+                if kinds?.contains(.transit) ?? true { handlers.runAll() }
+            }
+        self.tenants = SQLTenantStore(db: audited.notifying(.tenants), cache: caches?.tenants)
+        self.keyring = SQLKeyringStore(db: audited.notifying(.tenants), tenantCache: caches?.tenants)
+        self.tokens = SQLTokenStore(db: audited.notifying(.tokens), cache: caches?.tokens)
+        self.secrets = SQLSecretStore(db: audited.notifying(.kv), metadataCache: caches?.kvMetadata, versionsCache: caches?.kvVersions)
         self.audit = SQLAuditStore(db: database)
-        self.apiKeys = SQLAPIKeyStore(db: audited, cache: caches?.apiKeys)
-        self.transit = SQLTransitStore(db: audited)
-        self.gateway = SQLGatewayStore(db: audited, projectCache: caches?.gatewayProjects, suspensionCache: caches?.gatewaySuspensions)
+        self.apiKeys = SQLAPIKeyStore(db: audited.notifying(.apiKeys), cache: caches?.apiKeys)
+        self.transit = SQLTransitStore(db: audited.notifying(.transit))
+        self.gateway = SQLGatewayStore(
+            db: audited.notifying(.gateway), projectCache: caches?.gatewayProjects, suspensionCache: caches?.gatewaySuspensions)
         self.rateLimits = isShared ? LeasedRateLimiter(backend: SQLRateLimiter(db: database)) : MemoryRateLimiter()
         var kvCaches: [@Sendable () -> Void] = []
         if let caches {
             kvCaches = [{ caches.kvMetadata.invalidateAll() }, { caches.kvVersions.invalidateAll() }]
         }
-        self.mounts = SQLMountStore(db: audited, cache: caches?.mounts, kvCaches: kvCaches)
-        self.wrapping = SQLWrappingStore(db: audited)
+        self.mounts = SQLMountStore(db: audited.notifying(.mounts), cache: caches?.mounts, kvCaches: kvCaches)
+        self.wrapping = SQLWrappingStore(db: audited.notifying(.wrapping))
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.

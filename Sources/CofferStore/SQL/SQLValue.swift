@@ -151,10 +151,10 @@ public protocol SQLDatabase: SQLExecutor {
     )
         async throws -> Bool
     /// Calls `changed` whenever another process may have changed stored data (PostgreSQL: every
-    /// notification on the `coffer_changes` channel, and every (re)connection of the listener, since
-    /// notifications may have been missed meanwhile). Nil on engines with one process (SQLite).
-    /// Cancel the returned task to stop.
-    func watchChanges(_ changed: @escaping @Sendable () -> Void) -> Task<Void, Never>?
+    /// notification on the `coffer_changes` channel, with its payload naming what changed, and every
+    /// (re)connection of the listener with nil, since notifications may have been missed meanwhile).
+    /// Nil on engines with one process (SQLite). Cancel the returned task to stop.
+    func watchChanges(_ changed: @escaping @Sendable (_ payload: String?) -> Void) -> Task<Void, Never>?
 }
 
 /// How long Coffer waits for the database.

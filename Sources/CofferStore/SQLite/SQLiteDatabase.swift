@@ -77,7 +77,7 @@ public final class CofferSQLiteDatabase: SQLDatabase {
     }
 
     /// One process owns a SQLite database: nobody else changes it.
-    public func watchChanges(_ changed: @escaping @Sendable () -> Void) -> Task<Void, Never>? { nil }
+    public func watchChanges(_ changed: @escaping @Sendable (_ payload: String?) -> Void) -> Task<Void, Never>? { nil }
 
     /// One instance owns a SQLite database: the lock is always held.
     public func whileHoldingLock(
