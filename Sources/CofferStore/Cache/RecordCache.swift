@@ -17,9 +17,27 @@ final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         var storedAt: ContinuousClock.Instant
     }
 
+    /// Lookups of one key waiting for the load another lookup of it started, in one generation.
+    struct Flight {
+        let id: UInt64
+        let generation: UInt64
+        var waiters: [CheckedContinuation<Turn, Never>] = []
+    }
+
+    /// What a lookup that missed does: load (and share), take the shared result, or load alone.
+    enum Turn: Sendable {
+        case lead(id: UInt64, generation: UInt64)
+        case shared(Value?)
+        case alone
+    }
+
     struct State {
         var entries: [Key: Entry] = [:]
         var generation: UInt64 = 0
+        var flights: [Key: Flight] = [:]
+        /// Waiters of flights superseded by a newer generation's, by flight id, until their load lands.
+        var superseded: [UInt64: [CheckedContinuation<Turn, Never>]] = [:]
+        var nextFlight: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -72,13 +90,50 @@ final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Number of cached entries.
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// Looks `key` up in the cache, else loads it and caches a found value (and a miss, if this cache caches misses).
+    /// Looks `key` up in the cache, else loads it and caches a found value (and a miss, if this cache
+    /// caches misses). Concurrent lookups of one key that miss share one load (when a hot entry expires,
+    /// sixty-four requests cost one query, not sixty-four), but only within one generation: a lookup that
+    /// starts after an invalidation never takes a value read before it.
     func load(_ key: Key, _ loader: () async throws -> Value?) async rethrows -> Value? {
         if let hit = entry(key) { return hit }
-        let generation = self.generation
-        let loaded = try await loader()
-        if loaded != nil || cachesMisses { store(key, loaded, ifGeneration: generation) }
-        return loaded
+        let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
+            let lead = state.withLock { state -> Turn? in
+                if var flight = state.flights[key], flight.generation == state.generation {
+                    flight.waiters.append(continuation)
+                    state.flights[key] = flight
+                    return nil
+                }
+                if let stale = state.flights[key], !stale.waiters.isEmpty { state.superseded[stale.id] = stale.waiters }
+                state.nextFlight &+= 1
+                state.flights[key] = Flight(id: state.nextFlight, generation: state.generation)
+                return .lead(id: state.nextFlight, generation: state.generation)
+            }
+            if let lead { continuation.resume(returning: lead) }
+        }
+        switch turn {
+        case .shared(let value): return value
+        case .alone: return try await loader()
+        case .lead(let id, let generation):
+            do {
+                let loaded = try await loader()
+                if loaded != nil || cachesMisses { store(key, loaded, ifGeneration: generation) }
+                land(key, id: id, .shared(loaded))
+                return loaded
+            } catch {
+                land(key, id: id, .alone)  // the others load for themselves and see their own error
+                throw error
+            }
+        }
+    }
+
+    /// Ends flight `id` of `key`, resuming its waiters with `turn`.
+    private func land(_ key: Key, id: UInt64, _ turn: Turn) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Turn, Never>] in
+            guard let flight = state.flights[key], flight.id == id else { return state.superseded.removeValue(forKey: id) ?? [] }
+            state.flights[key] = nil
+            return flight.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: turn) }
     }
 }
 
