@@ -9,6 +9,10 @@ struct TimestampTests {
     @Test(arguments: [
         (Int64(0), "1970-01-01T00:00:00.000Z"), (1_000, "1970-01-01T00:00:01.000Z"), (1_764_480_600_007, "2025-11-30T05:30:00.007Z"),
         (951_782_400_000, "2000-02-29T00:00:00.000Z"), (Timestamp.latestMillis, "9999-12-31T23:59:59.999Z"),
+        // Past the RFC 3339 range the year is written whole (as `%04d` did), never cut to four digits.
+        (Timestamp.latestMillis + 1, "10000-01-01T00:00:00.000Z"),
+        // Before 1970: floor division keeps the fraction positive.
+        (-1, "1969-12-31T23:59:59.999Z"),
     ])
     func fixedValues(millis: Int64, expected: String) {
         #expect(Timestamp.rfc3339(millis) == expected)

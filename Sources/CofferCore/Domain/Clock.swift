@@ -41,8 +41,14 @@ public enum Timestamp {
 
     /// RFC 3339 with milliseconds, e.g. `2026-11-24T06:42:00.123Z`.
     public static func rfc3339(_ millis: Int64) -> String {
-        let seconds = Int(millis / 1000)
-        let fraction = Int(millis % 1000)
+        // Floor division (no overflow at the extremes), so an instant before 1970 keeps a fraction in 0...999.
+        var (whole, part) = millis.quotientAndRemainder(dividingBy: 1000)
+        if part < 0 {
+            whole -= 1
+            part += 1000
+        }
+        let seconds = Int(whole)
+        let fraction = Int(part)
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
@@ -50,11 +56,18 @@ public enum Timestamp {
         // 3% of a KV read's CPU (perf, Benchmarks/hotpaths/results.md).
         var bytes: [UInt8] = []
         bytes.reserveCapacity(24)
+        // At least `width` digits, more if the value has them (a year past 9999 is written whole, as
+        // `%04d` did, never cut); only years can be negative, and then get a sign.
         func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = abs(value)
-            for _ in 0..<width {
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            var rest = value.magnitude
+            var count = 1
+            var divisor: UInt = 1
+            while count < width || rest / divisor >= 10 {
+                divisor *= 10
+                count += 1
+            }
+            for _ in 0..<count {
                 bytes.append(UInt8(ascii: "0") + UInt8((rest / divisor) % 10))
                 rest %= divisor
                 divisor /= 10

@@ -95,6 +95,17 @@ public final class LeasedRateLimiter: RateLimiterBackend {
         for waiter in waiting { waiter.resume() }
     }
 
+    /// Takes from `keyPath`'s lease for `bucket`, first waiting out any refill in flight for it.
+    private func takeWaiting(
+        _ keyPath: WritableKeyPath<State, [String: Lease]>, bucket: String, limit: Int, span: Int64, cost: Int, now: Int64, window: Int64
+    ) async -> Take {
+        while true {
+            let taken = state.withLock { take(&$0[keyPath: keyPath], bucket: bucket, limit: limit, span: span, cost: cost, now: now, window: window) }
+            if let taken { return taken }
+            await waitForRefill(keyPath, bucket: bucket)
+        }
+    }
+
     /// Waits until the refill in flight for `bucket` ends (at once if it already has).
     private func waitForRefill(_ keyPath: WritableKeyPath<State, [String: Lease]>, bucket: String) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -109,12 +120,7 @@ public final class LeasedRateLimiter: RateLimiterBackend {
 
     /// Checks a GCRA limit against the local lease, refilling it from the backend when needed.
     public func rate(bucket: String, limit: Int, periodMillis: Int64, cost: Int, now: Int64) async throws -> GCRA.Decision {
-        var next = state.withLock { take(&$0.rates, bucket: bucket, limit: limit, span: periodMillis, cost: cost, now: now, window: 0) }
-        while next == nil {
-            await waitForRefill(\.rates, bucket: bucket)
-            next = state.withLock { take(&$0.rates, bucket: bucket, limit: limit, span: periodMillis, cost: cost, now: now, window: 0) }
-        }
-        guard let taken = next else { return try await backend.rate(bucket: bucket, limit: limit, periodMillis: periodMillis, cost: cost, now: now) }
+        let taken = await takeWaiting(\.rates, bucket: bucket, limit: limit, span: periodMillis, cost: cost, now: now, window: 0)
         switch taken {
         case .admitted(let lease):
             return GCRA.Decision(
@@ -153,14 +159,7 @@ public final class LeasedRateLimiter: RateLimiterBackend {
     /// Consumes a quota from the local lease, refilling it from the backend when needed.
     public func quota(bucket: String, limit: Int, windowMillis: Int64, cost: Int, now: Int64) async throws -> QuotaWindow.Decision {
         let window = now - now % windowMillis
-        var next = state.withLock { take(&$0.quotas, bucket: bucket, limit: limit, span: windowMillis, cost: cost, now: now, window: window) }
-        while next == nil {
-            await waitForRefill(\.quotas, bucket: bucket)
-            next = state.withLock { take(&$0.quotas, bucket: bucket, limit: limit, span: windowMillis, cost: cost, now: now, window: window) }
-        }
-        guard let taken = next else {
-            return try await backend.quota(bucket: bucket, limit: limit, windowMillis: windowMillis, cost: cost, now: now)
-        }
+        let taken = await takeWaiting(\.quotas, bucket: bucket, limit: limit, span: windowMillis, cost: cost, now: now, window: window)
         let reset = window + windowMillis - now
         switch taken {
         case .admitted(let lease):
