@@ -1,4 +1,5 @@
 import CofferCore
+import CofferTestSupport
 import Synchronization
 import Testing
 
@@ -40,33 +41,21 @@ final class GatedCountingStore: AuditStore {
         var running = 0
         var maximum = 0
         var next: Int64 = 0
-        var opened = false
-        var waiting: [CheckedContinuation<Void, Never>] = []
     }
     let state = Mutex(State())
+    let gate = Gate()
     var running: Int { state.withLock { $0.running } }
     var maximumConcurrent: Int { state.withLock { $0.maximum } }
     var appended: Int64 { state.withLock { $0.next } }
 
-    func open() {
-        let waiting = state.withLock { state in
-            state.opened = true
-            defer { state.waiting = [] }
-            return state.waiting
-        }
-        for continuation in waiting { continuation.resume() }
-    }
+    func open() { gate.open() }
 
     func append(_ records: [(tenantID: String, record: AuditRecord)]) async throws -> [AuditEntry] {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let passes = state.withLock { state in
-                state.running += 1
-                state.maximum = max(state.maximum, state.running)
-                if !state.opened { state.waiting.append(continuation) }
-                return state.opened
-            }
-            if passes { continuation.resume() }
+        state.withLock { state in
+            state.running += 1
+            state.maximum = max(state.maximum, state.running)
         }
+        await gate.pass()
         return state.withLock { state in
             state.running -= 1
             return records.map { item in

@@ -1,4 +1,4 @@
-import Synchronization
+import CofferTestSupport
 import Testing
 
 @testable import CofferStore
@@ -8,29 +8,15 @@ import Testing
 struct RecordCacheTests {
     /// A loader that counts its calls and waits until the test opens it.
     final class GatedLoader: Sendable {
-        let state = Mutex((calls: 0, open: false, waiting: [CheckedContinuation<Void, Never>]()))
-        var calls: Int { state.withLock { $0.calls } }
+        let gate = Gate()
+        var calls: Int { gate.arrivals }
 
         func load(_ value: String) async -> String? {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let go = state.withLock { state -> Bool in
-                    state.calls += 1
-                    if !state.open { state.waiting.append(continuation) }
-                    return state.open
-                }
-                if go { continuation.resume() }
-            }
+            await gate.pass()
             return value
         }
 
-        func open() {
-            let waiting = state.withLock { state in
-                state.open = true
-                defer { state.waiting = [] }
-                return state.waiting
-            }
-            for continuation in waiting { continuation.resume() }
-        }
+        func open() { gate.open() }
     }
 
     static func waitUntil(_ condition: () -> Bool) async throws {

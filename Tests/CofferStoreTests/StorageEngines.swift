@@ -15,6 +15,13 @@ enum StorageEngine: String, CaseIterable, CustomTestStringConvertible, Sendable 
         ProcessInfo.processInfo.environment["COFFER_TEST_POSTGRES_URL"].map { $0.isEmpty ? [.sqlite] : [.sqlite, .postgres] } ?? [.sqlite]
     }
 
+    /// Whether a PostgreSQL-only suite runs; says why when it is skipped.
+    static func postgresRuns(_ suite: String) -> Bool {
+        let on = available.contains(.postgres)
+        if !on { print("\(suite): COFFER_TEST_POSTGRES_URL not set; skipped") }
+        return on
+    }
+
     /// A fresh, migrated store: a new SQLite file, or a new PostgreSQL database created for this test.
     func makeStorage() async throws -> TestStorage {
         switch self {

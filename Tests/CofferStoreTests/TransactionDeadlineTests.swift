@@ -8,11 +8,7 @@ import Testing
 /// never returns (a connection that died unnoticed behaves the same as this `pg_sleep`).
 @Suite("PostgreSQL transaction deadlines")
 struct TransactionDeadlineTests {
-    static var enabled: Bool {
-        let on = StorageEngine.available.contains(.postgres)
-        if !on { print("TransactionDeadlineTests: COFFER_TEST_POSTGRES_URL not set; skipped") }
-        return on
-    }
+    static var enabled: Bool { StorageEngine.postgresRuns("TransactionDeadlineTests") }
 
     @Test(.enabled(if: enabled), .timeLimit(.minutes(1)))
     func aStuckTransactionIsCutAtItsDeadline() async throws {

@@ -144,8 +144,6 @@ struct PlaceKey: Hashable, Sendable {
     let name: String
 }
 
-/// The caches of one storage: on SQLite trusted until a local write invalidates them; on PostgreSQL
-/// also invalidated by every other instance's writes (`LISTEN/NOTIFY`) and never older than `maxAge`.
 /// What a change notification names: the caches other instances must drop. An empty or unknown
 /// payload drops every cache (fail safe: a notification this version cannot read is treated as "anything").
 enum CacheKind: String, Sendable, CaseIterable {
@@ -168,6 +166,8 @@ enum CacheKind: String, Sendable, CaseIterable {
     }
 }
 
+/// The caches of one storage: on SQLite trusted until a local write invalidates them; on PostgreSQL
+/// also invalidated by other instances' writes that name them (`LISTEN/NOTIFY`) and never older than `maxAge`.
 struct StorageCaches: Sendable {
     let tenants: RecordCache<String, Tenant>
     let tokens: RecordCache<[UInt8], TokenRecord>

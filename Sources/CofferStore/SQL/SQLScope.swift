@@ -3,8 +3,9 @@ import CofferCore
 /// Whose rows a statement may see. On PostgreSQL every tenant-owned table has Row-Level Security, and
 /// a transaction sees only the rows of the tenant it was opened for (`coffer.tenant_id`, set with
 /// `set_config(…, true)`, the function form of `SET LOCAL`), or — for work that crosses tenants on
-/// purpose (looking a token or API key up by its hash before its tenant is known, the audit
-/// committer, re-encryption, retention) — every row, under the separate role `coffer_system`
+/// purpose (looking a token, API key or wrapped response up by its hash before its tenant is known,
+/// audit batches naming several tenants, root-key rotation and the keyring's start-up checks,
+/// last-used flushes, bulk imports, sweeps) — every row, under the separate role `coffer_system`
 /// (`SET LOCAL ROLE`). A statement run outside any scope sees no tenant's rows. On SQLite (one
 /// process, no roles) scopes change nothing.
 public enum SQLScope: Sendable, Hashable {
