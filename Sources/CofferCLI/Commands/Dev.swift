@@ -45,6 +45,7 @@ struct Dev: AsyncParsableCommand {
             configuration.port = port
             configuration.storageURL = "sqlite://\(dataDir)/coffer.db"
             configuration.devMode = true
+            configuration.authAllowInternalURLs = true
             configuration.envReferencePatterns = envReferences
             configuration.auditFile = auditFile
             configuration.auditEnabled = !noAudit

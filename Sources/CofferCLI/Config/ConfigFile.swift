@@ -64,6 +64,9 @@ public enum ConfigFile {
             case "storage.change_notifications":
                 guard case .bool(let flag) = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }
                 configuration.changeNotifications = flag
+            case "auth.allow_internal_urls":
+                guard case .bool(let flag) = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }
+                configuration.authAllowInternalURLs = flag
             case "kv.mount", "kv_mount": configuration.kvMount = try string(key, value)
             case "kv.max_versions": configuration.defaultMaxVersions = try int(key, value)
             case "limits.max_body_bytes", "max_body_bytes": configuration.maxBodyBytes = try int(key, value)
@@ -109,7 +112,7 @@ public enum ConfigFile {
     }
 
     /// Environment overrides: `COFFER_LISTEN`, `COFFER_PORT`, `COFFER_STORAGE_URL`, `COFFER_STORAGE_MIGRATION_URL`,
-    /// `COFFER_STORAGE_ALLOW_RLS_BYPASS`, `COFFER_STORAGE_CHANGE_NOTIFICATIONS`, `COFFER_KV_MOUNT`,
+    /// `COFFER_STORAGE_ALLOW_RLS_BYPASS`, `COFFER_STORAGE_CHANGE_NOTIFICATIONS`, `COFFER_AUTH_ALLOW_INTERNAL_URLS`, `COFFER_KV_MOUNT`,
     /// `COFFER_TLS_CERT_FILE`, `COFFER_TLS_KEY_FILE`, `COFFER_TLS_REQUEST_CLIENT_CERTIFICATES`, `COFFER_ENV_REFERENCES` (comma-separated),
     /// `COFFER_RATE_LIMIT_ANONYMOUS|AUTHENTICATED|SERVICE|TENANT` (per minute, 0 = off).
     public static func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws(CofferError) {
@@ -131,6 +134,12 @@ public enum ConfigFile {
                 throw CofferError(.configInvalid, "COFFER_STORAGE_CHANGE_NOTIFICATIONS must be true or false")
             }
             configuration.changeNotifications = value == "true" || value == "1"
+        }
+        if let value = environment["COFFER_AUTH_ALLOW_INTERNAL_URLS"] {
+            guard ["true", "false", "1", "0"].contains(value) else {
+                throw CofferError(.configInvalid, "COFFER_AUTH_ALLOW_INTERNAL_URLS must be true or false")
+            }
+            configuration.authAllowInternalURLs = value == "true" || value == "1"
         }
         if let value = environment["COFFER_KV_MOUNT"] { configuration.kvMount = value }
         if let value = environment["COFFER_TLS_CERT_FILE"] { configuration.tlsCertificatePath = value }

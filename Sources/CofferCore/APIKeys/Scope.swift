@@ -67,6 +67,6 @@ extension Scope {
 
     /// Scopes only admin keys may hold: they reach beyond the tenant's data (tenants, keyring, tokens, audit retention).
     public var isAdminOnly: Bool {
-        ["tenants", "keyring", "tokens", "mounts"].contains(resource) || (resource == "audit" && (action == "*" || action == "manage"))
+        ["tenants", "keyring", "tokens", "mounts", "auth"].contains(resource) || (resource == "audit" && (action == "*" || action == "manage"))
     }
 }

@@ -81,6 +81,11 @@ public final class UnitOfWork: Sendable {
         }
     }
 
+    /// Renames the operation, keeping its resource and details (a login that failed: `auth.login.failed`).
+    public func rename(_ operation: String) {
+        state.withLock { $0.record.operation = operation }
+    }
+
     /// Records the request body; it is redacted with the tenant's audit key only if an entry is written
     /// (ignored before ``identify(tenantID:actor:redact:)``).
     public func recordBody(_ body: JSONValue) {

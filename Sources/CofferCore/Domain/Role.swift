@@ -59,6 +59,8 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case manageGateway
         /// Call upstreams through a gateway project.
         case proxyCall
+        /// Enable, configure and disable auth methods; manage their users, roles and secret IDs; revoke sessions.
+        case manageAuth
     }
 
     /// Whether this role may perform `action`.
@@ -131,6 +133,7 @@ extension Role.Action {
         case .readGateway: APIKeyVerifier.Requirement(resource: "gateway", action: "read", target: target)
         case .manageGateway: APIKeyVerifier.Requirement(resource: "gateway", action: "manage", target: target)
         case .proxyCall: APIKeyVerifier.Requirement(resource: "proxy", action: "call", target: target)
+        case .manageAuth: APIKeyVerifier.Requirement(resource: "auth", action: "manage", target: target)
         }
     }
 }

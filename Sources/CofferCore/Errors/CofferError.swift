@@ -96,6 +96,12 @@ public enum ErrorCode: String, Hashable, Sendable, CaseIterable, CustomStringCon
     /// A TLS client certificate no mTLS profile of the gateway project accepts (unknown CA, expired,
     /// not yet valid, or without the identity the profile reads).
     case certificateInvalid = "CERTIFICATE_INVALID"
+    /// A login through an auth method was refused: unknown user or wrong password, unknown role ID or
+    /// secret ID, a secret ID used up, expired or used from outside its networks. Which one is not said.
+    case loginFailed = "LOGIN_FAILED"
+    /// Logins of this user (or from this client address) are locked after repeated failures; the
+    /// answer's `Retry-After` says when they open again.
+    case loginLocked = "LOGIN_LOCKED"
     /// The server is sealed (`PUT /v1/sys/seal`): it holds no keys until unsealed. Vault's text:
     /// `Vault is sealed`.
     case sealed = "SEALED"

@@ -90,6 +90,7 @@ public struct TokenService: Sendable {
         record.boundCIDRs = cidrs.compactMap { CIDR($0)?.description }
         record.scopes = scopes
         record.roleName = spec.roleName
+        record.origin = spec.origin
         // Named before the write: the request's audit entry is appended inside the write's transaction.
         var details = ["created_accessor": record.accessor, "created_role": spec.role.rawValue]
         if spec.orphan { details["orphan"] = "true" }

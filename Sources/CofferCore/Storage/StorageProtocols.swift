@@ -66,6 +66,10 @@ public protocol TokenStore: Sendable {
     /// Revokes one token and makes its direct children orphans (Vault's `revoke-orphan`). Returns the
     /// accessor if it was live.
     func revokeTokenOrphaningChildren(accessor: String, tenantID: String, at time: Int64, in work: UnitOfWork) async throws -> [String]
+    /// Revokes every live token that a login through the auth method at `mount` made — only those of
+    /// `role` and/or `subject` when given — and every token they created. Returns the accessors revoked.
+    func revokeSessions(tenantID: String, mount: String, role: String?, subject: String?, at time: Int64, in work: UnitOfWork) async throws
+        -> [String]
     /// Spends one use of a use-limited live token; the last use revokes it. Returns the uses left, or
     /// nil if none was left (or the token is no longer live). Accounting, outside any unit of work.
     func consumeTokenUse(accessor: String, tenantID: String, at time: Int64) async throws -> Int64?
@@ -167,6 +171,8 @@ public protocol CofferStorage: Sendable {
     var mounts: any MountStore { get }
     /// Wrapped responses.
     var wrapping: any WrappingStore { get }
+    /// Auth methods, their users and roles, secret IDs and lockouts.
+    var identity: any IdentityStore { get }
     /// Rate-limit and quota counters (shared between instances when the storage is).
     var rateLimits: any RateLimiterBackend { get }
     /// Whether several server instances may share this storage.

@@ -90,6 +90,8 @@ public struct TokenRecord: Sendable, Hashable {
     public var scopes: [Scope]?
     /// The token role it was created against, if any.
     public var roleName: String?
+    /// The login that made it, for tokens from auth methods.
+    public var origin: LoginOrigin?
 
     /// Creates a record.
     public init(

@@ -25,6 +25,8 @@ public struct TokenSpec: Sendable, Hashable {
     public var orphan: Bool = false
     /// The token role it is created against.
     public var roleName: String?
+    /// The login that made it (tokens from auth methods).
+    public var origin: LoginOrigin?
 
     /// Creates a spec for a token of `role`.
     public init(role: Role) { self.role = role }

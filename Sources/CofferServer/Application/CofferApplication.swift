@@ -21,6 +21,8 @@ public enum CofferApplication {
         TenantController(runtime: runtime).addRoutes(to: router)
         KeyringController(runtime: runtime).addRoutes(to: router)
         MountController(runtime: runtime).addRoutes(to: router)
+        AuthMethodController(runtime: runtime).addRoutes(to: router)
+        IdentityController(runtime: runtime).addRoutes(to: router)
         WrappingController(runtime: runtime).addRoutes(to: router)
         KVController(runtime: runtime).addRoutes(to: router)
         AuditController(runtime: runtime).addRoutes(to: router)

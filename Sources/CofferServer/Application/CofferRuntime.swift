@@ -47,6 +47,10 @@ public final class CofferRuntime: Sendable {
     public let protector: ProtectService
     /// Re-encryption after a data-key rotation.
     public let reencryption: ReencryptionService
+    /// Auth methods and logins.
+    public let identity: IdentityService
+    /// Signatures of JWTs presented to JWT/OIDC auth methods.
+    let jwtLogins: JWTLoginVerifier
 
     /// Opens storage from the configuration, migrates it and unlocks the keyring with `rootKey`.
     public static func start(
@@ -108,6 +112,8 @@ public final class CofferRuntime: Sendable {
         self.jwtVerifier = GatewayJWTVerifier(upstream: upstream, secrets: secrets)
         self.reencryption = ReencryptionService(
             secrets: secrets, transit: transit, assets: assets, store: storage.secrets, keyring: storage.keyring)
+        self.identity = IdentityService(store: storage.identity, tokens: tokens, tokenStore: storage.tokens, hasher: keyring, clock: clock)
+        self.jwtLogins = JWTLoginVerifier(upstream: upstream, clock: clock, allowInternal: configuration.authAllowInternalURLs)
         self.authenticator = Authenticator(
             tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock)
     }

@@ -47,6 +47,11 @@ public struct ServerConfiguration: Sendable {
     /// Seconds between automatic signed checkpoints of every tenant's chain (0 = only on demand).
     public var auditCheckpointSeconds: Int = 3600
 
+    /// Whether JWT/OIDC auth methods may fetch keys and discovery documents from loopback, private and
+    /// link-local addresses (and over plain http). Off: a tenant admin cannot point Coffer at the
+    /// operator's internal network. `coffer dev` turns it on (a local identity provider).
+    public var authAllowInternalURLs = false
+
     /// Request limits of Coffer's own API per kind of caller (`[rate_limits]`).
     public var rateLimits = RateLimitTiers()
     /// Seconds between writes of API-key last-use times (they are accurate within this interval).

@@ -83,6 +83,7 @@ public struct TokenController: Sendable {
         context.work.describe("token.renew", "token", token.accessor)
         let object = try await body.object(request, context)
         try object.admit(["increment"])
+        try await runtime.identity.checkRenewal(token, tenant: caller.tenant)
         let renewed = try await tokens.renew(token, incrementSeconds: try object.duration("increment") ?? 0, in: context.work)
         return renewal(renewed, token: nil, context)
     }
@@ -90,7 +91,8 @@ public struct TokenController: Sendable {
     /// `renew {token, increment?}` and `renew-accessor {accessor, increment?}`.
     func renew(_ request: Request, _ context: CofferRequestContext, by field: String) async throws -> Response {
         context.work.describe("token.renew", "token", "")
-        let (object, record, _) = try await target(request, context, by: field, extra: ["increment"])
+        let (object, record, caller) = try await target(request, context, by: field, extra: ["increment"])
+        try await runtime.identity.checkRenewal(record, tenant: caller.tenant)
         let renewed = try await tokens.renew(record, incrementSeconds: try object.duration("increment") ?? 0, in: context.work)
         return renewal(renewed, token: field == "token" ? try object.string("token") : nil, context)
     }
@@ -202,8 +204,9 @@ public struct TokenController: Sendable {
     /// Vault's lookup shape. `id` is what Vault puts there: the token when the caller presented it, else empty.
     static func describe(_ token: TokenRecord, id: String, tenant: Tenant, now: Int64) -> JSONValue {
         let remaining = token.expiresAt.map { max(0, ($0 - now) / 1000) } ?? 0
-        let path =
+        var path =
             token.roleName.map { "auth/token/create/\($0)" } ?? (token.isOrphan ? "auth/token/create-orphan" : "auth/token/create")
+        if let origin = token.origin { path = "auth/\(origin.mount)/login" + (origin.role == nil ? "/\(origin.subject)" : "") }
         var fields: [String: JSONValue] = [
             "accessor": .string(token.accessor), "id": .string(id), "creation_time": .int(token.createdAt / 1000),
             "issue_time": .string(Timestamp.rfc3339(token.createdAt)), "creation_ttl": .int(token.ttlSeconds),

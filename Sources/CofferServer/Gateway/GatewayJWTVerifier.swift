@@ -18,19 +18,9 @@ final class GatewayJWTVerifier: Sendable {
         let subject: String
     }
 
-    /// Keys fetched from a JWKS URL.
-    struct Fetched: Sendable {
-        let keys: JWTKeyCollection
-        let kids: Set<String>
-        let fetchedAt: Int64
-    }
-
     private let upstream: UpstreamTransport
     private let secrets: SecretService
-    private let fetched = Mutex<[String: Fetched]>([:])
-    /// A JWKS URL's keys are fetched again after this long, and on an unknown `kid` at most this often.
-    static let refreshMillis: Int64 = 600_000
-    static let unknownKidRefreshMillis: Int64 = 60_000
+    private let fetched = JWKSCache()
 
     init(upstream: UpstreamTransport, secrets: SecretService) {
         self.upstream = upstream
@@ -38,7 +28,7 @@ final class GatewayJWTVerifier: Sendable {
     }
 
     /// Drops every cached key set (the keyring was sealed; HS256 secrets come from KV).
-    func forgetKeys() { fetched.withLock { $0 = [:] } }
+    func forgetKeys() { fetched.forgetAll() }
 
     /// Whether a bearer value looks like a JWT (three base64url parts, a JSON header).
     static func looksLikeJWT(_ value: String) -> Bool {
@@ -99,7 +89,7 @@ final class GatewayJWTVerifier: Sendable {
     ) async throws -> JWTKeyCollection {
         switch client.keys {
         case .jwks(let document):
-            return try await Self.collection(jwks: document)
+            return try await JWKSCache.collection(jwks: document)
         case .secret(let credential):
             let value = try await GatewayService.readCredential(secrets, tenant: tenant, credential)
             // RFC 7518 §3.2: an HS256 key is at least as long as the hash (jwt-kit asserts it, too).
@@ -109,39 +99,18 @@ final class GatewayJWTVerifier: Sendable {
             return await JWTKeyCollection().add(hmac: HMACKey(from: value), digestAlgorithm: .sha256)
         case .jwksURL(let provider, _):
             let cacheKey = "\(tenant.id)|\(provider.baseURL)|\(provider.allowInternal)"
-            if let cached = fetched.withLock({ $0[cacheKey] }), now - cached.fetchedAt < Self.refreshMillis {
-                // jwt-kit falls back to a default key for an unknown kid, so the set's kids are tracked here.
-                let known = kid.map { cached.kids.contains($0.string) } ?? true
-                if known || now - cached.fetchedAt < Self.unknownKidRefreshMillis { return cached.keys }
-            }
-            let answer: UpstreamTransport.Answer
-            do {
-                answer = try await upstream.perform(.fetch(provider))
-            } catch let error as CofferError {
-                throw CofferError(error.code, "the JWT profile's jwks_url could not be fetched (\(error.code.rawValue))")
-            }
-            guard answer.status == 200, let document = JSONValue.parse(Array(buffer: answer.body)) else {
-                throw CofferError(.upstreamUnavailable, "the JWT profile's jwks_url did not answer a JWKS document")
-            }
-            let keys = try await Self.collection(jwks: document)
-            var kids: Set<String> = []
-            if case .array(let list) = document["keys"] ?? .null { kids = Set(list.compactMap { $0["kid"]?.stringValue }) }
-            let entry = Fetched(keys: keys, kids: kids, fetchedAt: now)
-            fetched.withLock { fetched in
-                if fetched.count >= 1_000 { fetched.removeAll() }
-                fetched[cacheKey] = entry
-            }
-            return keys
-        }
-    }
-
-    /// A key collection from a JWKS document; private members are dropped by jwt-kit's JWK model only
-    /// for keys it can use, so documents with them are refused when a profile is saved.
-    static func collection(jwks document: JSONValue) async throws -> JWTKeyCollection {
-        do {
-            return try await JWTKeyCollection().add(jwksJSON: String(decoding: document.canonicalBytes(), as: UTF8.self))
-        } catch {
-            throw CofferError(.jwtInvalid, "the JWT profile's keys cannot be used")
+            return try await fetched.keys(cacheKey, kid: kid, now: now) {
+                let answer: UpstreamTransport.Answer
+                do {
+                    answer = try await upstream.perform(.fetch(provider))
+                } catch let error as CofferError {
+                    throw CofferError(error.code, "the JWT profile's jwks_url could not be fetched (\(error.code.rawValue))")
+                }
+                guard answer.status == 200, let document = JSONValue.parse(Array(buffer: answer.body)) else {
+                    throw CofferError(.upstreamUnavailable, "the JWT profile's jwks_url did not answer a JWKS document")
+                }
+                return (document, nil)
+            }.keys
         }
     }
 

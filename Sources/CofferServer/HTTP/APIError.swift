@@ -15,7 +15,8 @@ public enum ErrorStatus {
         case .upstreamRefused, .upstreamUnavailable, .upstreamResponseTooLarge: return .badGateway
         case .upstreamTimeout: return .gatewayTimeout
         case .requestSignatureInvalid, .signatureExpired, .signatureReplayed, .jwtInvalid, .jwtExpired, .certificateInvalid: return .unauthorized
-        case .contentDigestMismatch: return .badRequest
+        case .contentDigestMismatch, .loginFailed: return .badRequest
+        case .loginLocked: return .tooManyRequests
         case .clientSuspended, .assetTokenInvalid, .assetTokenExpired: return .forbidden
         case .notFound, .routeNotFound, .tenantNotFound, .policyNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed

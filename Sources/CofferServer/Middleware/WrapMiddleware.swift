@@ -2,7 +2,7 @@ import CofferCore
 import HTTPTypes
 import Hummingbird
 
-/// Response wrapping: with `X-Vault-Wrap-TTL`, a read (GET/LIST) or a token creation is answered with
+/// Response wrapping: with `X-Vault-Wrap-TTL`, a read (GET/LIST), a token creation or a new AppRole secret ID is answered with
 /// only `wrap_info` (a single-use wrapping token); the answer itself is sealed and stored for
 /// `sys/wrapping/unwrap`. Requests that cannot be wrapped are refused before anything is done, and an
 /// answer that cannot be wrapped is never sent in the clear. Each wrap is its own audit entry.
@@ -14,13 +14,15 @@ public struct WrapMiddleware: RouterMiddleware {
     /// Creates the middleware.
     public init(runtime: CofferRuntime) { self.runtime = runtime }
 
-    /// Whether a request may be wrapped: reads, token creation, and `sys/wrapping/wrap` itself.
+    /// Whether a request may be wrapped: reads, token creation, AppRole secret-ID generation, and
+    /// `sys/wrapping/wrap` itself.
     static func eligible(_ request: Request) -> Bool {
         let path = request.uri.path
         if path.hasPrefix("/v1/sys/wrapping/") { return path == "/v1/sys/wrapping/wrap" && request.method == .post }
         if request.method == .get || request.method == .list { return true }
-        // create, create-orphan and create/<role>.
-        return request.method == .post && path.hasPrefix("/v1/auth/token/create")
+        // create, create-orphan and create/<role>; auth/<approle>/role/<name>/secret-id.
+        guard request.method == .post || request.method == .put else { return false }
+        return path.hasPrefix("/v1/auth/token/create") || (path.hasPrefix("/v1/auth/") && path.hasSuffix("/secret-id"))
     }
 
     /// Handles a request.
@@ -32,7 +34,7 @@ public struct WrapMiddleware: RouterMiddleware {
         let ttl = try WrappingService.ttl(header)
         guard Self.eligible(request) else {
             throw CofferError(
-                .invalidRequest, "X-Vault-Wrap-TTL: only reads and token creation can be wrapped; nothing was done (send the request without it)")
+                .invalidRequest, "X-Vault-Wrap-TTL: only reads, token creation and secret IDs can be wrapped; nothing was done (send the request without it)")
         }
         context.notes.wrapRequested = true
         let response = try await next(request, context)

@@ -150,6 +150,8 @@ enum CacheKind: String, Sendable, CaseIterable {
     case tenants, tokens, apiKeys = "api_keys", kv, gateway, mounts, transit
     /// Wrapped responses: nothing cached, so nothing to drop.
     case wrapping
+    /// Auth methods, users, roles, secret IDs: nothing cached, so nothing to drop.
+    case identity
 
     /// The payload naming `kinds` (empty: everything).
     static func payload(_ kinds: [CacheKind]) -> String { kinds.map(\.rawValue).joined(separator: ",") }

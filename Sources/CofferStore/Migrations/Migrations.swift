@@ -105,6 +105,7 @@ public enum Migrations {
         MountSchema.migration,
         WrappingSchema.migration,
         RowSecuritySchema.migration,
+        IdentitySchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

@@ -27,6 +27,8 @@ public final class SQLStorage: CofferStorage {
     public let mounts: any MountStore
     /// Wrapped responses.
     public let wrapping: any WrappingStore
+    /// Auth methods, their users and roles, secret IDs and lockouts.
+    public let identity: any IdentityStore
     /// Rate-limit counters: in memory for SQLite (one instance), a shared table on PostgreSQL.
     public let rateLimits: any RateLimiterBackend
     /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
@@ -90,6 +92,8 @@ public final class SQLStorage: CofferStorage {
         }
         self.mounts = SQLMountStore(db: audited.notifying(.mounts), cache: caches?.mounts, kvCaches: kvCaches)
         self.wrapping = SQLWrappingStore(db: audited.notifying(.wrapping))
+        self.identity = SQLIdentityStore(
+            db: audited.notifying(.identity), revoking: audited.notifying(.identity, .tokens), tokenCache: caches?.tokens)
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.
@@ -420,8 +424,8 @@ struct SQLTokenStore: TokenStore {
             try await tx.query(
                 """
                 INSERT INTO tokens (accessor, tenant_id, hash, role, display_name, created_at, expires_at, revoked_at, parent_accessor, ttl_seconds,
-                  renewable, max_expires_at, period_seconds, uses_left, meta, bound_cidrs, scopes, token_role)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                  renewable, max_expires_at, period_seconds, uses_left, meta, bound_cidrs, scopes, token_role, auth_mount, auth_role, auth_subject)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
                 """,
                 [
                     .text(token.accessor), .text(token.tenantID), .blob(token.hash), .text(token.role.rawValue), .text(token.displayName),
@@ -430,7 +434,8 @@ struct SQLTokenStore: TokenStore {
                     .int(token.usesLeft),
                     .text(String(decoding: JSONValue.object(token.meta.mapValues { .string($0) }).canonicalBytes(), as: UTF8.self)),
                     .text(token.boundCIDRs.joined(separator: ",")), .optional(token.scopes.map { $0.map(\.description).joined(separator: " ") }),
-                    .optional(token.roleName),
+                    .optional(token.roleName), .optional(token.origin?.mount), .optional(token.origin?.role),
+                    .optional(token.origin?.subject),
                 ])
         }
     }
@@ -491,6 +496,10 @@ struct SQLTokenStore: TokenStore {
             record.scopes = scopes
         }
         record.roleName = try row.optionalText("token_role")
+        if let mount = try row.optionalText("auth_mount") {
+            guard let subject = try row.optionalText("auth_subject") else { throw corrupt }
+            record.origin = LoginOrigin(mount: mount, role: try row.optionalText("auth_role"), subject: subject)
+        }
         return record
     }
 
@@ -502,6 +511,26 @@ struct SQLTokenStore: TokenStore {
             return try await tx.query(
                 "UPDATE tokens SET revoked_at = $1 WHERE accessor = $2 AND tenant_id = $3 AND revoked_at IS NULL RETURNING accessor",
                 [.int(time), .text(accessor), .text(tenantID)])
+        }
+        return try rows.map { try $0.text("accessor") }
+    }
+
+    func revokeSessions(tenantID: String, mount: String, role: String?, subject: String?, at time: Int64, in work: UnitOfWork) async throws
+        -> [String]
+    {
+        defer { cache?.invalidateAll() }
+        // Each session is a root of its own (login tokens are orphans); the tokens it made go with it.
+        let rows = try await db.transaction(work, in: .tenant(tenantID)) { tx in
+            try await tx.query(
+                """
+                WITH RECURSIVE tree(accessor) AS (
+                  SELECT accessor FROM tokens WHERE tenant_id = $2 AND auth_mount = $3 AND revoked_at IS NULL
+                    AND ($4 IS NULL OR auth_role = $4) AND ($5 IS NULL OR auth_subject = $5)
+                  UNION SELECT t.accessor FROM tokens t JOIN tree ON t.parent_accessor = tree.accessor WHERE t.tenant_id = $2)
+                UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $2 AND revoked_at IS NULL AND accessor IN (SELECT accessor FROM tree)
+                RETURNING accessor
+                """,
+                [.int(time), .text(tenantID), .text(mount), .optional(role), .optional(subject)])
         }
         return try rows.map { try $0.text("accessor") }
     }

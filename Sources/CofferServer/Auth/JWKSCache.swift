@@ -1,0 +1,60 @@
+import CofferCore
+import JWTKit
+import Synchronization
+
+/// Key sets fetched from JWKS URLs, shared by the gateway's JWT profiles and the JWT auth methods. A
+/// set is fetched again after ``refreshMillis``, or when a token names a `kid` the cached set lacks —
+/// at most once per ``unknownKidRefreshMillis``, so unknown kids cannot make Coffer hammer the issuer.
+final class JWKSCache: Sendable {
+    /// Keys fetched from one URL.
+    struct Fetched: Sendable {
+        let keys: JWTKeyCollection
+        let kids: Set<String>
+        let fetchedAt: Int64
+        /// What else the fetch learned (the issuer named by OIDC discovery).
+        let issuer: String?
+    }
+
+    private let entries = Mutex<[String: Fetched]>([:])
+    /// A set's keys are fetched again after this long.
+    static let refreshMillis: Int64 = 600_000
+    /// And on an unknown `kid` at most this often.
+    static let unknownKidRefreshMillis: Int64 = 60_000
+
+    init() {}
+
+    /// Drops every cached set.
+    func forgetAll() { entries.withLock { $0 = [:] } }
+
+    /// The cached set for `key` when fresh enough for a token naming `kid`; otherwise `fetch`es the JWKS
+    /// document (and issuer) again and caches it.
+    func keys(
+        _ key: String, kid: JWKIdentifier?, now: Int64, fetch: () async throws -> (jwks: JSONValue, issuer: String?)
+    ) async throws -> Fetched {
+        if let cached = entries.withLock({ $0[key] }), now - cached.fetchedAt < Self.refreshMillis {
+            // jwt-kit falls back to a default key for an unknown kid, so the set's kids are tracked here.
+            let known = kid.map { cached.kids.contains($0.string) } ?? true
+            if known || now - cached.fetchedAt < Self.unknownKidRefreshMillis { return cached }
+        }
+        let (document, issuer) = try await fetch()
+        let keys = try await Self.collection(jwks: document)
+        var kids: Set<String> = []
+        if case .array(let list) = document["keys"] ?? .null { kids = Set(list.compactMap { $0["kid"]?.stringValue }) }
+        let entry = Fetched(keys: keys, kids: kids, fetchedAt: now, issuer: issuer)
+        entries.withLock { entries in
+            if entries.count >= 1_000 { entries.removeAll() }
+            entries[key] = entry
+        }
+        return entry
+    }
+
+    /// A key collection from a JWKS document; private members are dropped by jwt-kit's JWK model only
+    /// for keys it can use, so documents with them are refused when a gateway profile is saved.
+    static func collection(jwks document: JSONValue) async throws -> JWTKeyCollection {
+        do {
+            return try await JWTKeyCollection().add(jwksJSON: String(decoding: document.canonicalBytes(), as: UTF8.self))
+        } catch {
+            throw CofferError(.jwtInvalid, "the JWT's keys cannot be used")
+        }
+    }
+}
