@@ -9,6 +9,8 @@ final class JWKSCache: Sendable {
     /// Keys fetched from one URL.
     struct Fetched: Sendable {
         let keys: JWTKeyCollection
+        /// The JWKS document the keys came from.
+        let document: JSONValue
         let kids: Set<String>
         let fetchedAt: Int64
         /// What else the fetch learned (the issuer named by OIDC discovery).
@@ -18,10 +20,11 @@ final class JWKSCache: Sendable {
     private let entries = Mutex<[String: Fetched]>([:])
     /// A set's keys are fetched again after this long.
     static let refreshMillis: Int64 = 600_000
-    /// And on an unknown `kid` at most this often.
-    static let unknownKidRefreshMillis: Int64 = 60_000
+    /// And on an unknown `kid` (or a failed verification) at most this often.
+    let unknownKidRefreshMillis: Int64
 
-    init() {}
+    /// A cache refreshing on unknown kids at most once per `unknownKidRefreshMillis`.
+    init(unknownKidRefreshMillis: Int64 = 60_000) { self.unknownKidRefreshMillis = unknownKidRefreshMillis }
 
     /// Drops every cached set.
     func forgetAll() { entries.withLock { $0 = [:] } }
@@ -34,13 +37,26 @@ final class JWKSCache: Sendable {
         if let cached = entries.withLock({ $0[key] }), now - cached.fetchedAt < Self.refreshMillis {
             // jwt-kit falls back to a default key for an unknown kid, so the set's kids are tracked here.
             let known = kid.map { cached.kids.contains($0.string) } ?? true
-            if known || now - cached.fetchedAt < Self.unknownKidRefreshMillis { return cached }
+            if known || now - cached.fetchedAt < unknownKidRefreshMillis { return cached }
         }
+        return try await load(key, now: now, fetch: fetch)
+    }
+
+    /// Fetches the set again if the cached one is at least ``unknownKidRefreshMillis`` old (a token that
+    /// no cached key verifies: the issuer may have rotated its keys); nil when it is too fresh to refetch.
+    func refreshed(
+        _ key: String, now: Int64, fetch: () async throws -> (jwks: JSONValue, issuer: String?)
+    ) async throws -> Fetched? {
+        if let cached = entries.withLock({ $0[key] }), now - cached.fetchedAt < unknownKidRefreshMillis { return nil }
+        return try await load(key, now: now, fetch: fetch)
+    }
+
+    private func load(_ key: String, now: Int64, fetch: () async throws -> (jwks: JSONValue, issuer: String?)) async throws -> Fetched {
         let (document, issuer) = try await fetch()
         let keys = try await Self.collection(jwks: document)
         var kids: Set<String> = []
         if case .array(let list) = document["keys"] ?? .null { kids = Set(list.compactMap { $0["kid"]?.stringValue }) }
-        let entry = Fetched(keys: keys, kids: kids, fetchedAt: now, issuer: issuer)
+        let entry = Fetched(keys: keys, document: document, kids: kids, fetchedAt: now, issuer: issuer)
         entries.withLock { entries in
             if entries.count >= 1_000 { entries.removeAll() }
             entries[key] = entry

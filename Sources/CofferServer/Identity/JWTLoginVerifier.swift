@@ -7,7 +7,8 @@ import JWTKit
 /// and `none` are never accepted. Claims are returned for ``JWTRole`` to judge.
 final class JWTLoginVerifier: JWTSignatureVerifying {
     private let upstream: UpstreamTransport
-    private let cache = JWKSCache()
+    /// Identity providers rotate keys; a token no cached key verifies refetches the set, at most every 10 s.
+    private let cache = JWKSCache(unknownKidRefreshMillis: 10_000)
     private let clock: any CofferClock
     /// Whether key URLs may point at loopback, private and link-local addresses.
     private let allowInternal: Bool
@@ -37,17 +38,36 @@ final class JWTLoginVerifier: JWTSignatureVerifying {
             }
             throw bad
         }
-        let fetched = try await cache.keys(cacheKey + "|" + config.oidcDiscoveryURL + "|" + config.jwksURL, kid: kid, now: clock.nowMillis) {
-            try await fetchKeys(config)
-        }
-        do {
-            let key = try await fetched.keys.getKey(for: kid, alg: alg)
-            guard key.name == alg else { throw bad }
-            _ = try await fetched.keys.verify(jwt, as: GatewayJWTVerifier.Unchecked.self)
-        } catch {
-            throw bad
+        let key = cacheKey + "|" + config.oidcDiscoveryURL + "|" + config.jwksURL
+        let now = clock.nowMillis
+        var fetched = try await cache.keys(key, kid: kid, now: now) { try await fetchKeys(config) }
+        if await !Self.verifies(jwt, alg: alg, kid: kid, with: fetched) {
+            // Perhaps the issuer rotated its keys since they were fetched.
+            guard let again = try await cache.refreshed(key, now: now, fetch: { try await fetchKeys(config) }),
+                await Self.verifies(jwt, alg: alg, kid: kid, with: again)
+            else { throw bad }
+            fetched = again
         }
         return (claims, fetched.issuer)
+    }
+
+    /// Whether a key of the set verifies the token: the one its `kid` names, or (a token without one,
+    /// as some providers send) any key of the set. The key's algorithm must be the header's.
+    static func verifies(_ jwt: String, alg: String, kid: JWKIdentifier?, with fetched: JWKSCache.Fetched) async -> Bool {
+        if let kid {
+            guard fetched.kids.contains(kid.string), let key = try? await fetched.keys.getKey(for: kid, alg: alg), key.name == alg else {
+                return false
+            }
+            return (try? await fetched.keys.verify(jwt, as: GatewayJWTVerifier.Unchecked.self)) != nil
+        }
+        guard case .array(let members) = fetched.document["keys"] ?? .null else { return false }
+        for member in members.prefix(32) {
+            guard let one = try? await JWKSCache.collection(jwks: ["keys": [member]]), let key = try? await one.getKey(for: nil, alg: alg),
+                key.name == alg
+            else { continue }
+            if (try? await one.verify(jwt, as: GatewayJWTVerifier.Unchecked.self)) != nil { return true }
+        }
+        return false
     }
 
     /// The JWKS document (and, with discovery, the provider's issuer).
