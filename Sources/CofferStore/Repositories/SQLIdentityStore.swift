@@ -178,7 +178,7 @@ struct SQLIdentityStore: IdentityStore {
         try await db.query(
             in: .tenant(tenantID), "SELECT * FROM auth_lockouts WHERE tenant_id = $1 AND mount = $2 AND subject = $3",
             [.text(tenantID), .text(mount), .text(subject)]
-        ).first.map(Self.decodeLockout)
+        ).first.map(Self.decodeLockout).flatMap { $0 == LockoutState(failures: 0, windowStart: 0) ? nil : $0 }
     }
 
     func updateLockout(
@@ -187,19 +187,22 @@ struct SQLIdentityStore: IdentityStore {
         let key: [SQLValue] = [.text(tenantID), .text(mount), .text(subject)]
         let forUpdate = db.forUpdate
         return try await db.transaction(in: .tenant(tenantID)) { tx -> LockoutState? in
-            let before = try await tx.query(
-                "SELECT * FROM auth_lockouts WHERE tenant_id = $1 AND mount = $2 AND subject = $3\(forUpdate)", key
-            ).first.map(Self.decodeLockout)
+            // A placeholder row (no failures, window 0) first, so that concurrent first failures queue on
+            // one row lock instead of both inserting; it reads as "no state".
+            try await tx.query(
+                """
+                INSERT INTO auth_lockouts (tenant_id, mount, subject, failures, window_start, locked_until) VALUES ($1, $2, $3, 0, 0, NULL)
+                ON CONFLICT (tenant_id, mount, subject) DO NOTHING
+                """, key)
+            let row = try await tx.query("SELECT * FROM auth_lockouts WHERE tenant_id = $1 AND mount = $2 AND subject = $3\(forUpdate)", key).first
+            let before = try row.map(Self.decodeLockout).flatMap { $0 == LockoutState(failures: 0, windowStart: 0) ? nil : $0 }
             guard let after = change(before) else {
                 try await tx.query("DELETE FROM auth_lockouts WHERE tenant_id = $1 AND mount = $2 AND subject = $3", key)
                 return before
             }
             try await tx.query(
-                """
-                INSERT INTO auth_lockouts (tenant_id, mount, subject, failures, window_start, locked_until) VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (tenant_id, mount, subject) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
-                  locked_until = excluded.locked_until
-                """, key + [.int(Int64(after.failures)), .int(after.windowStart), .optional(after.lockedUntil)])
+                "UPDATE auth_lockouts SET failures = $4, window_start = $5, locked_until = $6 WHERE tenant_id = $1 AND mount = $2 AND subject = $3",
+                key + [.int(Int64(after.failures)), .int(after.windowStart), .optional(after.lockedUntil)])
             return before
         }
     }

@@ -525,7 +525,7 @@ struct SQLTokenStore: TokenStore {
                 """
                 WITH RECURSIVE tree(accessor) AS (
                   SELECT accessor FROM tokens WHERE tenant_id = $2 AND auth_mount = $3 AND revoked_at IS NULL
-                    AND ($4 IS NULL OR auth_role = $4) AND ($5 IS NULL OR auth_subject = $5)
+                    AND (CAST($4 AS TEXT) IS NULL OR auth_role = $4) AND (CAST($5 AS TEXT) IS NULL OR auth_subject = $5)
                   UNION SELECT t.accessor FROM tokens t JOIN tree ON t.parent_accessor = tree.accessor WHERE t.tenant_id = $2)
                 UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $2 AND revoked_at IS NULL AND accessor IN (SELECT accessor FROM tree)
                 RETURNING accessor
