@@ -127,8 +127,12 @@ struct IdentityRulesTests {
         let good = Self.claims(["tenant": "acme"])
         #expect(try role.grant(claims: good, issuer: "", tenantName: "acme", now: Self.now).subject == "alice")
         #expect(throws: CofferError.self) { try role.grant(claims: good, issuer: "", tenantName: "root", now: Self.now) }
-        #expect(throws: CofferError.self) { try role.grant(claims: Self.claims(["tenant": "acme", "email": "a@evil.com"]), issuer: "", tenantName: "acme", now: Self.now) }
-        #expect(throws: CofferError.self) { try role.grant(claims: Self.claims(["tenant": "acme", "sub": "bob"]), issuer: "", tenantName: "acme", now: Self.now) }
+        #expect(throws: CofferError.self) {
+            try role.grant(claims: Self.claims(["tenant": "acme", "email": "a@evil.com"]), issuer: "", tenantName: "acme", now: Self.now)
+        }
+        #expect(throws: CofferError.self) {
+            try role.grant(claims: Self.claims(["tenant": "acme", "sub": "bob"]), issuer: "", tenantName: "acme", now: Self.now)
+        }
         role.boundClaimsType = "string"
         #expect(throws: CofferError.self, "a glob is literal text in string mode") {
             try role.grant(claims: good, issuer: "", tenantName: "acme", now: Self.now)
@@ -137,7 +141,9 @@ struct IdentityRulesTests {
         var open = Self.role()
         open.boundAudiences = []
         #expect(throws: CofferError.self) { try open.grant(claims: Self.claims(), issuer: "", tenantName: "root", now: Self.now) }
-        #expect(try open.grant(claims: Self.claims(["aud": .null]).filter { $0.value != .null }, issuer: "", tenantName: "root", now: Self.now).role == .viewer)
+        #expect(
+            try open.grant(claims: Self.claims(["aud": .null]).filter { $0.value != .null }, issuer: "", tenantName: "root", now: Self.now).role
+                == .viewer)
         // Extreme numbers are compared, never added to.
         #expect(try Self.role().grant(claims: Self.claims(["exp": .int(Int64.max)]), issuer: "", tenantName: "root", now: Self.now).role == .viewer)
     }

@@ -81,19 +81,23 @@ struct AppRoleHTTPTests {
             let (ciSecret, _) = try await Self.secretID(client, root)
             #expect(try await Self.login(client, deployID, ciSecret).code == "LOGIN_FAILED")
             // Lookups through the other role find nothing.
-            let foreign = try await client.call(.post, "/v1/auth/approle/role/deploy/secret-id/lookup", token: root, json: ["secret_id": .string(ciSecret)])
+            let foreign = try await client.call(
+                .post, "/v1/auth/approle/role/deploy/secret-id/lookup", token: root, json: ["secret_id": .string(ciSecret)])
             #expect(foreign.code == "NOT_FOUND")
             // A role ID names one role only.
             let taken = try await client.call(.post, "/v1/auth/approle/role/deploy/role-id", token: root, json: ["role_id": .string(deployID + "x")])
             #expect(taken.status == .noContent)
             let ciID = try #require(try await client.call(.get, "/v1/auth/approle/role/ci/role-id", token: root).data["role_id"]?.stringValue)
-            #expect(try await client.call(.post, "/v1/auth/approle/role/deploy/role-id", token: root, json: ["role_id": .string(ciID)]).code
-                == "INVALID_REQUEST")
+            #expect(
+                try await client.call(.post, "/v1/auth/approle/role/deploy/role-id", token: root, json: ["role_id": .string(ciID)]).code
+                    == "INVALID_REQUEST")
             // Unsupported choices are refused, not ignored.
-            #expect(try await client.call(.post, "/v1/auth/approle/role/x", token: root, json: ["token_policies": "viewer", "bind_secret_id": false]).code
-                == "INVALID_REQUEST")
-            #expect(try await client.call(.post, "/v1/auth/approle/role/x", token: root, json: ["token_policies": "viewer", "token_period": "1h"]).code
-                == "INVALID_REQUEST")
+            #expect(
+                try await client.call(.post, "/v1/auth/approle/role/x", token: root, json: ["token_policies": "viewer", "bind_secret_id": false]).code
+                    == "INVALID_REQUEST")
+            #expect(
+                try await client.call(.post, "/v1/auth/approle/role/x", token: root, json: ["token_policies": "viewer", "token_period": "1h"]).code
+                    == "INVALID_REQUEST")
             // Deleting a role deletes its secret IDs and sessions.
             let session = try #require(
                 try await Self.login(client, ciID, try await Self.secretID(client, root).0).body["auth"]?["client_token"]?.stringValue)

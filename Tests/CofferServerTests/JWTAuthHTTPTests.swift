@@ -108,7 +108,9 @@ struct JWTAuthHTTPTests {
             let valid = try await sign(good)
             let parts = valid.split(separator: ".").map(String.init)
             let forged = Base64.encodeURL(
-                Array(#"{"iss":"\#(Self.issuer)","sub":"root","aud":["coffer"],"exp":\#(now + 300),"groups":["platform-admins"],"email":"a@example.com"}"#.utf8))
+                Array(
+                    #"{"iss":"\#(Self.issuer)","sub":"root","aud":["coffer"],"exp":\#(now + 300),"groups":["platform-admins"],"email":"a@example.com"}"#
+                        .utf8))
             try await expect("payload swapped under a valid signature", "\(parts[0]).\(forged).\(parts[2])", "JWT_INVALID")
             let none = Base64.encodeURL(Array(#"{"alg":"none","typ":"JWT"}"#.utf8))
             try await expect("alg none", "\(none).\(parts[1]).", "JWT_INVALID")
@@ -187,7 +189,9 @@ struct JWTAuthHTTPTests {
                 let secondJWKS: JSONValue = ["keys": [try GatewayJWTTests.jwk(second, kid: "k2")]]
                 upstream.jwks.withLock { $0 = String(decoding: secondJWKS.canonicalBytes(), as: UTF8.self) }
                 await signer.add(ecdsa: second, kid: "k2")
-                #expect(try await Self.login(client, role: "svc", try await signer.sign(claims, kid: JWKIdentifier(string: "k2"))).code == "JWT_INVALID", "too soon to refetch")
+                #expect(
+                    try await Self.login(client, role: "svc", try await signer.sign(claims, kid: JWKIdentifier(string: "k2"))).code == "JWT_INVALID",
+                    "too soon to refetch")
                 fixture.clock.advance(millis: 10_000)
                 #expect(try await Self.login(client, role: "svc", try await signer.sign(claims, kid: JWKIdentifier(string: "k2"))).status == .ok)
                 #expect(upstream.count == 2)
@@ -195,10 +199,14 @@ struct JWTAuthHTTPTests {
                 for index in 0..<5 {
                     let stranger = JWTKeyCollection()
                     await stranger.add(ecdsa: ES256PrivateKey(), kid: JWKIdentifier(string: "x\(index)"))
-                    #expect(try await Self.login(client, role: "svc", try await stranger.sign(claims, kid: JWKIdentifier(string: "x\(index)"))).code == "JWT_INVALID")
+                    #expect(
+                        try await Self.login(client, role: "svc", try await stranger.sign(claims, kid: JWKIdentifier(string: "x\(index)"))).code
+                            == "JWT_INVALID")
                 }
                 #expect(upstream.count == 2)
-                #expect(try await Self.login(client, role: "svc", try await signer.sign(claims, kid: JWKIdentifier(string: "k1"))).code == "JWT_INVALID", "k1 is gone")
+                #expect(
+                    try await Self.login(client, role: "svc", try await signer.sign(claims, kid: JWKIdentifier(string: "k1"))).code == "JWT_INVALID",
+                    "k1 is gone")
             }
             // Without internal URLs allowed, a loopback key URL is refused.
             let strict = try await Fixture.make()
@@ -210,7 +218,9 @@ struct JWTAuthHTTPTests {
                 let signer = JWTKeyCollection()
                 await signer.add(ecdsa: ES256PrivateKey(), kid: "k1")
                 let now = Int(strict.clock.nowMillis / 1000)
-                let refused = try await Self.login(client, role: "svc", try await signer.sign(Claims(iss: Self.issuer, sub: "s", aud: ["coffer"], exp: now + 60), kid: JWKIdentifier(string: "k1")))
+                let refused = try await Self.login(
+                    client, role: "svc",
+                    try await signer.sign(Claims(iss: Self.issuer, sub: "s", aud: ["coffer"], exp: now + 60), kid: JWKIdentifier(string: "k1")))
                 #expect(refused.code == "UPSTREAM_REFUSED", "\(refused.raw)")
             }
         }

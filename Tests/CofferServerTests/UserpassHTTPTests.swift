@@ -46,7 +46,8 @@ struct UserpassHTTPTests {
             #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: session).status == .ok)
             #expect(try await client.call(.delete, "/v1/sys/auth/userpass", token: root).status == .noContent)
             #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: session).code == "UNAUTHENTICATED")
-            #expect(try await client.call(.post, "/v1/auth/userpass/login/alice", json: ["password": .string(Self.password)]).code == "ROUTE_NOT_FOUND")
+            #expect(
+                try await client.call(.post, "/v1/auth/userpass/login/alice", json: ["password": .string(Self.password)]).code == "ROUTE_NOT_FOUND")
             #expect(try await client.call(.delete, "/v1/sys/auth/userpass", token: root).status == .noContent, "disabling a free path succeeds")
         }
     }
@@ -64,8 +65,9 @@ struct UserpassHTTPTests {
             #expect(two.code == "INVALID_REQUEST")
             let short = try await client.call(.post, "/v1/auth/userpass/users/bob", token: root, json: ["password": "short", "policies": "viewer"])
             #expect(short.code == "INVALID_REQUEST" && !short.raw.contains("short\""))
-            #expect(try await client.call(.post, "/v1/auth/userpass/users/bob", token: root, json: ["password": .string(Self.password)]).code
-                == "INVALID_REQUEST", "a user needs a role")
+            #expect(
+                try await client.call(.post, "/v1/auth/userpass/users/bob", token: root, json: ["password": .string(Self.password)]).code
+                    == "INVALID_REQUEST", "a user needs a role")
             #expect(try await client.call(.post, "/v1/auth/userpass/users/../x", token: root, json: ["policies": "viewer"]).status != .noContent)
 
             let login = try await Self.login(client, "alice", Self.password)
@@ -114,7 +116,8 @@ struct UserpassHTTPTests {
             let entries = try await AuditHTTPTests.entries(client, root)
             let failed = entries.filter { $0["operation"] == "auth.login.failed" }
             #expect(failed.count >= 4)
-            #expect(failed.contains { $0["details"]?["reason"] == "unknown_user" } && failed.contains { $0["details"]?["reason"] == "wrong_password" })
+            #expect(
+                failed.contains { $0["details"]?["reason"] == "unknown_user" } && failed.contains { $0["details"]?["reason"] == "wrong_password" })
             #expect(failed.contains { $0["details"]?["user_locked"] == "true" })
             #expect(entries.contains { $0["operation"] == "auth.login" && $0["status"] == 200 })
             let everything = entries.map { String(decoding: $0.canonicalBytes(), as: UTF8.self) }.joined() + fixture.logs.all
@@ -130,7 +133,8 @@ struct UserpassHTTPTests {
             let first = try #require(try await Self.login(client, "alice", Self.password).body["auth"]?["client_token"]?.stringValue)
             // Renewal works while the user is unchanged, up to the max TTL.
             #expect(try await client.call(.post, "/v1/auth/token/renew-self", token: first).body["auth"]?["lease_duration"] == 3600)
-            let reset = try await client.call(.post, "/v1/auth/userpass/users/alice/password", token: root, json: ["password": "a brand new passphrase"])
+            let reset = try await client.call(
+                .post, "/v1/auth/userpass/users/alice/password", token: root, json: ["password": "a brand new passphrase"])
             #expect(reset.status == .noContent)
             #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: first).code == "UNAUTHENTICATED")
             #expect(try await Self.login(client, "alice", Self.password).code == "LOGIN_FAILED")
@@ -139,7 +143,9 @@ struct UserpassHTTPTests {
             let third = try #require(try await Self.login(client, "alice", "a brand new passphrase").body["auth"]?["client_token"]?.stringValue)
             let revoked = try await client.call(.post, "/v1/auth/userpass/sessions/revoke", token: root, json: ["username": "alice"])
             #expect(revoked.data["revoked"] == 2)
-            for token in [second, third] { #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: token).code == "UNAUTHENTICATED") }
+            for token in [second, third] {
+                #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: token).code == "UNAUTHENTICATED")
+            }
 
             // A deleted user's session can no longer renew (and is revoked with the deletion).
             let fourth = try #require(try await Self.login(client, "alice", "a brand new passphrase").body["auth"]?["client_token"]?.stringValue)

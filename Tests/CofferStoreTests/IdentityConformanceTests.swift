@@ -55,8 +55,10 @@ struct IdentityConformanceTests {
             try await storage.tokens.insertToken(Self.session("s3", tenant: a.id, mount: "userpass", role: nil, subject: "alice", hash: 3))
             try await storage.tokens.insertToken(Self.session("s4", tenant: b.id, mount: "userpass", role: nil, subject: "alice", hash: 4))
             try await storage.tokens.insertToken(Self.session("s5", tenant: a.id, mount: "approle", role: "ci", subject: "ci", hash: 5))
-            #expect(try await storage.tokens.token(accessor: "s1", tenantID: a.id)?.origin == LoginOrigin(mount: "userpass", role: nil, subject: "alice"))
-            let byUser = try await storage.tokens.revokeSessions(tenantID: a.id, mount: "userpass", role: nil, subject: "alice", at: 10, in: .unaudited())
+            #expect(
+                try await storage.tokens.token(accessor: "s1", tenantID: a.id)?.origin == LoginOrigin(mount: "userpass", role: nil, subject: "alice"))
+            let byUser = try await storage.tokens.revokeSessions(
+                tenantID: a.id, mount: "userpass", role: nil, subject: "alice", at: 10, in: .unaudited())
             #expect(byUser.sorted() == ["s1", "s3"])
             let byRole = try await storage.tokens.revokeSessions(tenantID: a.id, mount: "approle", role: "ci", subject: nil, at: 10, in: .unaudited())
             #expect(byRole == ["s5"])
@@ -122,7 +124,8 @@ struct IdentityConformanceTests {
             #expect(before?.failures == 20)
             #expect(try await identity.lockout(tenantID: tenant.id, mount: "userpass", subject: "user:alice") == nil)
             _ = try await identity.updateLockout(tenantID: tenant.id, mount: "userpass", subject: "user:bob") { policy.recordingFailure($0, now: 5) }
-            #expect(try await identity.lockout(tenantID: tenant.id, mount: "userpass", subject: "user:bob") == LockoutState(failures: 1, windowStart: 5))
+            #expect(
+                try await identity.lockout(tenantID: tenant.id, mount: "userpass", subject: "user:bob") == LockoutState(failures: 1, windowStart: 5))
         }
     }
 }

@@ -26,7 +26,8 @@ public struct AppRole: Sendable, Hashable {
     /// The stored form.
     public var document: JSONValue {
         .object([
-            "role_id": .string(roleID), "bind_secret_id": .bool(bindSecretID), "secret_id_bound_cidrs": .array(secretIDBoundCIDRs.map { .string($0) }),
+            "role_id": .string(roleID), "bind_secret_id": .bool(bindSecretID),
+            "secret_id_bound_cidrs": .array(secretIDBoundCIDRs.map { .string($0) }),
             "secret_id_num_uses": .int(secretIDNumUses), "secret_id_ttl": .int(secretIDTTLSeconds), "settings": .object(settings.document),
         ])
     }

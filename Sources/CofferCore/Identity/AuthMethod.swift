@@ -39,7 +39,8 @@ public struct AuthMethod: Sendable, Hashable {
     }
 
     /// The built-in token method.
-    public static let token = AuthMethod(path: "token", kind: .token, description: "token based credentials", accessor: "auth_token_builtin", createdAt: 0)
+    public static let token = AuthMethod(
+        path: "token", kind: .token, description: "token based credentials", accessor: "auth_token_builtin", createdAt: 0)
 
     /// Whether `path` can name an auth method: one segment of 1–64 lowercase letters, digits, `-` or `_`
     /// (as secrets-engine mounts), and not `token`.

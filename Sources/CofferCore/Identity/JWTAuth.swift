@@ -33,7 +33,8 @@ public struct JWTAuthConfig: Sendable, Hashable {
     public func validate() throws(CofferError) {
         let sources = [!oidcDiscoveryURL.isEmpty, !jwksURL.isEmpty, !validationPubkeys.isEmpty].filter { $0 }.count
         guard sources == 1 else {
-            throw CofferError(.invalidRequest, "exactly one of oidc_discovery_url, jwks_url or jwt_validation_pubkeys must be set; nothing was changed")
+            throw CofferError(
+                .invalidRequest, "exactly one of oidc_discovery_url, jwks_url or jwt_validation_pubkeys must be set; nothing was changed")
         }
         for (name, url) in [("oidc_discovery_url", oidcDiscoveryURL), ("jwks_url", jwksURL)] where !url.isEmpty {
             guard url.utf8.count <= 2_048, url.hasPrefix("https://") || url.hasPrefix("http://") else {
@@ -47,7 +48,8 @@ public struct JWTAuthConfig: Sendable, Hashable {
         if let bad = supportedAlgorithms.first(where: { !Self.allowedAlgorithms.contains($0) }) {
             throw CofferError(
                 .invalidRequest,
-                "jwt_supported_algs: '\(bad.prefix(16))' is not accepted (use \(Self.allowedAlgorithms.joined(separator: ", "))); nothing was changed")
+                "jwt_supported_algs: '\(bad.prefix(16))' is not accepted (use \(Self.allowedAlgorithms.joined(separator: ", "))); nothing was changed"
+            )
         }
     }
 

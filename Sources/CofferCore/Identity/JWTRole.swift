@@ -111,7 +111,9 @@ public struct JWTRole: Sendable, Hashable {
         }
         var metadata = ["role": name]
         for (claimName, key) in claimMappings {
-            if let value = Self.claim(claimName, in: claims), let text = value.stringValue ?? value.intValue.map(String.init) ?? value.boolValue.map(String.init) {
+            if let value = Self.claim(claimName, in: claims),
+                let text = value.stringValue ?? value.intValue.map(String.init) ?? value.boolValue.map(String.init)
+            {
                 metadata[key] = String(text.prefix(512))
             }
         }
@@ -183,7 +185,8 @@ extension JWTRole {
         .object([
             "role_type": .string(roleType), "bound_audiences": Self.list(boundAudiences), "bound_subject": .string(boundSubject),
             "bound_claims": .object(boundClaims.mapValues { Self.list($0) }), "bound_claims_type": .string(boundClaimsType),
-            "user_claim": .string(userClaim), "groups_claim": .string(groupsClaim), "claim_mappings": .object(claimMappings.mapValues { .string($0) }),
+            "user_claim": .string(userClaim), "groups_claim": .string(groupsClaim),
+            "claim_mappings": .object(claimMappings.mapValues { .string($0) }),
             "clock_skew_leeway": .int(clockSkewLeeway), "expiration_leeway": .int(expirationLeeway), "not_before_leeway": .int(notBeforeLeeway),
             "allowed_redirect_uris": Self.list(allowedRedirectURIs), "oidc_scopes": Self.list(oidcScopes),
             "coffer_role_map": .object(roleMap.mapValues { .string($0.rawValue) }), "coffer_tenant_claim": .string(tenantClaim),

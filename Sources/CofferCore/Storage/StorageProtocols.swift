@@ -68,7 +68,9 @@ public protocol TokenStore: Sendable {
     func revokeTokenOrphaningChildren(accessor: String, tenantID: String, at time: Int64, in work: UnitOfWork) async throws -> [String]
     /// Revokes every live token that a login through the auth method at `mount` made — only those of
     /// `role` and/or `subject` when given — and every token they created. Returns the accessors revoked.
-    func revokeSessions(tenantID: String, mount: String, role: String?, subject: String?, at time: Int64, in work: UnitOfWork) async throws
+    func revokeSessions(
+        tenantID: String, mount: String, role: String?, subject: String?, at time: Int64, in work: UnitOfWork
+    ) async throws
         -> [String]
     /// Spends one use of a use-limited live token; the last use revokes it. Returns the uses left, or
     /// nil if none was left (or the token is no longer live). Accounting, outside any unit of work.

@@ -89,7 +89,8 @@ public struct AuthMethodController: Sendable {
         guard let kind = AuthMethod.Kind(rawValue: type), kind != .token else {
             throw CofferError(.invalidRequest, "type must be userpass, approle, jwt or oidc (cert is not available yet); nothing was enabled")
         }
-        _ = try await identity.enable(tenant: caller.tenant, path: path, kind: kind, description: try object.string("description") ?? "", in: context.work)
+        _ = try await identity.enable(
+            tenant: caller.tenant, path: path, kind: kind, description: try object.string("description") ?? "", in: context.work)
         return VaultResponse.noContent()
     }
 

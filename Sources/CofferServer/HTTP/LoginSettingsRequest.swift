@@ -33,7 +33,9 @@ enum LoginSettingsRequest {
             }
             settings.scopes = scopes.isEmpty ? nil : scopes
         }
-        for (key, path) in [("token_ttl", \LoginTokenSettings.ttlSeconds), ("ttl", \.ttlSeconds), ("token_max_ttl", \.maxTTLSeconds), ("max_ttl", \.maxTTLSeconds)] {
+        for (key, path) in [
+            ("token_ttl", \LoginTokenSettings.ttlSeconds), ("ttl", \.ttlSeconds), ("token_max_ttl", \.maxTTLSeconds), ("max_ttl", \.maxTTLSeconds),
+        ] {
             guard let seconds = try object.duration(key) else { continue }
             guard seconds <= TokenService.maximumSeconds else { throw CofferError(.invalidRequest, "\(key) is at most 10 years") }
             settings[keyPath: path] = seconds

@@ -34,7 +34,8 @@ public struct WrapMiddleware: RouterMiddleware {
         let ttl = try WrappingService.ttl(header)
         guard Self.eligible(request) else {
             throw CofferError(
-                .invalidRequest, "X-Vault-Wrap-TTL: only reads, token creation and secret IDs can be wrapped; nothing was done (send the request without it)")
+                .invalidRequest,
+                "X-Vault-Wrap-TTL: only reads, token creation and secret IDs can be wrapped; nothing was done (send the request without it)")
         }
         context.notes.wrapRequested = true
         let response = try await next(request, context)

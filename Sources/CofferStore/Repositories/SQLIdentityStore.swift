@@ -104,7 +104,8 @@ struct SQLIdentityStore: IdentityStore {
             }
             if let role {
                 try await tx.query(
-                    "DELETE FROM auth_secret_ids WHERE tenant_id = $1 AND mount = $2 AND role_name = $3", [.text(tenantID), .text(mount), .text(role)])
+                    "DELETE FROM auth_secret_ids WHERE tenant_id = $1 AND mount = $2 AND role_name = $3",
+                    [.text(tenantID), .text(mount), .text(role)])
             }
             return deleted
         }

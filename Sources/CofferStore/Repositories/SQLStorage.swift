@@ -515,7 +515,9 @@ struct SQLTokenStore: TokenStore {
         return try rows.map { try $0.text("accessor") }
     }
 
-    func revokeSessions(tenantID: String, mount: String, role: String?, subject: String?, at time: Int64, in work: UnitOfWork) async throws
+    func revokeSessions(
+        tenantID: String, mount: String, role: String?, subject: String?, at time: Int64, in work: UnitOfWork
+    ) async throws
         -> [String]
     {
         defer { cache?.invalidateAll() }

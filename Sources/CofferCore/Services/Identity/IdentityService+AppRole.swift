@@ -11,7 +11,9 @@ extension IdentityService {
 
     /// A role, or `NOT_FOUND`.
     public func appRole(tenant: Tenant, method: AuthMethod, name: String) async throws -> AppRole {
-        guard let role = try await appRole(tenant: tenant, mount: method.path, name: name) else { throw CofferError(.notFound, "no role with this name") }
+        guard let role = try await appRole(tenant: tenant, mount: method.path, name: name) else {
+            throw CofferError(.notFound, "no role with this name")
+        }
         return role
     }
 
@@ -60,10 +62,12 @@ extension IdentityService {
             delete.append(AuthEntryKey(.roleID, Base62.encode(try hasher.credentialHasher().hash(existing.roleID), minLength: 43)))
         }
         _ = try await store.writeAuthEntries(
-            tenantID: tenant.id, mount: method.path, put: [AuthEntryKey(.role, role.name): role.document, index: .object(["role": .string(role.name)])],
+            tenantID: tenant.id, mount: method.path,
+            put: [AuthEntryKey(.role, role.name): role.document, index: .object(["role": .string(role.name)])],
             delete: delete, dropSecretIDsOf: nil, in: work)
         if let existing, existing.settings.role != role.settings.role {
-            _ = try await tokenStore.revokeSessions(tenantID: tenant.id, mount: method.path, role: role.name, subject: nil, at: clock.nowMillis, in: work)
+            _ = try await tokenStore.revokeSessions(
+                tenantID: tenant.id, mount: method.path, role: role.name, subject: nil, at: clock.nowMillis, in: work)
         }
     }
 
@@ -145,7 +149,9 @@ extension IdentityService {
     /// Logs in with a role ID and a secret ID. Every refusal (unknown role ID, unknown, expired, used-up
     /// or foreign secret ID, a client outside its networks) answers `LOGIN_FAILED` alike; one use of the
     /// secret ID is spent atomically with the login.
-    public func loginAppRole(tenant: Tenant, method: AuthMethod, roleID: String, secretID: String, clientIP: String?, in work: UnitOfWork)
+    public func loginAppRole(
+        tenant: Tenant, method: AuthMethod, roleID: String, secretID: String, clientIP: String?, in work: UnitOfWork
+    )
         async throws -> Login
     {
         work.describe("auth.login", "auth_role", method.path, ["method": "approle", "mount": method.path])

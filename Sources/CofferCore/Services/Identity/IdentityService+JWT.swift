@@ -8,7 +8,9 @@ extension IdentityService {
 
     /// A JWT role, or `NOT_FOUND`.
     public func jwtRole(tenant: Tenant, method: AuthMethod, name: String) async throws -> JWTRole {
-        guard let role = try await jwtRole(tenant: tenant, mount: method.path, name: name) else { throw CofferError(.notFound, "no role with this name") }
+        guard let role = try await jwtRole(tenant: tenant, mount: method.path, name: name) else {
+            throw CofferError(.notFound, "no role with this name")
+        }
         return role
     }
 
@@ -19,13 +21,15 @@ extension IdentityService {
             throw CofferError(.invalidRequest, "a role name is 1-128 letters, digits, '.', '_', '-' or '@', not starting with '.'")
         }
         guard role.settings.role != nil || (!role.roleMap.isEmpty && !role.groupsClaim.isEmpty) else {
-            throw CofferError(.invalidRequest, "token_policies: give one of Coffer's roles, or groups_claim with coffer_role_map; nothing was changed")
+            throw CofferError(
+                .invalidRequest, "token_policies: give one of Coffer's roles, or groups_claim with coffer_role_map; nothing was changed")
         }
         let existing = try await jwtRole(tenant: tenant, mount: method.path, name: role.name)
         _ = try await store.writeAuthEntries(
             tenantID: tenant.id, mount: method.path, put: [AuthEntryKey(.role, role.name): role.document], delete: [], dropSecretIDsOf: nil, in: work)
         if let existing, existing.settings.role != role.settings.role || existing.roleMap != role.roleMap {
-            _ = try await tokenStore.revokeSessions(tenantID: tenant.id, mount: method.path, role: role.name, subject: nil, at: clock.nowMillis, in: work)
+            _ = try await tokenStore.revokeSessions(
+                tenantID: tenant.id, mount: method.path, role: role.name, subject: nil, at: clock.nowMillis, in: work)
         }
     }
 
@@ -68,7 +72,8 @@ extension IdentityService {
             throw error
         }
         return try await issue(
-            tenant: tenant, settings: role.settings, role: grant.role, origin: LoginOrigin(mount: method.path, role: role.name, subject: grant.subject),
+            tenant: tenant, settings: role.settings, role: grant.role,
+            origin: LoginOrigin(mount: method.path, role: role.name, subject: grant.subject),
             displayName: "\(method.path)-\(grant.subject.prefix(64))", meta: grant.metadata, in: work)
     }
 }

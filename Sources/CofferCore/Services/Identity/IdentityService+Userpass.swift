@@ -85,7 +85,10 @@ extension IdentityService {
         let userKey = "user:" + subject
         let addressKey = "addr:" + (clientIP ?? "unknown")
         let userState = try await store.lockout(tenantID: tenant.id, mount: method.path, subject: userKey)
-        for (policy, state) in [(config.userLockout, userState), (config.addressLockout, try await store.lockout(tenantID: tenant.id, mount: method.path, subject: addressKey))] {
+        for (policy, state) in [
+            (config.userLockout, userState),
+            (config.addressLockout, try await store.lockout(tenantID: tenant.id, mount: method.path, subject: addressKey)),
+        ] {
             if let until = policy.lockedUntil(state, now: now) {
                 work.addDetails(["reason": "locked"])
                 let seconds = max(1, (until - now + 999) / 1000)

@@ -58,7 +58,9 @@ public struct IdentityService: Sendable {
     }
 
     /// Enables a method of `kind` at a free `path`.
-    public func enable(tenant: Tenant, path raw: String, kind: AuthMethod.Kind, description: String, in work: UnitOfWork) async throws
+    public func enable(
+        tenant: Tenant, path raw: String, kind: AuthMethod.Kind, description: String, in work: UnitOfWork
+    ) async throws
         -> AuthMethod
     {
         let path = Mount.trim(raw)

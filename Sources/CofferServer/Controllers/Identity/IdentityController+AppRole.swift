@@ -77,7 +77,8 @@ extension IdentityController {
         }
         let (secretID, record) = try await identity.generateSecretID(
             tenant: caller.tenant, method: method, roleName: try context.parameters.require("name"),
-            cidrs: try LoginSettingsRequest.names(object, "cidr_list") ?? [], tokenCIDRs: try LoginSettingsRequest.names(object, "token_bound_cidrs") ?? [],
+            cidrs: try LoginSettingsRequest.names(object, "cidr_list") ?? [],
+            tokenCIDRs: try LoginSettingsRequest.names(object, "token_bound_cidrs") ?? [],
             metadata: metadata, in: context.work)
         let ttl = record.expiresAt.map { ($0 - record.createdAt) / 1000 } ?? 0
         return VaultResponse.data(

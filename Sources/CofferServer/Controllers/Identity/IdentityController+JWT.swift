@@ -83,11 +83,14 @@ extension IdentityController {
             guard ["string", "glob"].contains(type) else { throw CofferError(.invalidRequest, "bound_claims_type must be string or glob") }
             role.boundClaimsType = type
         }
-        for (key, path) in [("bound_audiences", \JWTRole.boundAudiences), ("allowed_redirect_uris", \.allowedRedirectURIs), ("oidc_scopes", \.oidcScopes)] {
+        for (key, path) in [
+            ("bound_audiences", \JWTRole.boundAudiences), ("allowed_redirect_uris", \.allowedRedirectURIs), ("oidc_scopes", \.oidcScopes),
+        ] {
             if let values = try LoginSettingsRequest.names(object, key) { role[keyPath: path] = values }
         }
         for (key, path) in [
-            ("bound_subject", \JWTRole.boundSubject), ("user_claim", \.userClaim), ("groups_claim", \.groupsClaim), ("coffer_tenant_claim", \.tenantClaim),
+            ("bound_subject", \JWTRole.boundSubject), ("user_claim", \.userClaim), ("groups_claim", \.groupsClaim),
+            ("coffer_tenant_claim", \.tenantClaim),
         ] {
             if let value = try object.string(key) {
                 guard value.utf8.count <= 512 else { throw CofferError(.invalidRequest, "\(key) is at most 512 bytes") }
@@ -119,10 +122,18 @@ extension IdentityController {
             }
             role.roleMap = roles
         }
-        for (key, path) in [("clock_skew_leeway", \JWTRole.clockSkewLeeway), ("expiration_leeway", \.expirationLeeway), ("not_before_leeway", \.notBeforeLeeway)] {
+        // Vault's leeways: 0 means the default, -1 turns the leeway off.
+        for (key, path, fallback) in [
+            ("clock_skew_leeway", \JWTRole.clockSkewLeeway, Int64(60)), ("expiration_leeway", \.expirationLeeway, 150),
+            ("not_before_leeway", \.notBeforeLeeway, 150),
+        ] {
+            if object[key]?.intValue == -1 {
+                role[keyPath: path] = 0
+                continue
+            }
             guard let seconds = try object.duration(key) else { continue }
-            guard seconds <= 3600 else { throw CofferError(.invalidRequest, "\(key) is at most 1 hour") }
-            role[keyPath: path] = seconds
+            guard seconds <= 3600 else { throw CofferError(.invalidRequest, "\(key) is at most 1 hour (or -1 for none)") }
+            role[keyPath: path] = seconds == 0 ? fallback : seconds
         }
         return role
     }

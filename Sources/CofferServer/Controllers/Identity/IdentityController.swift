@@ -57,6 +57,7 @@ public struct IdentityController: Sendable {
         router.post("\(base)/role/:name/secret-id") { request, context in try await generateSecretID(request, context) }
         router.put("\(base)/role/:name/secret-id") { request, context in try await generateSecretID(request, context) }
         router.on("\(base)/role/:name/secret-id", method: .list) { request, context in try await listSecretIDs(request, context) }
+        router.get("\(base)/role/:name/secret-id") { request, context in try await listSecretIDs(request, context) }
         router.post("\(base)/role/:name/secret-id/lookup") { request, context in try await lookupSecretID(request, context, by: "secret_id") }
         router.post("\(base)/role/:name/secret-id-accessor/lookup") { request, context in
             try await lookupSecretID(request, context, by: "secret_id_accessor")
@@ -87,7 +88,11 @@ public struct IdentityController: Sendable {
         context.work.describe("auth.login", "auth_method", String(Mount.trim(mount).prefix(64)))
         let tenants = runtime.storage.tenants
         let found: Tenant?
-        if let named = Authenticator.requestedTenant(request) { found = try await tenants.tenant(named: named) } else { found = try await tenants.systemTenant() }
+        if let named = Authenticator.requestedTenant(request) {
+            found = try await tenants.tenant(named: named)
+        } else {
+            found = try await tenants.systemTenant()
+        }
         guard let tenant = found else {
             throw CofferError(.routeNotFound, "no auth method is enabled at auth/\(Mount.trim(mount).prefix(64))/")
         }
