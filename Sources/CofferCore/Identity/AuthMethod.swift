@@ -13,6 +13,8 @@ public struct AuthMethod: Sendable, Hashable {
         case jwt
         /// The same as `jwt`, under Vault's other name for it.
         case oidc
+        /// TLS client certificates (mutual TLS).
+        case cert
     }
 
     /// Path without slashes (`userpass`, `corp-sso`).
@@ -67,6 +69,10 @@ public enum AuthEntryKind: String, Sendable, Hashable, CaseIterable {
     case role
     /// An AppRole role ID's index entry (named by the role ID's keyed hash), naming its role.
     case roleID = "role_id"
+    /// A certificate role of the `cert` method (Vault's `certs/<name>`).
+    case certRole = "cert"
+    /// A certificate revocation list of the `cert` method (Vault's `crls/<name>`).
+    case crl
 }
 
 /// Where a login token came from: the method's path, the method's role (AppRole and JWT roles) and

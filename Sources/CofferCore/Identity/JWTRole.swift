@@ -97,7 +97,7 @@ public struct JWTRole: Sendable, Hashable {
             let allowed = boundClaims[name] ?? []
             let values = Self.strings(Self.claim(name, in: claims))
             let matched = values.contains { value in
-                allowed.contains { boundClaimsType == "glob" ? Self.glob($0, matches: value) : $0.utf8.elementsEqual(value.utf8) }
+                allowed.contains { boundClaimsType == "glob" ? Glob.matches($0, value) : $0.utf8.elementsEqual(value.utf8) }
             }
             guard matched else { throw CofferError(.jwtInvalid, "the JWT's claim '\(name.prefix(64))' does not have a value this role accepts") }
         }
@@ -150,32 +150,6 @@ public struct JWTRole: Sendable, Hashable {
         case .array(let many)?: many.compactMap(\.stringValue)
         default: []
         }
-    }
-
-    /// `*` matches any run of characters (Vault's `bound_claims_type = glob`); bytes otherwise.
-    static func glob(_ pattern: String, matches value: String) -> Bool {
-        let parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map { Array($0.utf8) }
-        var rest = Array(value.utf8)[...]
-        guard let first = parts.first, rest.starts(with: first) else { return false }
-        rest = rest.dropFirst(first.count)
-        if parts.count == 1 { return rest.isEmpty }
-        for part in parts.dropFirst().dropLast() {
-            guard let range = firstRange(of: part, in: rest) else { return false }
-            rest = rest[range.upperBound...]
-        }
-        let last = parts[parts.count - 1]
-        return rest.count >= last.count && rest.suffix(last.count).elementsEqual(last)
-    }
-
-    static func firstRange(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Range<Int>? {
-        if needle.isEmpty { return haystack.startIndex..<haystack.startIndex }
-        guard haystack.count >= needle.count else { return nil }
-        var index = haystack.startIndex
-        while index + needle.count <= haystack.endIndex {
-            if haystack[index..<(index + needle.count)].elementsEqual(needle) { return index..<(index + needle.count) }
-            index += 1
-        }
-        return nil
     }
 }
 

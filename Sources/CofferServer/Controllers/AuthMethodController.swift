@@ -68,7 +68,7 @@ public struct AuthMethodController: Sendable {
         "type", "description", "config", "options", "plugin_name", "local", "seal_wrap", "external_entropy_access", "plugin_version",
     ]
 
-    /// `POST sys/auth/<path> {type, description?, config?}`: `userpass`, `approle`, `jwt` or `oidc`.
+    /// `POST sys/auth/<path> {type, description?, config?}`: `userpass`, `approle`, `jwt`, `oidc` or `cert`.
     func enable(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let caller = try await auth.authorize(request, context, .manageAuth)
         let path = try context.parameters.require("path")
@@ -87,7 +87,7 @@ public struct AuthMethodController: Sendable {
         }
         try Self.checkTune(try object.object("config") ?? [:])
         guard let kind = AuthMethod.Kind(rawValue: type), kind != .token else {
-            throw CofferError(.invalidRequest, "type must be userpass, approle, jwt or oidc (cert is not available yet); nothing was enabled")
+            throw CofferError(.invalidRequest, "type must be userpass, approle, jwt, oidc or cert; nothing was enabled")
         }
         _ = try await identity.enable(
             tenant: caller.tenant, path: path, kind: kind, description: try object.string("description") ?? "", in: context.work)

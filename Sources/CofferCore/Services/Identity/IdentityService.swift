@@ -166,6 +166,11 @@ public struct IdentityService: Sendable {
             // A role that maps claims to Coffer's role cannot be re-checked without a fresh JWT: its
             // sessions renew up to the role's max TTL; a fixed role must still be the one granted.
             granted = role.settings.role ?? token.role
+        case .cert:
+            guard let name = origin.role, let role = try await certRole(tenant: tenant, mount: method.path, name: name) else {
+                throw denied("the role was deleted")
+            }
+            granted = role.settings.role
         case .token:
             granted = token.role
         }

@@ -51,6 +51,17 @@ public struct IdentityController: Sendable {
         router.post("\(base)/role/:name") { request, context in try await writeRole(request, context) }
         router.put("\(base)/role/:name") { request, context in try await writeRole(request, context) }
         router.delete("\(base)/role/:name") { request, context in try await deleteRole(request, context) }
+        // Certificate roles and CRLs (cert).
+        router.on("\(base)/certs", method: .list) { request, context in try await listCertEntries(request, context, kind: .certRole) }
+        router.get("\(base)/certs") { request, context in try await listCertEntries(request, context, kind: .certRole) }
+        router.get("\(base)/certs/:name") { request, context in try await readCertRole(request, context) }
+        router.post("\(base)/certs/:name") { request, context in try await writeCertRole(request, context) }
+        router.put("\(base)/certs/:name") { request, context in try await writeCertRole(request, context) }
+        router.delete("\(base)/certs/:name") { request, context in try await deleteCertEntry(request, context, kind: .certRole) }
+        router.get("\(base)/crls/:name") { request, context in try await readCRL(request, context) }
+        router.post("\(base)/crls/:name") { request, context in try await writeCRL(request, context) }
+        router.put("\(base)/crls/:name") { request, context in try await writeCRL(request, context) }
+        router.delete("\(base)/crls/:name") { request, context in try await deleteCertEntry(request, context, kind: .crl) }
         // AppRole role IDs and secret IDs.
         router.get("\(base)/role/:name/role-id") { request, context in try await readRoleID(request, context) }
         router.post("\(base)/role/:name/role-id") { request, context in try await writeRoleID(request, context) }
@@ -121,18 +132,26 @@ public struct IdentityController: Sendable {
     }
 
     /// Codes that mean the login itself was refused (not the request malformed or the server unwell).
-    static let loginRefusals: Set<ErrorCode> = [.loginFailed, .loginLocked, .jwtInvalid, .jwtExpired, .permissionDenied, .upstreamUnavailable]
+    static let loginRefusals: Set<ErrorCode> = [
+        .loginFailed, .loginLocked, .jwtInvalid, .jwtExpired, .certificateInvalid, .permissionDenied, .upstreamUnavailable,
+    ]
 
     func readConfig(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let (_, method) = try await admin(request, context, kinds: [.userpass, .jwt, .oidc])
+        let (_, method) = try await admin(request, context, kinds: [.userpass, .jwt, .oidc, .cert])
         context.work.describe("auth.config.read", "auth_method", method.path)
+        if method.kind == .cert { return VaultResponse.data(["disable_binding": false, "enable_identity_alias_metadata": false], context: context) }
         if method.kind == .userpass { return VaultResponse.data(try UserpassConfig(document: method.config).document, context: context) }
         return VaultResponse.data(Self.describeJWTConfig(try JWTAuthConfig(document: method.config)), context: context)
     }
 
     func writeConfig(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let (caller, method) = try await admin(request, context, kinds: [.userpass, .jwt, .oidc])
+        let (caller, method) = try await admin(request, context, kinds: [.userpass, .jwt, .oidc, .cert])
         let object = try await body.object(request, context)
+        if method.kind == .cert {
+            // Vault's cert settings, at their defaults only: nothing to store.
+            try object.admit([], defaultsOnly: ["disable_binding": [false], "enable_identity_alias_metadata": [false], "ocsp_cache_size": [100]])
+            return VaultResponse.noContent()
+        }
         let config: JSONValue =
             method.kind == .userpass
             ? try Self.userpassConfig(object, current: try UserpassConfig(document: method.config)).document
@@ -186,9 +205,10 @@ public struct IdentityController: Sendable {
         return VaultResponse.noContent()
     }
 
-    /// `POST auth/<path>/login`: AppRole `{role_id, secret_id}` or JWT `{role?, jwt}`.
+    /// `POST auth/<path>/login`: AppRole `{role_id, secret_id}`, JWT `{role?, jwt}`, or cert `{name?}` with
+    /// the TLS client certificate of the connection.
     func login(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let (tenant, method) = try await loginTarget(request, context, kinds: [.approle, .jwt, .oidc])
+        let (tenant, method) = try await loginTarget(request, context, kinds: [.approle, .jwt, .oidc, .cert])
         // Login bodies hold credentials: never recorded, not even redacted.
         let object = try await body.object(request, context, recording: false)
         return try await answerLogin(context, tenant: tenant) {
@@ -199,6 +219,13 @@ public struct IdentityController: Sendable {
                 }
                 return try await identity.loginAppRole(
                     tenant: tenant, method: method, roleID: roleID, secretID: secretID, clientIP: context.clientIP, in: context.work)
+            }
+            if method.kind == .cert {
+                try object.admit(["name"])
+                let certificate = await context.clientCertificate().flatMap { try? $0.toDERBytes() }
+                return try await identity.loginCert(
+                    tenant: tenant, method: method, roleName: try object.string("name").flatMap { $0.isEmpty ? nil : $0 },
+                    certificateDER: certificate, verifier: CertificateLoginVerifier(), in: context.work)
             }
             try object.admit(["role", "jwt"])
             guard let jwt = try object.string("jwt") else { throw CofferError(.invalidRequest, "jwt is required") }

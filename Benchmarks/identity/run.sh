@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Login latency of each auth method (userpass with Argon2id, AppRole, JWT with an RS256 key), 1,000
+# sequential logins each, on `coffer dev` (SQLite) and `coffer serve` on PostgreSQL as the application
+# role, beside health and a plain token creation on the same server. Writes results.md.
+# Usage: Benchmarks/identity/run.sh [path/to/coffer]   (POSTGRES_URL optional: else a throwaway cluster)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=$(realpath "${1:-.build/release/coffer}")
+count=${COUNT:-1000}
+coffer_port=18451; pg_port=18452
+threads=1; connections=1; duration=1s
+source Benchmarks/lib.sh
+root_dir=$(pwd)
+python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
+
+own_cluster=""
+pg_where="the server at \$POSTGRES_URL"
+if [ -z "${POSTGRES_URL:-}" ]; then
+    own_cluster="$work/pg"
+    POSTGRES_URL=$(scripts/pg-cluster.sh start "$own_cluster" 18453)
+    pg_where="a local cluster the script starts (fsync off, as in the tests)"
+fi
+db="coffer_identity_$$"
+psql "$POSTGRES_URL" -qc "CREATE DATABASE $db" >/dev/null
+trap 'pkill -f "serve --port $pg_port" || true; psql "$POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true;
+      [ -n "$own_cluster" ] && "$root_dir/scripts/pg-cluster.sh" stop "$own_cluster"; cleanup' EXIT
+pg_url=$(python3 -c "import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(p._replace(path='/$db').geturl())" "$POSTGRES_URL")
+
+mkdir -p "$work/coffer/home" "$work/pgserve/home"
+export HOME="$work/coffer/home"
+start_coffer out
+sqlite_token=$(grep -o 'cft_[0-9A-Za-z]*' "$work/coffer/out" | head -1)
+sqlite=$(python3 Benchmarks/identity/logins.py "http://127.0.0.1:$coffer_port" "$sqlite_token" --count "$count")
+
+export HOME="$work/pgserve/home" COFFER_ROOT_KEY=$(head -c 32 /dev/urandom | base64)
+pg_app_url=$(scripts/pg-cluster.sh roles "$pg_url")
+pg_token=$(COFFER_STORAGE_MIGRATION_URL=$pg_url "$bin" operator init --storage "$pg_app_url" | grep -o 'cft_[0-9A-Za-z]*' | head -1)
+(cd "$work/pgserve" && exec "$bin" serve --port "$pg_port" --storage "$pg_app_url" </dev/null >serve.out 2>serve.err) &
+wait_for "$work/pgserve/serve.err" listening
+postgres=$(python3 Benchmarks/identity/logins.py "http://127.0.0.1:$pg_port" "$pg_token" --count "$count")
+
+cat >Benchmarks/identity/results.md <<RESULTS
+# Login latency per auth method
+
+Command: \`Benchmarks/identity/run.sh\` ($(nproc) cores, $(date -u +%Y-%m-%d), release build, audit on). One client,
+$count sequential requests per target over one keep-alive connection after 20 warm-up requests; the client
+(Python), Coffer and PostgreSQL share the cores. PostgreSQL: $pg_where, Coffer as \`coffer_app\` under
+Row-Level Security. Every login writes its session token and its audit entry durably before answering.
+userpass hashes with Argon2id (19 MiB, 2 passes, 1 lane); AppRole checks a keyed hash; JWT verifies an
+RS256 signature against a configured PEM key.
+
+## SQLite (\`coffer dev\`)
+
+$(echo "$sqlite" | grep '^|')
+
+## PostgreSQL (\`coffer serve\`)
+
+$(echo "$postgres" | grep '^|')
+RESULTS
+cat Benchmarks/identity/results.md
