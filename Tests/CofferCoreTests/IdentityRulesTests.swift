@@ -165,3 +165,31 @@ struct IdentityRulesTests {
         #expect(throws: CofferError.self) { try config.validate() }
     }
 }
+
+@Suite("Identity rules: certificate roles and globs")
+struct CertRoleRulesTests {
+    @Test(arguments: [
+        ("*.internal", "billing.internal", true), ("*.internal", "internal", false), ("a*b*c", "axxbyyc", true), ("a*b*c", "acb", false),
+        ("*", "", true), ("", "", true), ("exact", "exact", true), ("exact", "Exact", false), ("**", "anything", true), ("x*", "x", true),
+    ])
+    func globsMatchAsVaultDoes(pattern: String, value: String, expected: Bool) {
+        #expect(Glob.matches(pattern, value) == expected)
+    }
+
+    @Test func everyNonEmptyNameListNeedsAMatch() {
+        var role = CertRole(name: "billing", certificate: "pem", settings: LoginTokenSettings(role: .viewer))
+        var facts = CertificateFacts(commonName: "billing.internal")
+        facts.dnsNames = ["billing.internal", "b.example.com"]
+        facts.organizationalUnits = ["payments"]
+        #expect(role.allows(facts), "no patterns: any certificate of the CA")
+        role.allowedCommonNames = ["*.internal"]
+        role.allowedDNSSANs = ["*.example.com"]
+        role.allowedOrganizationalUnits = ["payments", "ops"]
+        #expect(role.allows(facts))
+        role.allowedEmailSANs = ["*@example.com"]
+        #expect(!role.allows(facts), "an email pattern needs an email name")
+        role.allowedEmailSANs = []
+        facts.commonName = nil
+        #expect(!role.allows(facts), "a common-name pattern needs a common name")
+    }
+}
