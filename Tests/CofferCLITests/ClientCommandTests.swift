@@ -166,7 +166,9 @@ struct ClientCommandTests {
         defer { s.server.stop() }
         let result = try CofferBinary.runProgram(
             "/usr/bin/env", ["python3", CofferBinary.packageRoot + "/Tests/Interop/identity_interop.py"],
-            environment: CofferBinary.environment(home: s.home, ["VAULT_ADDR": s.server.address, "VAULT_TOKEN": try #require(s.server.rootToken)]))
+            environment: CofferBinary.environment(
+                home: s.home,
+                ["VAULT_ADDR": s.server.address, "VAULT_TOKEN": try #require(s.server.rootToken), "COFFER_BIN": CofferBinary.path]))
         #expect(result.status == 0, "identity interop failed:\n\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("all checks passed"))
     }

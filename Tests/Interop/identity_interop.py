@@ -172,6 +172,59 @@ try:
     admin.auth.jwt.configure(oidc_discovery_url=PROVIDER, default_role="dev")
     check(fresh().auth.jwt.jwt_login(role=None, jwt=alice)["auth"]["policies"] == ["viewer"], "default_role")
 
+    # OIDC's browser flow (authorization code + PKCE + state + nonce), as hvac drives it, with the
+    # provider's login form standing in for the person at the browser.
+    REDIRECT = "http://localhost:8250/oidc/callback"
+    admin.sys.enable_auth_method("oidc")
+    # A confidential client: its secret lives in KV and the method names it (never stored in the config).
+    admin.secrets.kv.v2.create_or_update_secret(path="oidc/coffer-web", secret={"client_secret": "web-client-secret-from-kv"})
+    admin.write("auth/oidc/config", oidc_discovery_url=PROVIDER, oidc_client_id="coffer-web", default_role="people",
+                coffer_oidc_client_secret_ref="secret/oidc/coffer-web#client_secret")
+    admin.auth.oidc.create_role(
+        "people", user_claim="email", allowed_redirect_uris=[REDIRECT], groups_claim="groups", oidc_scopes=["email"],
+        token_policies=["viewer"], path="oidc")
+    refused(lambda: admin.write("auth/oidc/config", oidc_discovery_url=PROVIDER, oidc_client_id="coffer-web", oidc_client_secret="s3cret"),
+            exceptions.InvalidRequest, "a literal client secret is refused (it belongs in KV)")
+
+    def browser(auth_url, sub):
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(auth_url).query))
+        check(query.get("code_challenge_method") == "S256" and query.get("code_challenge") and query.get("nonce") and query.get("state"),
+              f"PKCE, nonce and state in the authorization URL: {query}")
+        requests.put(f"{PROVIDER}/users/{sub}", json={"email": f"{sub}@example.com", "groups": ["developers"]}, timeout=5)
+        answer = requests.post(f"{PROVIDER}/oauth2/authorize", params=query, data={"sub": sub}, allow_redirects=False, timeout=5)
+        return answer.headers["location"]
+
+    auth_url = fresh().auth.oidc.oidc_authorization_url_request(role="people", redirect_uri=REDIRECT)["data"]["auth_url"]
+    back = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(browser(auth_url, "erin")).query))
+    person = fresh()
+    answer = person.auth.oidc.oidc_callback(state=back["state"], nonce="", code=back["code"])
+    check(answer["auth"]["policies"] == ["viewer"] and answer["auth"]["metadata"]["role"] == "people", f"oidc callback: {answer['auth']}")
+    looked = hvac.Client(url=ADDR, token=answer["auth"]["client_token"]).auth.token.lookup_self()["data"]
+    check(looked["path"] == "auth/oidc/login" and looked["coffer_role"] == "viewer", f"the session names its method: {looked}")
+    refused(lambda: fresh().auth.oidc.oidc_callback(state=back["state"], nonce="", code=back["code"]), exceptions.InvalidRequest,
+            "a state is used once")
+    refused(lambda: fresh().auth.oidc.oidc_authorization_url_request(role="people", redirect_uri="https://evil.example/cb"),
+            exceptions.InvalidRequest, "a redirect URI the role does not allow")
+
+    # `coffer login --method oidc`: the CLI listens on loopback (any port: RFC 8252) for the browser.
+    binary = os.environ.get("COFFER_BIN")
+    if binary:
+        cli = subprocess.Popen(
+            [binary, "login", "--method", "oidc", "--path", "oidc", "--role", "people", "--no-browser", "--callback-port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COFFER_ADDR": ADDR})
+        url = ""
+        for line in cli.stdout:
+            if line.strip().startswith("http"):
+                url = line.strip()
+                break
+        check(url, "the CLI printed the authorization URL")
+        location = browser(url, "frank")
+        check(location.startswith("http://localhost:"), f"the provider sends the browser back to the CLI: {location}")
+        page = requests.get(location, timeout=10)
+        check(page.status_code == 200 and "code=" not in page.text, "the CLI's callback page")
+        out, err = cli.communicate(timeout=30)
+        check(cli.returncode == 0 and "Logged in: role viewer" in out, f"coffer login --method oidc: {out} {err}")
+
     # Key rotation at the provider: a new process has a new signing key. Coffer refetches the key set
     # when no cached key verifies a token (at most every 10 s).
     # SIGKILL: a test runner may start its children with SIGTERM ignored.

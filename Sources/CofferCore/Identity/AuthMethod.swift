@@ -73,6 +73,8 @@ public enum AuthEntryKind: String, Sendable, Hashable, CaseIterable {
     case certRole = "cert"
     /// A certificate revocation list of the `cert` method (Vault's `crls/<name>`).
     case crl
+    /// An OIDC browser login in progress, under its state's keyed hash.
+    case oidcState = "oidc_state"
 }
 
 /// Where a login token came from: the method's path, the method's role (AppRole and JWT roles) and

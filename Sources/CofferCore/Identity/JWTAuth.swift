@@ -14,8 +14,11 @@ public struct JWTAuthConfig: Sendable, Hashable {
     public var supportedAlgorithms: [String] = []
     /// The role used when a login names none.
     public var defaultRole: String = ""
-    /// The OIDC client ID (for the browser flow, kept for Vault's read-back).
+    /// The OIDC client ID of the browser flow (the ID token's audience there).
     public var oidcClientID: String = ""
+    /// Where the OIDC client secret is kept in KV (`<mount>/<path>#<field>`); empty for a public client
+    /// (PKCE alone). Coffer keeps secrets in KV, so the literal `oidc_client_secret` is not stored.
+    public var oidcClientSecretRef: String = ""
 
     /// Asymmetric algorithms Coffer accepts; HMAC and `none` are refused with public keys.
     public static let allowedAlgorithms: [String] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
@@ -59,7 +62,7 @@ public struct JWTAuthConfig: Sendable, Hashable {
             "oidc_discovery_url": .string(oidcDiscoveryURL), "jwks_url": .string(jwksURL),
             "jwt_validation_pubkeys": .array(validationPubkeys.map { .string($0) }), "bound_issuer": .string(boundIssuer),
             "jwt_supported_algs": .array(supportedAlgorithms.map { .string($0) }), "default_role": .string(defaultRole),
-            "oidc_client_id": .string(oidcClientID),
+            "oidc_client_id": .string(oidcClientID), "coffer_oidc_client_secret_ref": .string(oidcClientSecretRef),
         ])
     }
 
@@ -71,8 +74,9 @@ public struct JWTAuthConfig: Sendable, Hashable {
         guard let discovery = members["oidc_discovery_url"]?.stringValue, let jwks = members["jwks_url"]?.stringValue,
             case .array(let keys)? = members["jwt_validation_pubkeys"], let issuer = members["bound_issuer"]?.stringValue,
             case .array(let algs)? = members["jwt_supported_algs"], let role = members["default_role"]?.stringValue,
-            let client = members["oidc_client_id"]?.stringValue
+            let client = members["oidc_client_id"]?.stringValue, let secretRef = members["coffer_oidc_client_secret_ref"]?.stringValue
         else { throw corrupt }
+        oidcClientSecretRef = secretRef
         oidcDiscoveryURL = discovery
         jwksURL = jwks
         boundIssuer = issuer
@@ -95,4 +99,59 @@ public protocol JWTSignatureVerifying: Sendable {
     /// The claims of `jwt` if its signature verifies with the keys `config` names (fetched and cached
     /// per `cacheKey`); `JWT_INVALID` otherwise. Returns the issuer discovery reported, if any.
     func verify(_ jwt: String, config: JWTAuthConfig, cacheKey: String) async throws -> (claims: [String: JSONValue], discoveredIssuer: String?)
+}
+
+/// One OIDC browser login in progress (Vault's `oidc/auth_url` → `oidc/callback`): kept for 10 minutes
+/// under the keyed hash of its `state`, used once.
+public struct OIDCLoginState: Sendable, Hashable {
+    /// The role it logs in to.
+    public var role: String
+    /// The redirect URI the provider was given.
+    public var redirectURI: String
+    /// The nonce the ID token must carry.
+    public var nonce: String
+    /// The PKCE code verifier.
+    public var codeVerifier: String
+    /// The client's own nonce (Vault's `client_nonce`), if it sent one: the callback must repeat it.
+    public var clientNonce: String
+    /// Expiry, ms.
+    public var expiresAt: Int64
+
+    /// How long a browser login may take.
+    public static let lifetimeMillis: Int64 = 600_000
+
+    /// Creates a state.
+    public init(role: String, redirectURI: String, nonce: String, codeVerifier: String, clientNonce: String, expiresAt: Int64) {
+        self.role = role
+        self.redirectURI = redirectURI
+        self.nonce = nonce
+        self.codeVerifier = codeVerifier
+        self.clientNonce = clientNonce
+        self.expiresAt = expiresAt
+    }
+
+    /// The stored form.
+    public var document: JSONValue {
+        .object([
+            "role": .string(role), "redirect_uri": .string(redirectURI), "nonce": .string(nonce), "code_verifier": .string(codeVerifier),
+            "client_nonce": .string(clientNonce), "expires_at": .int(expiresAt),
+        ])
+    }
+
+    /// Reads the stored form (`STORAGE_CORRUPT` if unreadable).
+    public init(document: JSONValue) throws(CofferError) {
+        guard let role = document["role"]?.stringValue, let redirect = document["redirect_uri"]?.stringValue,
+            let nonce = document["nonce"]?.stringValue, let verifier = document["code_verifier"]?.stringValue,
+            let clientNonce = document["client_nonce"]?.stringValue, let expires = document["expires_at"]?.intValue
+        else { throw CofferError(.storageCorrupt, "a stored OIDC login state is malformed") }
+        self.init(role: role, redirectURI: redirect, nonce: nonce, codeVerifier: verifier, clientNonce: clientNonce, expiresAt: Int64(expires))
+    }
+}
+
+/// The identity provider's side of the OIDC browser flow (discovery and the token endpoint, in the server).
+public protocol OIDCProviding: Sendable {
+    /// The provider's authorization endpoint, from its discovery document.
+    func authorizationEndpoint(_ config: JWTAuthConfig) async throws -> String
+    /// Exchanges an authorization code (with its PKCE verifier) for the ID token.
+    func exchange(code: String, codeVerifier: String, redirectURI: String, config: JWTAuthConfig, tenant: Tenant) async throws -> String
 }

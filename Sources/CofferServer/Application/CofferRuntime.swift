@@ -51,6 +51,8 @@ public final class CofferRuntime: Sendable {
     public let identity: IdentityService
     /// Signatures of JWTs presented to JWT/OIDC auth methods.
     let jwtLogins: JWTLoginVerifier
+    /// The identity provider's side of OIDC browser logins.
+    let oidcProvider: OIDCProviderClient
 
     /// Opens storage from the configuration, migrates it and unlocks the keyring with `rootKey`.
     public static func start(
@@ -113,7 +115,10 @@ public final class CofferRuntime: Sendable {
         self.reencryption = ReencryptionService(
             secrets: secrets, transit: transit, assets: assets, store: storage.secrets, keyring: storage.keyring)
         self.identity = IdentityService(store: storage.identity, tokens: tokens, tokenStore: storage.tokens, hasher: keyring, clock: clock)
-        self.jwtLogins = JWTLoginVerifier(upstream: upstream, clock: clock, allowInternal: configuration.authAllowInternalURLs)
+        let jwtLogins = JWTLoginVerifier(upstream: upstream, clock: clock, allowInternal: configuration.authAllowInternalURLs)
+        self.jwtLogins = jwtLogins
+        self.oidcProvider = OIDCProviderClient(
+            keys: jwtLogins, upstream: upstream, secrets: secrets, allowInternal: configuration.authAllowInternalURLs)
         self.authenticator = Authenticator(
             tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock)
     }

@@ -9,7 +9,8 @@ extension IdentityController {
             "oidc_discovery_url": .string(config.oidcDiscoveryURL), "jwks_url": .string(config.jwksURL),
             "jwt_validation_pubkeys": .array(config.validationPubkeys.map { .string($0) }), "bound_issuer": .string(config.boundIssuer),
             "jwt_supported_algs": .array(config.supportedAlgorithms.map { .string($0) }), "default_role": .string(config.defaultRole),
-            "oidc_client_id": .string(config.oidcClientID), "oidc_discovery_ca_pem": "", "jwks_ca_pem": "", "oidc_response_mode": "",
+            "oidc_client_id": .string(config.oidcClientID), "coffer_oidc_client_secret_ref": .string(config.oidcClientSecretRef),
+            "oidc_discovery_ca_pem": "", "jwks_ca_pem": "", "oidc_response_mode": "",
             "oidc_response_types": .array([]), "provider_config": .object([:]), "namespace_in_state": true,
         ]
     }
@@ -17,11 +18,21 @@ extension IdentityController {
     /// A JWT method's configuration from a request (a new one each time, as Vault's `config` write).
     static func jwtConfig(_ object: [String: JSONValue]) throws -> JWTAuthConfig {
         try object.admit(
-            ["oidc_discovery_url", "jwks_url", "jwt_validation_pubkeys", "bound_issuer", "jwt_supported_algs", "default_role", "oidc_client_id"],
+            [
+                "oidc_discovery_url", "jwks_url", "jwt_validation_pubkeys", "bound_issuer", "jwt_supported_algs", "default_role", "oidc_client_id",
+                "coffer_oidc_client_secret_ref",
+            ],
             defaultsOnly: [
-                "oidc_discovery_ca_pem": [""], "jwks_ca_pem": [""], "oidc_client_secret": [""], "oidc_response_mode": [""],
-                "oidc_response_types": [.array([])], "provider_config": [.object([:])], "namespace_in_state": [true, false],
+                "oidc_discovery_ca_pem": [""], "jwks_ca_pem": [""], "oidc_response_mode": ["", "query"],
+                "oidc_response_types": [.array([]), .array(["code"]), "code"], "provider_config": [.object([:])],
+                "namespace_in_state": [true, false],
             ], outcome: "nothing was changed")
+        if let secret = try object.string("oidc_client_secret"), !secret.isEmpty {
+            throw CofferError(
+                .invalidRequest,
+                "oidc_client_secret: Coffer keeps secrets in KV; store it there and set coffer_oidc_client_secret_ref to \"<mount>/<path>#<field>\"; nothing was changed"
+            )
+        }
         var config = JWTAuthConfig()
         config.oidcDiscoveryURL = try object.string("oidc_discovery_url") ?? ""
         config.jwksURL = try object.string("jwks_url") ?? ""
@@ -30,6 +41,11 @@ extension IdentityController {
         config.supportedAlgorithms = try LoginSettingsRequest.names(object, "jwt_supported_algs") ?? []
         config.defaultRole = try object.string("default_role") ?? ""
         config.oidcClientID = try object.string("oidc_client_id") ?? ""
+        config.oidcClientSecretRef = try object.string("coffer_oidc_client_secret_ref") ?? ""
+        if !config.oidcClientSecretRef.isEmpty {
+            _ = try GatewayCredential.parse(
+                ["placement": "bearer", "secret": .string(config.oidcClientSecretRef)], path: "coffer_oidc_client_secret_ref")
+        }
         guard config.boundIssuer.utf8.count <= 2_048, config.defaultRole.utf8.count <= 128, config.oidcClientID.utf8.count <= 512 else {
             throw CofferError(.invalidRequest, "bound_issuer, default_role or oidc_client_id is too long")
         }
@@ -136,5 +152,37 @@ extension IdentityController {
             role[keyPath: path] = seconds == 0 ? fallback : seconds
         }
         return role
+    }
+
+    /// `POST auth/<path>/oidc/auth_url {role?, redirect_uri, client_nonce?}`: the provider's URL to send
+    /// the browser to (no token needed; the tenant as for logins).
+    func oidcAuthURL(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let (tenant, method) = try await loginTarget(request, context, kinds: [.jwt, .oidc])
+        let object = try await body.object(request, context)
+        try object.admit(["role", "redirect_uri", "client_nonce"])
+        guard let redirect = try object.string("redirect_uri") else { throw CofferError(.invalidRequest, "redirect_uri is required") }
+        let url = try await identity.oidcAuthURL(
+            tenant: tenant, method: method, roleName: try object.string("role"), redirectURI: redirect,
+            clientNonce: try object.string("client_nonce") ?? "", provider: runtime.oidcProvider, in: context.work)
+        return VaultResponse.data(["auth_url": .string(url)], context: context)
+    }
+
+    /// `GET|POST auth/<path>/oidc/callback?state=&code=&client_nonce=`: completes the login.
+    func oidcCallback(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let (tenant, method) = try await loginTarget(request, context, kinds: [.jwt, .oidc])
+        let query = request.uri.queryParameters
+        var fields: [String: String] = [:]
+        for name in ["state", "code", "client_nonce"] { fields[name] = query[Substring(name)].map(String.init) }
+        if request.method == .post {
+            let object = try await body.object(request, context, recording: false)
+            try object.admit(["state", "code", "client_nonce", "id_token"])
+            for name in ["state", "code", "client_nonce"] { if let value = try object.string(name) { fields[name] = value } }
+        }
+        guard let state = fields["state"], let code = fields["code"] else { throw CofferError(.invalidRequest, "state and code are required") }
+        return try await answerLogin(context, tenant: tenant) {
+            try await identity.oidcCallback(
+                tenant: tenant, method: method, state: state, code: code, clientNonce: fields["client_nonce"] ?? "", provider: runtime.oidcProvider,
+                verifier: runtime.jwtLogins, in: context.work)
+        }
     }
 }

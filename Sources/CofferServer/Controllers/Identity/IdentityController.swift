@@ -32,6 +32,11 @@ public struct IdentityController: Sendable {
         router.put("\(base)/login") { request, context in try await login(request, context) }
         router.post("\(base)/login/:name") { request, context in try await loginUser(request, context) }
         router.put("\(base)/login/:name") { request, context in try await loginUser(request, context) }
+        // OIDC's browser flow (jwt, oidc).
+        router.post("\(base)/oidc/auth_url") { request, context in try await oidcAuthURL(request, context) }
+        router.put("\(base)/oidc/auth_url") { request, context in try await oidcAuthURL(request, context) }
+        router.get("\(base)/oidc/callback") { request, context in try await oidcCallback(request, context) }
+        router.post("\(base)/oidc/callback") { request, context in try await oidcCallback(request, context) }
         // Users (userpass).
         router.on("\(base)/users", method: .list) { request, context in try await listUsers(request, context) }
         router.get("\(base)/users") { request, context in try await listUsers(request, context) }
