@@ -70,6 +70,10 @@ struct JWTAuthHTTPTests {
             #expect(ok.status == .ok, "\(ok.raw)")
             let auth = try #require(ok.body["auth"])
             #expect(auth["policies"] == ["modifier"] && auth["lease_duration"] == 900 && auth["metadata"]?["groups"] == "devs")
+            // A role taken from the provider's groups is re-checked only by a new login: not renewable.
+            #expect(auth["renewable"] == false)
+            let mapped = try #require(auth["client_token"]?.stringValue)
+            #expect(try await client.call(.post, "/v1/auth/token/renew-self", token: mapped).code == "INVALID_REQUEST")
             var admin = good
             admin.groups = ["devs", "platform-admins"]
             #expect(try await Self.login(client, role: "ci", try await sign(admin)).body["auth"]?["policies"] == ["admin"], "the highest mapped role")
@@ -156,6 +160,8 @@ struct JWTAuthHTTPTests {
             let forAcme = try await signer.sign(Claims(iss: Self.issuer, sub: "bob", aud: ["coffer"], exp: now + 60, tenant: "acme"))
             let session = try await Self.login(client, role: nil, forAcme, namespace: "acme")
             #expect(session.body["auth"]?["coffer_tenant"] == "acme", "\(session.raw)")
+            // A fixed role: renewable, and re-checked at renewal (a role given another Coffer role ends its sessions).
+            #expect(session.body["auth"]?["renewable"] == true)
             #expect(try await Self.login(client, role: nil, forAcme, namespace: "root").code == "JWT_INVALID")
             let token = try #require(session.body["auth"]?["client_token"]?.stringValue)
             #expect(try await client.call(.get, "/v1/auth/token/lookup-self", token: token, namespace: "root").code == "TENANT_MISMATCH")

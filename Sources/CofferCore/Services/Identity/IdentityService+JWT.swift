@@ -74,6 +74,6 @@ extension IdentityService {
         return try await issue(
             tenant: tenant, settings: role.settings, role: grant.role,
             origin: LoginOrigin(mount: method.path, role: role.name, subject: grant.subject),
-            displayName: "\(method.path)-\(grant.subject.prefix(64))", meta: grant.metadata, in: work)
+            displayName: "\(method.path)-\(grant.subject.prefix(64))", meta: grant.metadata, renewable: role.roleMap.isEmpty, in: work)
     }
 }

@@ -112,10 +112,11 @@ public struct IdentityService: Sendable {
     /// Issues the token of a successful login.
     func issue(
         tenant: Tenant, settings: LoginTokenSettings, role: Role, origin: LoginOrigin, displayName: String, meta: [String: String],
-        extraCIDRs: [String] = [], in work: UnitOfWork
+        extraCIDRs: [String] = [], renewable: Bool = true, in work: UnitOfWork
     ) async throws -> Login {
         var spec = settings.spec(role: role, displayName: displayName, origin: origin, meta: meta)
         if !extraCIDRs.isEmpty { spec.boundCIDRs = extraCIDRs }
+        spec.renewable = renewable
         work.addDetails(["login_mount": origin.mount, "login_subject": origin.subject])
         let (token, record) = try await tokens.create(tenantID: tenant.id, spec: spec, parent: nil, in: work)
         return Login(token: token, record: record)
@@ -136,7 +137,8 @@ public struct IdentityService: Sendable {
     /// it, still exist and still grant the token's role; a locked user renews nothing. Tokens not made by
     /// a login pass. `PERMISSION_DENIED` saying what changed otherwise (the client logs in again).
     public func checkRenewal(_ token: TokenRecord, tenant: Tenant) async throws {
-        guard let origin = token.origin else { return }
+        // Tokens not made by a login, and sessions issued not renewable (the token service refuses those).
+        guard let origin = token.origin, token.renewable else { return }
         let denied = { (why: String) in CofferError(.permissionDenied, "this session cannot be renewed: \(why); log in again") }
         guard let method = try await store.authMethod(tenantID: tenant.id, path: origin.mount) else {
             throw denied("its auth method was disabled")
@@ -163,9 +165,12 @@ public struct IdentityService: Sendable {
             guard let name = origin.role, let role = try await jwtRole(tenant: tenant, mount: method.path, name: name) else {
                 throw denied("the role was deleted")
             }
-            // A role that maps claims to Coffer's role cannot be re-checked without a fresh JWT: its
-            // sessions renew up to the role's max TTL; a fixed role must still be the one granted.
-            granted = role.settings.role ?? token.role
+            // A role taken from the identity provider's groups is re-checked only by a new login (such
+            // sessions are issued not renewable); a fixed role must still be the one granted.
+            guard role.roleMap.isEmpty, let fixed = role.settings.role else {
+                throw denied("its role comes from the identity provider's groups, which only a new login re-checks")
+            }
+            granted = fixed
         case .cert:
             guard let name = origin.role, let role = try await certRole(tenant: tenant, mount: method.path, name: name) else {
                 throw denied("the role was deleted")
