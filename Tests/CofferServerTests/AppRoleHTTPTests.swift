@@ -98,6 +98,18 @@ struct AppRoleHTTPTests {
             #expect(
                 try await client.call(.post, "/v1/auth/approle/role/x", token: root, json: ["token_policies": "viewer", "token_period": "1h"]).code
                     == "INVALID_REQUEST")
+            // A secret ID narrows its role's networks, never widens them.
+            try await client.call(
+                .post, "/v1/auth/approle/role/netted", token: root,
+                json: ["token_policies": "viewer", "token_bound_cidrs": ["10.0.0.0/8"], "secret_id_bound_cidrs": ["10.0.0.0/8"]])
+            for (field, networks) in [("token_bound_cidrs", "192.168.0.0/16"), ("cidr_list", "0.0.0.0/0")] {
+                let wider = try await client.call(.post, "/v1/auth/approle/role/netted/secret-id", token: root, json: [field: [.string(networks)]])
+                #expect(wider.code == "INVALID_REQUEST", "\(field)")
+            }
+            #expect(
+                try await client.call(.post, "/v1/auth/approle/role/netted/secret-id", token: root, json: ["token_bound_cidrs": ["10.1.0.0/16"]])
+                    .status
+                    == .ok)
             // Deleting a role deletes its secret IDs and sessions.
             let session = try #require(
                 try await Self.login(client, ciID, try await Self.secretID(client, root).0).body["auth"]?["client_token"]?.stringValue)

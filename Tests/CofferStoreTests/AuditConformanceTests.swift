@@ -44,8 +44,10 @@ struct AuditConformanceTests {
                 id: "tenant-b\(UUID().uuidString.prefix(6))", name: "b", environment: .production, activeKeyVersion: 1, isSystem: false, createdAt: 1)
             try await storage.tenants.createTenant(second, firstKey: try keyring.newTenantKey(tenantID: second.id))
             let stores = [storage.audit, other.audit]
+            // 20 rounds: every batch waits on the same two head rows, so under a loaded machine (the whole
+            // suite running beside it) 40 queued batches could outlast the 15 s statement deadline.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for round in 0..<40 {
+                for round in 0..<20 {
                     let order = round % 2 == 0 ? [first.id, second.id] : [second.id, first.id]
                     let store = stores[round % 2]
                     group.addTask { _ = try await store.append(order.map { ($0, Self.record(round)) }) }
@@ -54,7 +56,7 @@ struct AuditConformanceTests {
             }
             for tenant in [first.id, second.id] {
                 let result = try await service.verify(tenantID: tenant)
-                #expect(result.ok && result.checked == (tenant == first.id ? 41 : 40), "\(tenant): \(result)")
+                #expect(result.ok && result.checked == (tenant == first.id ? 21 : 20), "\(tenant): \(result)")
             }
             if engine == .postgres { try await other.shutdown() }
         }

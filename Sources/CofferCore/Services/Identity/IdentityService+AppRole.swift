@@ -92,10 +92,13 @@ extension IdentityService {
         guard cidrs.allSatisfy({ CIDR($0) != nil }), tokenCIDRs.allSatisfy({ CIDR($0) != nil }) else {
             throw CofferError(.invalidRequest, "cidr_list and token_bound_cidrs must list CIDR networks")
         }
-        if !role.secretIDBoundCIDRs.isEmpty, !cidrs.isEmpty {
-            let held = role.secretIDBoundCIDRs.compactMap(CIDR.init)
-            guard cidrs.allSatisfy({ text in CIDR(text).map { item in held.contains { $0.covers(item) } } ?? false }) else {
-                throw CofferError(.invalidRequest, "cidr_list must lie within the role's secret_id_bound_cidrs")
+        // A secret ID narrows its role's networks, never widens them (Vault's rule).
+        for (asked, held, name) in [(cidrs, role.secretIDBoundCIDRs, "cidr_list"), (tokenCIDRs, role.settings.boundCIDRs, "token_bound_cidrs")]
+        where !held.isEmpty && !asked.isEmpty {
+            let networks = held.compactMap(CIDR.init)
+            guard asked.allSatisfy({ text in CIDR(text).map { item in networks.contains { $0.covers(item) } } ?? false }) else {
+                throw CofferError(
+                    .invalidRequest, "\(name) must lie within the role's \(name == "cidr_list" ? "secret_id_bound_cidrs" : "token_bound_cidrs")")
             }
         }
         guard metadata.count <= 64, metadata.allSatisfy({ $0.key.utf8.count <= 512 && $0.value.utf8.count <= 512 }) else {
