@@ -17,31 +17,16 @@ struct CertAuthHTTPTests {
     /// the server's certificate, client certificates and a CRL from clientca revoking `revoked`, and one
     /// from `fakeca` "revoking" alice.
     static func certificates() async throws -> String {
-        let directory = NSTemporaryDirectory() + "coffer-cert-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        func openssl(_ arguments: [String]) async throws {
-            let result = try await CofferBinaryless.run(["openssl"] + arguments, in: directory)
-            #expect(result.status == 0, "\(arguments): \(result.stderr)")
-        }
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        for (file, subject) in [("ca", "ca"), ("clientca", "clientca"), ("otherca", "otherca"), ("fakeca", "clientca")] {
-            try await openssl(["req", "-x509"] + ec + ["-days", "2", "-subj", "/CN=\(subject)", "-keyout", "\(file).key", "-out", "\(file).crt"])
-        }
-        let files: [(String, String, String, String)] = [
-            ("server", "ca", "/CN=coffer", "subjectAltName=IP:127.0.0.1"),
-            ("alice", "clientca", "/OU=payments/CN=billing.internal", "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:billing.internal"),
-            ("mallory", "clientca", "/OU=payments/CN=mallory.example.com", "extendedKeyUsage=clientAuth"),
-            ("revoked", "clientca", "/OU=payments/CN=old.internal", "extendedKeyUsage=clientAuth"),
-            ("stranger", "otherca", "/OU=payments/CN=billing.internal", "extendedKeyUsage=clientAuth"),
-        ]
-        for (name, ca, subject, extensions) in files {
-            try (extensions + "\n").write(toFile: directory + "/\(name).ext", atomically: true, encoding: .utf8)
-            try await openssl(["req"] + ec + ["-subj", subject, "-keyout", "\(name).key", "-out", "\(name).csr"])
-            try await openssl([
-                "x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key", "-CAcreateserial", "-days", "1", "-extfile",
-                "\(name).ext", "-out", "\(name).crt",
+        let directory = try await CofferBinaryless.certificates(
+            "cert", cas: [("ca", "ca"), ("clientca", "clientca"), ("otherca", "otherca"), ("fakeca", "clientca")],
+            leaves: [
+                ("server", "ca", "/CN=coffer", "subjectAltName=IP:127.0.0.1"),
+                ("alice", "clientca", "/OU=payments/CN=billing.internal", "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:billing.internal"),
+                ("mallory", "clientca", "/OU=payments/CN=mallory.example.com", "extendedKeyUsage=clientAuth"),
+                ("revoked", "clientca", "/OU=payments/CN=old.internal", "extendedKeyUsage=clientAuth"),
+                ("stranger", "otherca", "/OU=payments/CN=billing.internal", "extendedKeyUsage=clientAuth"),
             ])
-        }
+        func openssl(_ arguments: [String]) async throws { try await CofferBinaryless.openssl(arguments, in: directory) }
         for (ca, revoked) in [("clientca", "revoked"), ("fakeca", "alice")] {
             try "[ca]\ndefault_ca=d\n[d]\ndatabase=\(ca).index\ncrlnumber=\(ca).crlnumber\ndefault_md=sha256\ndefault_crl_days=1\n".write(
                 toFile: directory + "/\(ca).cnf", atomically: true, encoding: .utf8)

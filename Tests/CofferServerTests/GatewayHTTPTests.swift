@@ -449,6 +449,37 @@ enum CofferBinaryless {
         return try await run(["python3", root + "/Tests/Interop/" + script], environment)
     }
 
+    /// A scratch folder with `openssl`-made P-256 CAs (`(file, subject CN)`) and certificates each signed
+    /// by one of them (`(file, CA file, subject, extensions)`), all valid for `days` from now.
+    static func certificates(
+        _ label: String, cas: [(String, String)], leaves: [(String, String, String, String)], days: Int = 1
+    ) async throws -> String {
+        let directory = NSTemporaryDirectory() + "coffer-\(label)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        for (file, subject) in cas {
+            try await openssl(
+                ["req", "-x509"] + ec + ["-days", String(days + 1), "-subj", "/CN=\(subject)", "-keyout", "\(file).key", "-out", "\(file).crt"],
+                in: directory)
+        }
+        for (name, ca, subject, extensions) in leaves {
+            try (extensions + "\n").write(toFile: directory + "/\(name).ext", atomically: true, encoding: .utf8)
+            try await openssl(["req"] + ec + ["-subj", subject, "-keyout", "\(name).key", "-out", "\(name).csr"], in: directory)
+            try await openssl(
+                [
+                    "x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key", "-CAcreateserial", "-days", String(days),
+                    "-extfile", "\(name).ext", "-out", "\(name).crt",
+                ], in: directory)
+        }
+        return directory
+    }
+
+    /// Runs `openssl` in `directory`; a failure is recorded with its stderr.
+    static func openssl(_ arguments: [String], in directory: String) async throws {
+        let result = try await run(["openssl"] + arguments, in: directory)
+        #expect(result.status == 0, "openssl \(arguments.first ?? ""): \(result.stderr)")
+    }
+
     /// Runs a program found on PATH.
     static func run(_ arguments: [String], _ environment: [String: String] = [:], in directory: String? = nil) async throws -> Result {
         let process = Process()

@@ -15,28 +15,16 @@ struct GatewayTLSTests {
     /// A scratch folder with a CA, a server certificate for 127.0.0.1 signed by it, a second CA for
     /// clients and a client certificate signed by that one.
     static func certificates() async throws -> String {
-        let directory = NSTemporaryDirectory() + "coffer-tls-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        func openssl(_ arguments: [String]) async throws {
-            let result = try await CofferBinaryless.run(["openssl"] + arguments, in: directory)
-            #expect(result.status == 0, "\(result.stderr)")
-        }
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        for ca in ["ca", "clientca", "otherca"] {
-            try await openssl(["req", "-x509"] + ec + ["-days", "1", "-subj", "/CN=\(ca)", "-keyout", "\(ca).key", "-out", "\(ca).crt"])
-        }
-        try "subjectAltName=IP:127.0.0.1\n".write(toFile: directory + "/server.ext", atomically: true, encoding: .utf8)
-        try "extendedKeyUsage=clientAuth\nsubjectAltName=URI:spiffe://example.org/billing,DNS:billing.internal\n".write(
-            toFile: directory + "/client.ext", atomically: true, encoding: .utf8)
-        try "extendedKeyUsage=clientAuth\n".write(toFile: directory + "/stranger.ext", atomically: true, encoding: .utf8)
-        for (name, ca) in [("server", "ca"), ("client", "clientca"), ("stranger", "otherca")] {
-            try await openssl(["req"] + ec + ["-subj", "/CN=\(name)", "-keyout", "\(name).key", "-out", "\(name).csr"])
-            try await openssl([
-                "x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key", "-CAcreateserial", "-days", "1", "-extfile",
-                "\(name).ext", "-out", "\(name).crt",
+        try await CofferBinaryless.certificates(
+            "tls", cas: [("ca", "ca"), ("clientca", "clientca"), ("otherca", "otherca")],
+            leaves: [
+                ("server", "ca", "/CN=server", "subjectAltName=IP:127.0.0.1"),
+                (
+                    "client", "clientca", "/CN=client",
+                    "extendedKeyUsage=clientAuth\nsubjectAltName=URI:spiffe://example.org/billing,DNS:billing.internal"
+                ),
+                ("stranger", "otherca", "/CN=stranger", "extendedKeyUsage=clientAuth"),
             ])
-        }
-        return directory
     }
 
     static func read(_ directory: String, _ file: String) throws -> String { try String(contentsOfFile: directory + "/" + file, encoding: .utf8) }

@@ -45,16 +45,7 @@ public struct AuthMethodController: Sendable {
         context.work.describe("sys.auth.list", "auth_method", "")
         var map: [String: JSONValue] = [:]
         for method in try await identity.methods(tenant: caller.tenant) { map[method.path + "/"] = Self.describe(method) }
-        var envelope: [String: JSONValue] = map
-        envelope["data"] = .object(map)
-        envelope["request_id"] = .string(context.requestID)
-        envelope["lease_id"] = ""
-        envelope["lease_duration"] = 0
-        envelope["renewable"] = false
-        envelope["wrap_info"] = nil
-        envelope["warnings"] = nil
-        envelope["auth"] = nil
-        return VaultResponse.json(.object(envelope), status: .ok)
+        return VaultResponse.keyedListing(map, context: context)
     }
 
     func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {

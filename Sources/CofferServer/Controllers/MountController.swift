@@ -54,16 +54,7 @@ public struct MountController: Sendable {
             return VaultResponse.data(
                 ["secret": .object(map), "auth": ["token/": ["type": "token", "description": "token based credentials"]]], context: context)
         }
-        var envelope: [String: JSONValue] = map
-        envelope["data"] = .object(map)
-        envelope["request_id"] = .string(context.requestID)
-        envelope["lease_id"] = ""
-        envelope["lease_duration"] = 0
-        envelope["renewable"] = false
-        envelope["wrap_info"] = nil
-        envelope["warnings"] = nil
-        envelope["auth"] = nil
-        return VaultResponse.json(.object(envelope), status: .ok)
+        return VaultResponse.keyedListing(map, context: context)
     }
 
     func read(_ request: Request, _ context: CofferRequestContext) async throws -> Response {

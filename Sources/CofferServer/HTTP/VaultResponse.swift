@@ -26,6 +26,21 @@ public enum VaultResponse {
         return json(.object(fields), status: status)
     }
 
+    /// Vault's answer to `sys/mounts` and `sys/auth`: the map keyed `path/`, in `data` and (as Vault also
+    /// answers, and hvac reads) at the top level of the envelope.
+    public static func keyedListing(_ map: [String: JSONValue], context: CofferRequestContext) -> Response {
+        var envelope: [String: JSONValue] = map
+        envelope["data"] = .object(map)
+        envelope["request_id"] = .string(context.requestID)
+        envelope["lease_id"] = ""
+        envelope["lease_duration"] = 0
+        envelope["renewable"] = false
+        envelope["wrap_info"] = nil
+        envelope["warnings"] = nil
+        envelope["auth"] = nil
+        return json(.object(envelope), status: .ok)
+    }
+
     /// `204 No Content`.
     public static func noContent() -> Response { Response(status: .noContent) }
 

@@ -71,7 +71,13 @@ extension IdentityService {
             work.addDetails(["reason": error.code.rawValue.lowercased()])
             throw error
         }
-        return try await issue(
+        return try await issue(tenant: tenant, method: method, role: role, grant: grant, in: work)
+    }
+
+    /// The session of a JWT or OIDC login: renewable only when its role does not come from the
+    /// provider's groups (which only a new login re-reads).
+    func issue(tenant: Tenant, method: AuthMethod, role: JWTRole, grant: JWTRole.Grant, in work: UnitOfWork) async throws -> Login {
+        try await issue(
             tenant: tenant, settings: role.settings, role: grant.role,
             origin: LoginOrigin(mount: method.path, role: role.name, subject: grant.subject),
             displayName: "\(method.path)-\(grant.subject.prefix(64))", meta: grant.metadata, renewable: role.roleMap.isEmpty, in: work)

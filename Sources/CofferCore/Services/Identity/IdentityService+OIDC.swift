@@ -94,10 +94,7 @@ extension IdentityService {
             work.addDetails(["reason": error.code.rawValue.lowercased()])
             throw error
         }
-        return try await issue(
-            tenant: tenant, settings: role.settings, role: grant.role,
-            origin: LoginOrigin(mount: method.path, role: role.name, subject: grant.subject),
-            displayName: "\(method.path)-\(grant.subject.prefix(64))", meta: grant.metadata, renewable: role.roleMap.isEmpty, in: work)
+        return try await issue(tenant: tenant, method: method, role: role, grant: grant, in: work)
     }
 
     /// Whether `uri` is the allowed redirect URI — for loopback ones (`http://localhost:…`, `127.0.0.1`)
