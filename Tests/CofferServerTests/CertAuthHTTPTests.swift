@@ -50,17 +50,7 @@ struct CertAuthHTTPTests {
         }
         try await fixture.testLive { live in
             let port = try #require(live.client.port)
-            func client(_ certificate: String?) throws -> HTTPClient {
-                var tls = TLSConfiguration.makeClientConfiguration()
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory + "/ca.crt"))
-                if let certificate {
-                    tls.certificateChain = try NIOSSLCertificate.fromPEMFile(directory + "/\(certificate).crt").map { .certificate($0) }
-                    tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: directory + "/\(certificate).key", format: .pem))
-                }
-                var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-                configuration.connectionPool.idleTimeout = .milliseconds(100)
-                return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            }
+            func client(_ certificate: String?) throws -> HTTPClient { try GatewayTLSTests.tlsClient(directory, certificate: certificate) }
             let clients = try [
                 "plain": client(nil), "alice": client("alice"), "mallory": client("mallory"), "revoked": client("revoked"),
                 "stranger": client("stranger"),

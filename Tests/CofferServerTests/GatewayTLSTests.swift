@@ -29,6 +29,19 @@ struct GatewayTLSTests {
 
     static func read(_ directory: String, _ file: String) throws -> String { try String(contentsOfFile: directory + "/" + file, encoding: .utf8) }
 
+    /// An HTTPS client trusting `directory/ca.crt`, presenting `directory/<certificate>.crt` (and its key) when given.
+    static func tlsClient(_ directory: String, certificate: String?) throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory + "/ca.crt"))
+        if let certificate {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(directory + "/\(certificate).crt").map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: directory + "/\(certificate).key", format: .pem))
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.connectionPool.idleTimeout = .milliseconds(100)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
     @Test func aPrivateCAAndAClientCertificateReachAMutualTLSUpstream() async throws {
         let directory = try await Self.certificates()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -104,17 +117,7 @@ struct GatewayTLSTests {
             fixture.clock.advance(millis: Int64(Date().timeIntervalSince1970 * 1000) - fixture.clock.nowMillis)
             try await fixture.testLive { live in
                 let coffer = try #require(live.client.port)
-                func client(_ certificate: String?) throws -> HTTPClient {
-                    var tls = TLSConfiguration.makeClientConfiguration()
-                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory + "/ca.crt"))
-                    if let certificate {
-                        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(directory + "/\(certificate).crt").map { .certificate($0) }
-                        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: directory + "/\(certificate).key", format: .pem))
-                    }
-                    var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-                    configuration.connectionPool.idleTimeout = .milliseconds(100)
-                    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-                }
+                func client(_ certificate: String?) throws -> HTTPClient { try Self.tlsClient(directory, certificate: certificate) }
                 let plain = try client(nil)
                 let billing = try client("client")
                 let stranger = try client("stranger")
