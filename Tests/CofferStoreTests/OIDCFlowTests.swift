@@ -73,6 +73,7 @@ struct OIDCFlowTests {
             }
             // Any port on a loopback redirect (RFC 8252), nothing else the role does not list.
             let (state, nonce) = try await Self.start(service, method, tenant, provider, redirect: "http://localhost:41234/oidc/callback")
+            #expect(IdentityService.tenantName(ofState: state) == tenant.name, "the state names its tenant for a browser sent straight back")
             await expectError(.invalidRequest) {
                 _ = try await Self.start(service, method, tenant, provider, redirect: "https://app.example.com/other")
             }

@@ -21,7 +21,9 @@ extension IdentityService {
             throw CofferError(.invalidRequest, "redirect_uri is not one of the role's allowed_redirect_uris")
         }
         guard clientNonce.utf8.count <= 256 else { throw CofferError(.invalidRequest, "client_nonce is at most 256 bytes") }
-        let state = "st_" + Base62.encode(SecureRandom.bytes(32), minLength: 43)
+        // The tenant rides in the state, so a browser sent straight back to Coffer (no namespace header)
+        // finds its login (Vault keeps the namespace in the state too).
+        let state = "st_" + Base62.encode(SecureRandom.bytes(32), minLength: 43) + "." + tenant.name
         let nonce = "n_" + Base62.encode(SecureRandom.bytes(32), minLength: 43)
         let verifier = Base64.encodeURL(SecureRandom.bytes(32))
         let challenge = Base64.encodeURL(Array(SHA256.hash(data: Array(verifier.utf8))))
@@ -50,7 +52,7 @@ extension IdentityService {
         work.describe("auth.login", "auth_role", method.path, ["method": "oidc", "mount": method.path])
         let config = try JWTAuthConfig(document: method.config)
         let invalid = CofferError(.loginFailed, "the OIDC login is unknown, used or expired; start again")
-        guard state.utf8.count <= 128, code.utf8.count <= 4_096, let key = try? stateKey(state),
+        guard state.utf8.count <= 160, code.utf8.count <= 4_096, let key = try? stateKey(state),
             let document = try await store.authEntry(tenantID: tenant.id, mount: method.path, key)
         else {
             work.addDetails(["reason": "unknown_state"])
@@ -112,6 +114,13 @@ extension IdentityService {
         }
         guard let left = withoutPort(allowed), let right = withoutPort(uri) else { return false }
         return left == right
+    }
+
+    /// The tenant an OIDC state names (its part after the last `.`), if it names a valid one.
+    public static func tenantName(ofState state: String) -> String? {
+        guard let dot = state.lastIndex(of: ".") else { return nil }
+        let name = String(state[state.index(after: dot)...])
+        return Tenant.isValidName(name) ? name : nil
     }
 
     func stateKey(_ state: String) throws -> AuthEntryKey {

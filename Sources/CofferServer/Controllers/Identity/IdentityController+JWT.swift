@@ -167,10 +167,13 @@ extension IdentityController {
         return VaultResponse.data(["auth_url": .string(url)], context: context)
     }
 
-    /// `GET|POST auth/<path>/oidc/callback?state=&code=&client_nonce=`: completes the login.
+    /// `GET|POST auth/<path>/oidc/callback?state=&code=&client_nonce=`: completes the login. (A
+    /// form-posted callback must name its tenant with the namespace header.)
     func oidcCallback(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        let (tenant, method) = try await loginTarget(request, context, kinds: [.jwt, .oidc])
         let query = request.uri.queryParameters
+        // Without a namespace header (a browser sent straight here), the tenant the state names.
+        let (tenant, method) = try await loginTarget(
+            request, context, kinds: [.jwt, .oidc], fallbackTenant: query["state"].flatMap { IdentityService.tenantName(ofState: String($0)) })
         var fields: [String: String] = [:]
         for name in ["state", "code", "client_nonce"] { fields[name] = query[Substring(name)].map(String.init) }
         if request.method == .post {

@@ -99,7 +99,9 @@ public struct IdentityController: Sendable {
 
     /// The tenant and method of a login: the tenant `X-Vault-Namespace` names, else the system tenant; an
     /// unknown tenant answers as a tenant without the method would (`ROUTE_NOT_FOUND`).
-    func loginTarget(_ request: Request, _ context: CofferRequestContext, kinds: Set<AuthMethod.Kind>) async throws -> (Tenant, AuthMethod) {
+    func loginTarget(
+        _ request: Request, _ context: CofferRequestContext, kinds: Set<AuthMethod.Kind>, fallbackTenant: String? = nil
+    ) async throws -> (Tenant, AuthMethod) {
         let mount = try context.parameters.require("mount")
         context.work.describe("auth.login", "auth_method", String(Mount.trim(mount).prefix(64)))
         let tenants = runtime.storage.tenants
