@@ -66,6 +66,10 @@ struct AppRoleHTTPTests {
             let reasons = Set(entries.filter { $0["operation"] == "auth.login.failed" }.compactMap { $0["details"]?["reason"]?.stringValue })
             // A secret ID's last use deletes it, so the spent one is as unknown as a made-up one.
             #expect(reasons == ["unknown_secret_id", "unknown_role_id", "secret_id_expired", "client_not_allowed"])
+            // Failures name the method, the mount and (once known) the role, for the alert rules.
+            #expect(
+                entries.contains { $0["operation"] == "auth.login.failed" && $0["details"]?["role"] == "ci" && $0["details"]?["method"] == "approle" }
+            )
             let text = entries.map { String(decoding: $0.canonicalBytes(), as: UTF8.self) }.joined() + fixture.logs.all
             #expect(!text.contains(secret) && !text.contains(late) && !text.contains(roleID))
         }

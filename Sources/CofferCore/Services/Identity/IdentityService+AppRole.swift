@@ -169,7 +169,7 @@ extension IdentityService {
             work.addDetails(["reason": "unknown_role_id"])
             throw failed
         }
-        work.describe("auth.login", "auth_role", "\(method.path)/\(role.name)", ["method": "approle", "mount": method.path])
+        work.describe("auth.login", "auth_role", "\(method.path)/\(role.name)", ["method": "approle", "mount": method.path, "role": role.name])
         guard let record = try await store.secretID(tenantID: tenant.id, mount: method.path, hash: secretHash),
             ConstantTime.equals(record.hash, secretHash), record.roleName == role.name
         else {

@@ -106,7 +106,9 @@ extension IdentityService {
                 continue
             }
             let subject = facts.commonName ?? facts.dnsNames.first ?? facts.serial
-            work.describe("auth.login", "auth_role", "\(method.path)/\(role.name)", ["method": "cert", "mount": method.path, "serial": facts.serial])
+            work.describe(
+                "auth.login", "auth_role", "\(method.path)/\(role.name)",
+                ["method": "cert", "mount": method.path, "role": role.name, "serial": facts.serial])
             return try await issue(
                 tenant: tenant, settings: role.settings, role: grant, origin: LoginOrigin(mount: method.path, role: role.name, subject: subject),
                 displayName: "\(method.path)-\((role.displayName.isEmpty ? role.name : role.displayName).prefix(64))",

@@ -57,7 +57,8 @@ extension IdentityService {
             work.addDetails(["reason": "unknown_role"])
             throw CofferError(.loginFailed, "no role with this name accepts logins here")
         }
-        work.describe("auth.login", "auth_role", "\(method.path)/\(role.name)", ["method": method.kind.rawValue, "mount": method.path])
+        work.describe(
+            "auth.login", "auth_role", "\(method.path)/\(role.name)", ["method": method.kind.rawValue, "mount": method.path, "role": role.name])
         guard jwt.utf8.count <= 16_384 else {
             work.addDetails(["reason": "jwt_too_large"])
             throw CofferError(.jwtInvalid, "the JWT is larger than 16 KiB")

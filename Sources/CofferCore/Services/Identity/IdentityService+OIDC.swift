@@ -79,7 +79,7 @@ extension IdentityService {
             work.addDetails(["reason": "unknown_role"])
             throw invalid
         }
-        work.describe("auth.login", "auth_role", "\(method.path)/\(role.name)", ["method": "oidc", "mount": method.path])
+        work.describe("auth.login", "auth_role", "\(method.path)/\(role.name)", ["method": "oidc", "mount": method.path, "role": role.name])
         let grant: JWTRole.Grant
         do {
             let idToken = try await provider.exchange(

@@ -79,7 +79,7 @@ extension IdentityService {
         tenant: Tenant, method: AuthMethod, username: String, password: String, clientIP: String?, in work: UnitOfWork
     ) async throws -> Login {
         let subject = String(username.prefix(128))
-        work.describe("auth.login", "auth_user", "\(method.path)/\(subject)", ["method": "userpass", "mount": method.path])
+        work.describe("auth.login", "auth_user", "\(method.path)/\(subject)", ["method": "userpass", "mount": method.path, "user": subject])
         let config = try UserpassConfig(document: method.config)
         let now = clock.nowMillis
         let userKey = "user:" + subject
