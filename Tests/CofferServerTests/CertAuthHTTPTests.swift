@@ -62,7 +62,8 @@ struct CertAuthHTTPTests {
                 request.method = method
                 if let token { request.headers.add(name: "X-Vault-Token", value: token) }
                 if let json { request.body = .bytes(ByteBuffer(bytes: json.canonicalBytes())) }
-                let response = try await try #require(clients[who]).execute(request, timeout: .seconds(10))
+                let http = try #require(clients[who])
+                let response = try await http.execute(request, timeout: .seconds(10))
                 let bytes = try await response.body.collect(upTo: 1 << 20)
                 return (Int(response.status.code), JSONValue.parse(Array(buffer: bytes)) ?? .null)
             }
