@@ -113,7 +113,8 @@ extension IdentityService {
             return nil
         }
         guard let left = withoutPort(allowed), let right = withoutPort(uri) else { return false }
-        return left == right
+        // Bytes, never Swift's canonical-equivalence `==`: the provider compares the URI byte for byte.
+        return left.utf8.elementsEqual(right.utf8)
     }
 
     /// The tenant an OIDC state names (its part after the last `.`), if it names a valid one.
