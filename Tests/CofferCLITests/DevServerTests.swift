@@ -85,8 +85,19 @@ struct DevServerTests {
     @Test func configFileIsReadAndUnknownKeysAreRejected() throws {
         let directory = try CofferBinary.scratch()
         let config = directory + "/coffer.toml"
-        try "# Coffer\n[listen]\nhost = \"127.0.0.1\"\nport = 0\n[storage]\nurl = \"sqlite://\(directory)/c.db\"\n[kv]\nmount = \"kv\"\n"
-            .write(toFile: config, atomically: true, encoding: .utf8)
+        try """
+        # Coffer
+        [listen]
+        host = "127.0.0.1"
+        port = 0
+        [storage]
+        url = "sqlite://\(directory)/c.db"
+        [kv]
+        mount = "kv"
+        [metrics]
+        listen = "127.0.0.1:0"
+
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let key = ["COFFER_ROOT_KEY": RootKey.generate().exportBase64()]
         let initialised = try CofferBinary.run(["operator", "init", "--config", config], home: directory + "/home", env: key)
         let token = try #require(ServerProcess.firstMatch(in: initialised.stdout, prefix: "cft_"))
@@ -94,11 +105,30 @@ struct DevServerTests {
         let env = ["COFFER_ADDR": server.address, "COFFER_TOKEN": token]
         #expect(try CofferBinary.run(["kv", "put", "--mount", "kv", "a", "k=v"], home: directory + "/home", env: env).status == 0)
         #expect(try CofferBinary.run(["kv", "get", "a"], home: directory + "/home", env: env).status == 1, "the default mount is not served")
+        // The separate metrics listener: the Prometheus text without a credential, and nothing else.
+        var metricsAddress: String?
+        for _ in 0..<50 where metricsAddress == nil {
+            metricsAddress = server.stderr.split(separator: "\n").first { $0.contains("metrics listening") }.flatMap { line in
+                line.split(separator: " ").first { $0.hasPrefix("address=http://") }.map { String($0.dropFirst("address=".count)) }
+            }
+            if metricsAddress == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        let scrapeURL = try #require(metricsAddress, "\(server.stderr)")
+        let scrape = try CofferBinary.runProgram("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", scrapeURL], environment: [:])
+        #expect(scrape.stdout.contains("coffer_http_requests_total{route=\"/v1/{mount}/data/**\",method=\"POST\",status_class=\"2xx\"} 1"))
+        #expect(scrape.stdout.hasSuffix("\n200"), "\(scrape.stdout)")
+        let health = try CofferBinary.runProgram(
+            "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", scrapeURL.replacingOccurrences(of: "/metrics", with: "/v1/sys/health")],
+            environment: [:])
+        #expect(health.stdout == "404")
         server.stop()
 
         try "[listen]\nprot = 1\n".write(toFile: config, atomically: true, encoding: .utf8)
         let bad = try CofferBinary.run(["serve", "--config", config], home: directory + "/home", env: key)
         #expect(bad.status == 1 && bad.stderr.contains("unknown configuration key listen.prot"))
+        try "[metrics]\nlisten = \"9464\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let badListen = try CofferBinary.run(["serve", "--config", config], home: directory + "/home", env: key)
+        #expect(badListen.status == 1 && badListen.stderr.contains("CONFIG_INVALID: metrics.listen must be host:port"), "\(badListen.stderr)")
     }
 }
 

@@ -82,4 +82,33 @@ struct APIKeyStoreConformanceTests {
                     == false, "revoked keys are not rotated")
         }
     }
+
+    @Test(arguments: StorageEngine.available)
+    func censusCountsKeysByStateAndAgeAcrossTenants(engine: StorageEngine) async throws {
+        try await StorageConformanceTests.withStorage(engine) { storage, _ in
+            let (tenant, wrapped) = StorageConformanceTests.tenant("census-a")
+            let (other, otherWrapped) = StorageConformanceTests.tenant("census-b")
+            try await storage.tenants.createTenant(tenant, firstKey: wrapped)
+            try await storage.tenants.createTenant(other, firstKey: otherWrapped)
+            let day: Int64 = 86_400_000
+            let now: Int64 = 1_000 * day
+            func key(_ index: UInt8, tenant: String, ageDays: Int64, expiresAt: Int64? = nil) -> APIKeyRecord {
+                var record = Self.key("census_\(index)", tenant: tenant, hash: 100 + index, expiresAt: expiresAt)
+                record.createdAt = now - ageDays * day
+                return record
+            }
+            try await storage.apiKeys.insert(key(1, tenant: tenant.id, ageDays: 1))
+            try await storage.apiKeys.insert(key(2, tenant: other.id, ageDays: 29))
+            try await storage.apiKeys.insert(key(3, tenant: other.id, ageDays: 30, expiresAt: now))  // expired at exactly now
+            try await storage.apiKeys.insert(key(4, tenant: tenant.id, ageDays: 100, expiresAt: now + 1))
+            try await storage.apiKeys.insert(key(5, tenant: tenant.id, ageDays: 400))
+            #expect(try await storage.apiKeys.revoke(id: "census_5", tenantID: tenant.id, at: now - day, reason: "old", by: "admin"))
+            let counts = Set(try await storage.apiKeys.census(now: now))
+            #expect(
+                counts == [
+                    APIKeyCensus(state: .active, age: .under30Days, count: 2), APIKeyCensus(state: .expired, age: .under90Days, count: 1),
+                    APIKeyCensus(state: .active, age: .underYear, count: 1), APIKeyCensus(state: .revoked, age: .overYear, count: 1),
+                ])
+        }
+    }
 }

@@ -67,6 +67,7 @@ public enum ConfigFile {
             case "auth.allow_internal_urls":
                 guard case .bool(let flag) = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }
                 configuration.authAllowInternalURLs = flag
+            case "metrics.listen": configuration.metricsListen = try string(key, value)
             case "kv.mount", "kv_mount": configuration.kvMount = try string(key, value)
             case "kv.max_versions": configuration.defaultMaxVersions = try int(key, value)
             case "limits.max_body_bytes", "max_body_bytes": configuration.maxBodyBytes = try int(key, value)
@@ -112,7 +113,7 @@ public enum ConfigFile {
     }
 
     /// Environment overrides: `COFFER_LISTEN`, `COFFER_PORT`, `COFFER_STORAGE_URL`, `COFFER_STORAGE_MIGRATION_URL`,
-    /// `COFFER_STORAGE_ALLOW_RLS_BYPASS`, `COFFER_STORAGE_CHANGE_NOTIFICATIONS`, `COFFER_AUTH_ALLOW_INTERNAL_URLS`, `COFFER_KV_MOUNT`,
+    /// `COFFER_STORAGE_ALLOW_RLS_BYPASS`, `COFFER_STORAGE_CHANGE_NOTIFICATIONS`, `COFFER_AUTH_ALLOW_INTERNAL_URLS`, `COFFER_METRICS_LISTEN`, `COFFER_KV_MOUNT`,
     /// `COFFER_TLS_CERT_FILE`, `COFFER_TLS_KEY_FILE`, `COFFER_TLS_REQUEST_CLIENT_CERTIFICATES`, `COFFER_ENV_REFERENCES` (comma-separated),
     /// `COFFER_RATE_LIMIT_ANONYMOUS|AUTHENTICATED|SERVICE|TENANT` (per minute, 0 = off).
     public static func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws(CofferError) {
@@ -150,6 +151,7 @@ public enum ConfigFile {
             }
             configuration.tlsRequestClientCertificates = value == "true" || value == "1"
         }
+        if let value = environment["COFFER_METRICS_LISTEN"] { configuration.metricsListen = value.isEmpty ? nil : value }
         if let value = environment["COFFER_AUDIT_FILE"] { configuration.auditFile = value }
         if let value = environment["COFFER_AUDIT_HTTP_URL"] { configuration.auditHTTPURL = value }
         let tiers: [(String, WritableKeyPath<RateLimitTiers, Int>)] = [

@@ -42,6 +42,16 @@ enum ServerRunner {
     /// The caller owns the runtime and closes it afterwards.
     static func serve(runtime: CofferRuntime, logger: Logger, ready: @escaping @Sendable (Int) async -> Void) async throws {
         let app = try CofferApplication.make(runtime: runtime, logger: logger, onServerRunning: ready)
+        // The separate, unauthenticated metrics listener, when configured.
+        let metrics = Task {
+            guard let address = try? runtime.configuration.metricsAddress() else { return }
+            let listener = CofferApplication.metricsListener(runtime: runtime, host: address.host, port: address.port, logger: logger) {
+                port in logger.info("metrics listening", metadata: ["address": .string("http://\(address.host):\(port)/metrics")])
+            }
+            do { try await listener.runService() } catch  where !Task.isCancelled {
+                logger.error("the metrics listener stopped", metadata: ["error": "\(error)"])
+            }
+        }
         // Cluster-wide jobs run on exactly one instance: the one holding the jobs lock.
         let leader = Task { await BackgroundJobs(runtime: runtime, logger: logger).lead() }
         // Per-instance work: each instance flushes its own pending key usage and verify tallies.
@@ -67,6 +77,7 @@ enum ServerRunner {
         }
         defer {
             leader.cancel()
+            metrics.cancel()
             usage.cancel()
             leases.cancel()
         }

@@ -98,4 +98,48 @@ public protocol APIKeyStore: Sendable {
     func rotate(id: String, tenantID: String, replacement: APIKeyRecord, oldExpiresAt: Int64, in work: UnitOfWork) async throws -> Bool
     /// Records last use for many keys at once (later times only).
     func touch(_ uses: [(id: String, time: Int64)]) async throws
+    /// How many keys there are, across tenants, by state and age at `now` (the keys-by-state metric).
+    func census(now: Int64) async throws -> [APIKeyCensus]
+}
+
+/// A count of API keys in one state and age bucket, across tenants.
+public struct APIKeyCensus: Sendable, Hashable {
+    /// The state at the time of counting.
+    public enum State: String, Sendable, CaseIterable {
+        /// Neither revoked nor past its expiry.
+        case active
+        /// Past its expiry (rotation grace included).
+        case expired
+        /// Revoked.
+        case revoked
+    }
+
+    /// Age since creation, in the buckets of 4Quays' rotation table (quarterly, yearly).
+    public enum Age: String, Sendable, CaseIterable {
+        /// Younger than 30 days.
+        case under30Days = "lt_30d"
+        /// 30 to 90 days.
+        case under90Days = "30d_90d"
+        /// 90 days to a year.
+        case underYear = "90d_365d"
+        /// A year or older.
+        case overYear = "gt_365d"
+
+        /// Upper bounds of the buckets, in days (the last is open).
+        public static let boundsInDays: [Int64] = [30, 90, 365]
+    }
+
+    /// The state.
+    public var state: State
+    /// The age bucket.
+    public var age: Age
+    /// The number of keys.
+    public var count: Int
+
+    /// Creates a count.
+    public init(state: State, age: Age, count: Int) {
+        self.state = state
+        self.age = age
+        self.count = count
+    }
 }

@@ -7,6 +7,7 @@ public final class APIKeyUsage: Sendable {
     struct State {
         var lastUsed: [String: Int64] = [:]
         var tallies: [String: [APIKeyVerifyCode: Int]] = [:]
+        var totals: [APIKeyVerifyCode: Int] = [:]
     }
 
     private let state = Mutex(State())
@@ -23,8 +24,14 @@ public final class APIKeyUsage: Sendable {
 
     /// Counts one verification outcome in `tenantID`.
     public func count(tenantID: String, code: APIKeyVerifyCode) {
-        state.withLock { $0.tallies[tenantID, default: [:]][code, default: 0] += 1 }
+        state.withLock { state in
+            state.tallies[tenantID, default: [:]][code, default: 0] += 1
+            state.totals[code, default: 0] += 1
+        }
     }
+
+    /// Every outcome counted since start-up, across tenants (never drained: the metrics read it).
+    public var totals: [APIKeyVerifyCode: Int] { state.withLock { $0.totals } }
 
     /// Takes the pending last-use times.
     public func drainLastUsed() -> [(id: String, time: Int64)] {

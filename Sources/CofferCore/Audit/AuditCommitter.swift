@@ -8,6 +8,7 @@ public actor AuditCommitter {
     private var flushers = 0
     private let batchesInFlight: Int
     private let appendTimeout: Duration
+    private let observeBatch: (@Sendable (Int) -> Void)?
 
     /// Creates a committer over a store. A flush first waits `gather` for more entries to join it:
     /// under load this trades a little latency for far fewer transactions per entry. A batch the store
@@ -19,10 +20,14 @@ public actor AuditCommitter {
     /// is already on its way (on PostgreSQL, where a batch is several round-trips, this keeps requests
     /// from queueing behind one commit at a time). Chains stay linear: the store locks each tenant's
     /// head, so a second batch naming the same tenant continues after the first commits.
+    ///
+    /// `observeBatch` is told the size of each batch handed to the store (the group-commit sizes metric).
     public init(
-        store: any AuditStore, gather: Duration = .milliseconds(1), appendTimeout: Duration = .seconds(10), batchesInFlight: Int = 1
+        store: any AuditStore, gather: Duration = .milliseconds(1), appendTimeout: Duration = .seconds(10), batchesInFlight: Int = 1,
+        observeBatch: (@Sendable (Int) -> Void)? = nil
     ) {
         self.store = store
+        self.observeBatch = observeBatch
         self.appendTimeout = appendTimeout
         self.batchesInFlight = max(1, batchesInFlight)
         self.gatherNanoseconds = UInt64(gather.components.seconds) * 1_000_000_000 + UInt64(gather.components.attoseconds / 1_000_000_000)
@@ -39,11 +44,15 @@ public actor AuditCommitter {
         }
     }
 
+    /// Entries waiting for a batch (the audit queue depth).
+    public var depth: Int { queue.count }
+
     private func flush() async {
         if gatherNanoseconds > 0 { try? await Task.sleep(nanoseconds: gatherNanoseconds) }
         while !queue.isEmpty {
             let batch = queue
             queue = []
+            observeBatch?(batch.count)
             do {
                 let store = self.store
                 let records = batch.map { ($0.0, $0.1) }

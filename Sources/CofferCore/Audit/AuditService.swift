@@ -13,10 +13,13 @@ public final class AuditService: Sendable {
     private let clock: any CofferClock
     private let redactors = Mutex<[String: AuditRedactor]>([:])
 
-    /// Creates the service; `batchesInFlight` is the committer's (see ``AuditCommitter``).
-    public init(store: any AuditStore, keyring: Keyring, clock: any CofferClock, batchesInFlight: Int = 1) {
+    /// Creates the service; `batchesInFlight` and `observeBatch` are the committer's (see ``AuditCommitter``).
+    public init(
+        store: any AuditStore, keyring: Keyring, clock: any CofferClock, batchesInFlight: Int = 1,
+        observeBatch: (@Sendable (Int) -> Void)? = nil
+    ) {
         self.store = store
-        self.committer = AuditCommitter(store: store, batchesInFlight: batchesInFlight)
+        self.committer = AuditCommitter(store: store, batchesInFlight: batchesInFlight, observeBatch: observeBatch)
         self.keyring = keyring
         self.clock = clock
     }

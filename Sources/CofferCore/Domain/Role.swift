@@ -61,13 +61,15 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case proxyCall
         /// Enable, configure and disable auth methods; manage their users, roles and secret IDs; revoke sessions.
         case manageAuth
+        /// Read the server's operational metrics (`/metrics`; callers of the system tenant only).
+        case readMetrics
     }
 
     /// Whether this role may perform `action`.
     public func allows(_ action: Action) -> Bool {
         switch (self, action) {
         case (.admin, _): return true
-        case (.auditor, .readAudit): return true
+        case (.auditor, .readAudit), (.auditor, .readMetrics): return true
         case (.auditor, _): return false
         case (.viewer, .readSecrets), (.modifier, .readSecrets), (.modifier, .writeSecrets): return true
         case (.viewer, .createTokens), (.modifier, .createTokens): return true
@@ -134,6 +136,7 @@ extension Role.Action {
         case .manageGateway: APIKeyVerifier.Requirement(resource: "gateway", action: "manage", target: target)
         case .proxyCall: APIKeyVerifier.Requirement(resource: "proxy", action: "call", target: target)
         case .manageAuth: APIKeyVerifier.Requirement(resource: "auth", action: "manage", target: target)
+        case .readMetrics: APIKeyVerifier.Requirement(resource: "metrics", action: "read")
         }
     }
 }

@@ -12,6 +12,7 @@ public enum CofferApplication {
     /// The router with every controller and the hygiene middleware.
     public static func router(runtime: CofferRuntime, logger: Logger) -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
+        router.add(middleware: MetricsMiddleware(metrics: runtime.metrics))
         router.add(middleware: HygieneMiddleware(tlsEnabled: runtime.configuration.tlsEnabled, logger: logger))
         router.add(middleware: SealMiddleware(keyring: runtime.keyring))
         router.add(middleware: AuditMiddleware(runtime: runtime, logger: logger))
@@ -31,6 +32,7 @@ public enum CofferApplication {
         GatewayController(runtime: runtime).addRoutes(to: router)
         GatewayAssetController(runtime: runtime).addRoutes(to: router)
         ProtectController(runtime: runtime).addRoutes(to: router)
+        MetricsController(runtime: runtime).addRoutes(to: router)
         return router
     }
 
@@ -53,6 +55,18 @@ public enum CofferApplication {
         } catch {
             throw CofferError(.configInvalid, "cannot load the TLS certificate or key (tls_cert_file, tls_key_file)")
         }
+    }
+
+    /// The separate, unauthenticated metrics listener (`metrics.listen`), plain HTTP: bind it to an
+    /// address only the scraper reaches.
+    public static func metricsListener(
+        runtime: CofferRuntime, host: String, port: Int, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: MetricsController.unauthenticatedRouter(runtime: runtime),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
     }
 
     /// A runnable application. `onServerRunning` receives the bound port.

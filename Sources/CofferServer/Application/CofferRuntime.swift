@@ -53,6 +53,8 @@ public final class CofferRuntime: Sendable {
     let jwtLogins: JWTLoginVerifier
     /// The identity provider's side of OIDC browser logins.
     let oidcProvider: OIDCProviderClient
+    /// Operational metrics (`/metrics`).
+    public let metrics: CofferMetrics
 
     /// Opens storage from the configuration, migrates it and unlocks the keyring with `rootKey`.
     public static func start(
@@ -85,6 +87,8 @@ public final class CofferRuntime: Sendable {
         self.keyring = keyring
         self.clock = clock
         self.storageType = storageType
+        let metrics = CofferMetrics()
+        self.metrics = metrics
         let tokens = TokenService(store: storage.tokens, hasher: keyring, clock: clock)
         self.tokens = tokens
         self.secrets = SecretService(
@@ -95,7 +99,9 @@ public final class CofferRuntime: Sendable {
         self.wrapping = WrappingService(store: storage.wrapping, keyring: keyring, clock: clock)
         self.tenants = TenantService(tenants: storage.tenants, keyring: keyring, tokens: tokens, clock: clock)
         // Shared storage (PostgreSQL) pipelines two audit batches; SQLite's single writer gains nothing from it.
-        let audit = AuditService(store: storage.audit, keyring: keyring, clock: clock, batchesInFlight: storage.isShared ? 2 : 1)
+        let audit = AuditService(
+            store: storage.audit, keyring: keyring, clock: clock, batchesInFlight: storage.isShared ? 2 : 1,
+            observeBatch: { metrics.auditBatch(size: $0) })
         self.audit = audit
         self.auditSinks = try AuditSinks(configuration: configuration, transport: auditTransport, logger: logger)
         let apiKeys = APIKeyService(store: storage.apiKeys, hasher: keyring, clock: clock, limiter: storage.rateLimits)
@@ -120,7 +126,8 @@ public final class CofferRuntime: Sendable {
         self.oidcProvider = OIDCProviderClient(
             keys: jwtLogins, upstream: upstream, secrets: secrets, allowInternal: configuration.authAllowInternalURLs)
         self.authenticator = Authenticator(
-            tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock)
+            tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock,
+            metrics: metrics)
     }
 
     /// Writes pending API-key last-use times (called every `apiKeyUsageFlushSeconds` and at shutdown).

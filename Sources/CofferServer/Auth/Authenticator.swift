@@ -19,13 +19,13 @@ public struct Authenticator: Sendable {
     /// Creates an authenticator.
     public init(
         tokens: TokenService, apiKeys: APIKeyService, tenants: any TenantStore, audit: AuditService, tiers: RateLimitTiers,
-        clock: any CofferClock
+        clock: any CofferClock, metrics: CofferMetrics? = nil
     ) {
         self.tokens = tokens
         self.apiKeys = apiKeys
         self.tenants = tenants
         self.audit = audit
-        self.limiter = RequestLimiter(backend: apiKeys.limiter, tiers: tiers, clock: clock)
+        self.limiter = RequestLimiter(backend: apiKeys.limiter, tiers: tiers, clock: clock, metrics: metrics)
     }
 
     /// The presented credential, if any.

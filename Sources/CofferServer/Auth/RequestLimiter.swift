@@ -8,6 +8,8 @@ struct RequestLimiter: Sendable {
     let backend: any RateLimiterBackend
     let tiers: RateLimitTiers
     let clock: any CofferClock
+    /// Counts refusals by tier, when metrics are kept.
+    var metrics: CofferMetrics?
 
     static let minute: Int64 = 60_000
 
@@ -16,22 +18,23 @@ struct RequestLimiter: Sendable {
         let now = clock.nowMillis
         var status: RateLimitStatus?
         if let key = caller.apiKey, key.rateLimit > 0 {
-            status = try await check("key:\(key.id)", limit: key.rateLimit, period: key.ratePeriodMillis, now: now)
+            status = try await check("key:\(key.id)", tier: .apiKey, limit: key.rateLimit, period: key.ratePeriodMillis, now: now)
         } else {
             let tier = caller.isAdmin ? tiers.servicePerMinute : tiers.authenticatedPerMinute
-            status = try await check("cred:\(caller.credentialID)", limit: tier, now: now)
+            status = try await check("cred:\(caller.credentialID)", tier: caller.isAdmin ? .service : .authenticated, limit: tier, now: now)
         }
         if let key = caller.apiKey, key.quotaLimit > 0 {
             let decision = try await backend.quota(
                 bucket: "quota:\(key.id)", limit: key.quotaLimit, windowMillis: key.quotaWindowMillis, cost: 1, now: now)
             if !decision.allowed {
+                metrics?.rateLimitRefused(.quota)
                 let reset = RateLimitStatus.seconds(decision.resetMillis)
                 throw CofferError(
                     .quotaExceeded, "this API key has used its quota; it renews when the window ends",
                     rateLimit: RateLimitStatus(limit: key.quotaLimit, remaining: 0, resetSeconds: reset, retryAfterSeconds: max(1, reset)))
             }
         }
-        if let tenantStatus = try await check("tenant:\(caller.tenant.id)", limit: tiers.tenantPerMinute, now: now),
+        if let tenantStatus = try await check("tenant:\(caller.tenant.id)", tier: .tenant, limit: tiers.tenantPerMinute, now: now),
             tenantStatus.remaining < (status?.remaining ?? .max)
         {
             status = tenantStatus
@@ -42,16 +45,21 @@ struct RequestLimiter: Sendable {
     /// Counts a request that failed authentication against its client address; throws `RATE_LIMITED`
     /// once the anonymous tier is used up, so credential guessing is slowed down.
     func admitAnonymous(clientIP: String, notes: RequestNotes) async throws {
-        guard let status = try await check("anon:\(clientIP)", limit: tiers.anonymousPerMinute, now: clock.nowMillis) else { return }
+        guard let status = try await check("anon:\(clientIP)", tier: .anonymous, limit: tiers.anonymousPerMinute, now: clock.nowMillis) else {
+            return
+        }
         notes.rateLimit = status
     }
 
     /// Checks one GCRA bucket; `nil` when the limit is off (0).
-    func check(_ bucket: String, limit: Int, period: Int64 = minute, now: Int64) async throws -> RateLimitStatus? {
+    func check(_ bucket: String, tier: CofferMetrics.Tier, limit: Int, period: Int64 = minute, now: Int64) async throws -> RateLimitStatus? {
         guard limit > 0 else { return nil }
         let decision = try await backend.rate(bucket: bucket, limit: limit, periodMillis: period, cost: 1, now: now)
         let status = RateLimitStatus(limit: limit, decision)
-        guard decision.allowed else { throw CofferError(.rateLimited, "too many requests; retry later", rateLimit: status) }
+        guard decision.allowed else {
+            metrics?.rateLimitRefused(tier)
+            throw CofferError(.rateLimited, "too many requests; retry later", rateLimit: status)
+        }
         return status
     }
 }

@@ -52,6 +52,24 @@ public struct ServerConfiguration: Sendable {
     /// operator's internal network. `coffer dev` turns it on (a local identity provider).
     public var authAllowInternalURLs = false
 
+    /// `host:port` of a separate plain-HTTP listener serving `GET /metrics` without a credential (for a
+    /// Prometheus scraper on a private network). Unset: metrics are only on the main listener, for
+    /// callers of the system tenant with `metrics:read`.
+    public var metricsListen: String?
+
+    /// The metrics listener's host and port, if `metricsListen` is set; `CONFIG_INVALID` if malformed.
+    public func metricsAddress() throws(CofferError) -> (host: String, port: Int)? {
+        guard let metricsListen else { return nil }
+        let invalid = CofferError(.configInvalid, "metrics.listen must be host:port (e.g. 127.0.0.1:9464 or [::1]:9464)")
+        guard let colon = metricsListen.lastIndex(of: ":"), let port = Int(metricsListen[metricsListen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { throw invalid }
+        var host = String(metricsListen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains("["), !host.contains("]"), !host.contains("/"), !host.contains(" ") else { throw invalid }
+        return (host, port)
+    }
+
     /// Request limits of Coffer's own API per kind of caller (`[rate_limits]`).
     public var rateLimits = RateLimitTiers()
     /// Seconds between writes of API-key last-use times (they are accurate within this interval).
@@ -79,5 +97,6 @@ public struct ServerConfiguration: Sendable {
         guard (tlsCertificatePath == nil) == (tlsKeyPath == nil) else {
             throw CofferError(.configInvalid, "tls_cert_file and tls_key_file must be given together")
         }
+        _ = try metricsAddress()
     }
 }

@@ -46,8 +46,19 @@ struct GatewayProxy: Sendable {
     var auth: Authenticator { runtime.authenticator }
     var gateway: GatewayService { runtime.gateway }
 
-    /// Serves one proxied call.
+    /// Serves one proxied call, counted by its status class (the upstream's, or Coffer's refusal's).
     func call(_ call: Call, _ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        do {
+            let response = try await serve(call, request, context)
+            runtime.metrics.gatewayCall(status: response.status.code)
+            return response
+        } catch {
+            runtime.metrics.gatewayCall(status: ErrorStatus.status(for: ErrorStatus.normalize(error)).code)
+            throw error
+        }
+    }
+
+    func serve(_ call: Call, _ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let identity = try await identify(call, request, context)
         context.work.describe("gateway.call", "gateway_project", call.project)
         let project: GatewayProject

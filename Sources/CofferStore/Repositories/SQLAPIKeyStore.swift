@@ -123,6 +123,27 @@ struct SQLAPIKeyStore: APIKeyStore {
         }
     }
 
+    func census(now: Int64) async throws -> [APIKeyCensus] {
+        let day: Int64 = 86_400_000
+        let bounds = APIKeyCensus.Age.boundsInDays.map { now - $0 * day }
+        // Counts across tenants: the system role's query; nothing but the two bucket names leaves the database.
+        let rows = try await db.query(
+            in: .system,
+            """
+            SELECT CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN expires_at IS NOT NULL AND expires_at <= $1 THEN 'expired'
+                   ELSE 'active' END AS state,
+                   CASE WHEN created_at > $2 THEN 'lt_30d' WHEN created_at > $3 THEN '30d_90d' WHEN created_at > $4 THEN '90d_365d'
+                   ELSE 'gt_365d' END AS age,
+                   COUNT(*) AS n
+            FROM api_keys GROUP BY 1, 2
+            """, [.int(now), .int(bounds[0]), .int(bounds[1]), .int(bounds[2])])
+        return try rows.map { row in
+            APIKeyCensus(
+                state: try row.known("state", as: APIKeyCensus.State.self), age: try row.known("age", as: APIKeyCensus.Age.self),
+                count: Int(try row.int("n")))
+        }
+    }
+
     static func decode(_ row: SQLRow) throws -> APIKeyRecord {
         APIKeyRecord(
             id: try row.text("id"), tenantID: try row.text("tenant_id"), hash: try row.blob("hash"), displayPrefix: try row.text("display_prefix"),
