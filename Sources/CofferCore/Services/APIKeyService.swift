@@ -146,6 +146,57 @@ public struct APIKeyService: Sendable {
         return try await get(id: id, tenantID: tenantID)
     }
 
+    /// What a leak report did to one reported key.
+    public enum LeakOutcome: String, Sendable {
+        /// It was live and is now revoked.
+        case revoked
+        /// It was already revoked.
+        case alreadyRevoked = "already_revoked"
+        /// It had already expired (revoked anyway, so a later extension cannot revive it).
+        case expired
+        /// Not a Coffer key this server knows (or not well formed).
+        case unknown
+    }
+
+    /// One reported key's outcome; `record` is the key as it is now, when it exists.
+    public struct LeakReport: Sendable {
+        /// The outcome.
+        public var outcome: LeakOutcome
+        /// The key's record (after revocation), if it exists.
+        public var record: APIKeyRecord?
+    }
+
+    /// Revokes every reported key this server knows that is not revoked yet, with reason
+    /// `leaked: <source>`. Whoever holds a key may report it (possession is the proof, as with GitHub's
+    /// credential revocation API); each revocation goes through the unit of work `work(record)` makes
+    /// for the key's own tenant. At most 100 keys; `source` at most 200 printable characters.
+    public func revokeLeaked(
+        _ presented: [String], source: String, by actor: String, work: (APIKeyRecord) throws -> UnitOfWork
+    ) async throws -> [LeakReport] {
+        guard (1...100).contains(presented.count) else { throw CofferError(.invalidRequest, "keys: give 1 to 100 keys") }
+        guard !source.isEmpty, Self.isPlainText(source, max: 200) else {
+            throw CofferError(.invalidRequest, "source must be 1-200 printable characters")
+        }
+        var reports: [LeakReport] = []
+        for key in presented {
+            guard let record = try await lookup(key) else {
+                reports.append(LeakReport(outcome: .unknown, record: nil))
+                continue
+            }
+            guard record.revokedAt == nil else {
+                reports.append(LeakReport(outcome: .alreadyRevoked, record: record))
+                continue
+            }
+            let now = clock.nowMillis
+            let expired = record.expiresAt.map { $0 <= now } ?? false
+            let revoked = try await store.revoke(
+                id: record.id, tenantID: record.tenantID, at: now, reason: "leaked: \(source)", by: actor, in: try work(record))
+            let current = try await store.key(id: record.id, tenantID: record.tenantID) ?? record
+            reports.append(LeakReport(outcome: revoked ? (expired ? .expired : .revoked) : .alreadyRevoked, record: current))
+        }
+        return reports
+    }
+
     /// Replaces a key by a new one with the same settings. The old key stays valid for `graceSeconds`
     /// (0 = it stops now), never longer than it already would; both records link to each other.
     public func rotate(

@@ -20,6 +20,7 @@ public struct APIKeyController: Sendable {
     /// Registers the routes.
     public func addRoutes(to router: Router<CofferRequestContext>) {
         router.post("/v1/keys/verify") { request, context in try await verify(request, context) }
+        router.post("/v1/keys/leaked") { request, context in try await leaked(request, context) }
         router.post("/v1/keys") { request, context in try await create(request, context) }
         router.get("/v1/keys") { request, context in try await list(request, context) }
         router.get("/v1/keys/:id") { request, context in try await show(request, context) }
@@ -92,6 +93,56 @@ public struct APIKeyController: Sendable {
             id: id, tenantID: caller.tenant.id, reason: try fields.string("reason") ?? "", by: "\(caller.actor.kind):\(caller.actor.id)",
             grantor: caller.grantor, in: context.work)
         return VaultResponse.data(.object(Self.describe(record, tenant: caller.tenant)), context: context)
+    }
+
+    /// `POST /v1/keys/leaked {keys: [...], source}`: revokes every live key reported (reason
+    /// `leaked: <source>`), each audited as `keys.leaked` in its own tenant's chain. No credential is
+    /// needed — holding a key is the proof — and then the answer says only how many were received.
+    /// A caller with a credential learns the outcome of the keys of its own tenant, and `reported` for
+    /// the rest (other tenants' keys are revoked all the same, without saying so).
+    func leaked(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let caller: Caller?
+        if Authenticator.credential(request) != nil {
+            caller = try await auth.authenticate(request, context)
+        } else {
+            caller = nil
+            try await auth.limiter.admitAnonymous(clientIP: context.clientIP, notes: context.notes)
+            if context.work.isAudited, let system = try await runtime.storage.tenants.systemTenant() {
+                try auth.identify(system, .anonymous, operation: nil, in: context.work)
+            }
+        }
+        context.work.describe("keys.leaked.report", "api_key", "")
+        // The keys are never recorded, not even HMAC-redacted.
+        let fields = try await body.object(request, context, recording: false)
+        try fields.admit(["keys", "source"])
+        guard let presented = try fields.stringList("keys") else { throw CofferError(.invalidRequest, "missing keys") }
+        let source = try fields.string("source") ?? "reported"
+        let actor = caller?.actor ?? AuditActor(kind: "anonymous", id: "", role: "", displayName: "leak report")
+        let audited = context.work.isAudited
+        var made: [UnitOfWork] = []
+        let reports = try await keys.revokeLeaked(
+            presented, source: source, by: caller == nil ? "anonymous:leak-report" : "\(actor.kind):\(actor.id)"
+        ) {
+            record in
+            let work = UnitOfWork(
+                record: AuditRecord(
+                    time: runtime.clock.nowMillis, actor: actor, operation: "keys.leaked", resourceType: "api_key", resourceID: record.id,
+                    clientIP: context.clientIP, userAgent: request.headers[.userAgent] ?? "", requestID: context.requestID, status: 200,
+                    errorCode: "", request: .null, details: ["source": source]),
+                audited: audited)
+            work.identify(tenantID: record.tenantID, actor: actor) { _ in .null }
+            made.append(work)
+            return work
+        }
+        for work in made { if let entry = work.committedEntry { runtime.auditSinks.emit(entry) } }
+        let revoked = reports.filter { $0.outcome == .revoked || $0.outcome == .expired }.count
+        context.work.addDetails(["received": String(presented.count), "revoked": String(revoked)])
+        guard let caller else { return VaultResponse.data(["received": .int(presented.count)], context: context) }
+        let items: [JSONValue] = reports.map { report in
+            guard let record = report.record, record.tenantID == caller.tenant.id else { return ["status": "reported"] }
+            return ["status": .string(report.outcome.rawValue), "id": .string(record.id), "prefix": .string(record.displayPrefix)]
+        }
+        return VaultResponse.data(["received": .int(presented.count), "keys": .array(items)], context: context)
     }
 
     func rotate(_ request: Request, _ context: CofferRequestContext) async throws -> Response {

@@ -1,6 +1,6 @@
 extension IdentityService {
     /// Secret IDs: `cfs_` and 256 random bits in base62 (shown once, stored as a keyed hash).
-    static let secretIDPrefix = "cfs_"
+    static let secretIDPrefix = LeakScanner.secretIDPrefix
 
     /// An AppRole role, or nil.
     func appRole(tenant: Tenant, mount: String, name: String) async throws -> AppRole? {
