@@ -232,6 +232,14 @@ public struct APIKeyService: Sendable {
         return try await storedRecord(wellFormed: presented)
     }
 
+    /// A well-formed, known key that is revoked or expired now: its record and `revoked` or `expired`.
+    public func deadKey(_ presented: String) async throws -> (record: APIKeyRecord, state: String)? {
+        guard let record = try await lookup(presented) else { return nil }
+        if record.revokedAt != nil { return (record, "revoked") }
+        if let expiry = record.expiresAt, expiry <= clock.nowMillis { return (record, "expired") }
+        return nil
+    }
+
     /// The record for a key that already passed the format check (hash lookup, compared in constant time).
     func storedRecord(wellFormed presented: String) async throws -> APIKeyRecord? {
         let hash = try hasher.credentialHasher().hash(presented)

@@ -175,6 +175,8 @@ public protocol CofferStorage: Sendable {
     var wrapping: any WrappingStore { get }
     /// Auth methods, their users and roles, secret IDs and lockouts.
     var identity: any IdentityStore { get }
+    /// Alerts and each tenant's alert settings.
+    var alerts: any AlertStore { get }
     /// Rate-limit and quota counters (shared between instances when the storage is).
     var rateLimits: any RateLimiterBackend { get }
     /// Whether several server instances may share this storage.

@@ -59,7 +59,7 @@ public struct Authenticator: Sendable {
         do {
             caller = try await resolve(request, context, allowPublishable: allowPublishable)
         } catch let error as CofferError where error.code == .unauthenticated {
-            if context.work.isAudited {
+            if context.work.isAudited, context.work.tenantID == nil {
                 // A failed authentication goes to the requested tenant's chain, else the system tenant's.
                 var tenant: Tenant?
                 if let requested = Self.requestedTenant(request) { tenant = try await tenants.tenant(named: requested) }
@@ -87,6 +87,7 @@ public struct Authenticator: Sendable {
         if presented.hasPrefix("sk_") || publishable {
             // The same checks as verify: revoked, expired, and the key's IP allow-list against the peer address.
             guard let key = try await apiKeys.authenticate(presented, clientIP: context.clientIP) else {
+                try await noteDeadKey(presented, context)
                 throw CofferError(.unauthenticated, "permission denied: invalid API key")
             }
             credential = .apiKey(key)
@@ -105,6 +106,15 @@ public struct Authenticator: Sendable {
         }
         try identify(tenant, caller.actor, operation: nil, in: context.work)
         return caller
+    }
+
+    /// A revoked or expired key presented: the failure goes to the key's own tenant's chain with
+    /// `key_state` (for the `revoked_key_use` alert), naming the key by id only.
+    func noteDeadKey(_ presented: String, _ context: CofferRequestContext) async throws {
+        guard context.work.isAudited, let (record, state) = try await apiKeys.deadKey(presented) else { return }
+        guard let tenant = try await tenants.tenant(id: record.tenantID) else { return }
+        try identify(tenant, AuditActor(kind: "api_key", id: record.id, role: "", displayName: record.name), operation: "auth.failed", in: context.work)
+        context.work.addDetails(["key_state": state])
     }
 
     func identify(_ tenant: Tenant, _ actor: AuditActor, operation: String?, in work: UnitOfWork) throws(CofferError) {

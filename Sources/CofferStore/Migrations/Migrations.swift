@@ -106,6 +106,7 @@ public enum Migrations {
         WrappingSchema.migration,
         RowSecuritySchema.migration,
         IdentitySchema.migration,
+        AlertSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

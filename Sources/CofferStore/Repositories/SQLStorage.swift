@@ -29,6 +29,8 @@ public final class SQLStorage: CofferStorage {
     public let wrapping: any WrappingStore
     /// Auth methods, their users and roles, secret IDs and lockouts.
     public let identity: any IdentityStore
+    /// Alerts and alert settings.
+    public let alerts: any AlertStore
     /// Rate-limit counters: in memory for SQLite (one instance), a shared table on PostgreSQL.
     public let rateLimits: any RateLimiterBackend
     /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
@@ -94,6 +96,7 @@ public final class SQLStorage: CofferStorage {
         self.wrapping = SQLWrappingStore(db: audited.notifying(.wrapping))
         self.identity = SQLIdentityStore(
             db: audited.notifying(.identity), revoking: audited.notifying(.identity, .tokens), tokenCache: caches?.tokens)
+        self.alerts = SQLAlertStore(db: audited)
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.
