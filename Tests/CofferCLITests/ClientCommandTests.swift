@@ -172,4 +172,23 @@ struct ClientCommandTests {
         #expect(result.status == 0, "identity interop failed:\n\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("all checks passed"))
     }
+
+    @Test func alertsInterop() throws {
+        let directory = try CofferBinary.scratch()
+        // A free port for the SMTP server the script starts (aiosmtpd), given to coffer dev first.
+        let smtpPort = FirstHourTests.freePort()
+        let server = try ServerProcess.start(
+            ["dev", "--port", "0"], directory: directory, env: ["COFFER_SMTP_HOST": "127.0.0.1", "COFFER_SMTP_PORT": String(smtpPort)])
+        defer { server.stop() }
+        let result = try CofferBinary.runProgram(
+            "/usr/bin/env", ["python3", CofferBinary.packageRoot + "/Tests/Interop/alerts_interop.py"],
+            environment: CofferBinary.environment(
+                home: directory + "/home",
+                [
+                    "VAULT_ADDR": server.address, "VAULT_TOKEN": try #require(server.rootToken), "COFFER_BIN": CofferBinary.path,
+                    "SMTP_PORT": String(smtpPort),
+                ]))
+        #expect(result.status == 0, "alerts interop failed:\n\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("all checks passed"))
+    }
 }

@@ -166,6 +166,7 @@ enum RowSecurityTables {
     static let names = [
         "api_keys", "audit_anchors", "audit_checkpoints", "audit_entries", "audit_heads", "data_keys", "gateway_assets", "gateway_managed_keys",
         "gateway_nonces", "gateway_projects", "gateway_suspensions", "keyring_state", "kv_metadata", "kv_versions", "mounts", "protect_policies",
-        "token_roles", "tokens", "transit_keys", "wrapped_responses", "auth_entries", "auth_lockouts", "auth_methods", "auth_secret_ids", "alerts", "alert_settings",
+        "token_roles", "tokens", "transit_keys", "wrapped_responses", "auth_entries", "auth_lockouts", "auth_methods", "auth_secret_ids", "alerts",
+        "alert_settings",
     ]
 }

@@ -11,7 +11,7 @@ public struct CofferCommand: AsyncParsableCommand {
         subcommands: [
             Dev.self, Serve.self, OperatorCommand.self, Login.self, KVCommand.self, TokenCommand.self, TenantCommand.self,
             KeyringCommand.self, KeysCommand.self, TransitCommand.self, PolicyCommand.self, Protect.self, Unprotect.self, AuditCommand.self,
-            Run.self, Export.self, GatewayCommand.self, Scan.self,
+            Run.self, Export.self, GatewayCommand.self, Scan.self, AlertsCommand.self,
         ]
     )
 

@@ -46,6 +46,9 @@ struct Dev: AsyncParsableCommand {
             configuration.storageURL = "sqlite://\(dataDir)/coffer.db"
             configuration.devMode = true
             configuration.authAllowInternalURLs = true
+            configuration.alertsAllowInternalURLs = true
+            configuration.smtpHost = ProcessInfo.processInfo.environment["COFFER_SMTP_HOST"]
+            configuration.smtpPort = ProcessInfo.processInfo.environment["COFFER_SMTP_PORT"].flatMap { Int($0) } ?? 25
             configuration.envReferencePatterns = envReferences
             configuration.auditFile = auditFile
             configuration.auditEnabled = !noAudit

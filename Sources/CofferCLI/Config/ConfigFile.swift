@@ -68,6 +68,12 @@ public enum ConfigFile {
                 guard case .bool(let flag) = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }
                 configuration.authAllowInternalURLs = flag
             case "metrics.listen": configuration.metricsListen = try string(key, value)
+            case "alerts.allow_internal_urls":
+                guard case .bool(let flag) = value else { throw CofferError(.configInvalid, "\(key) must be true or false") }
+                configuration.alertsAllowInternalURLs = flag
+            case "alerts.smtp_host": configuration.smtpHost = try string(key, value)
+            case "alerts.smtp_port": configuration.smtpPort = try int(key, value)
+            case "alerts.smtp_from": configuration.smtpFrom = try string(key, value)
             case "kv.mount", "kv_mount": configuration.kvMount = try string(key, value)
             case "kv.max_versions": configuration.defaultMaxVersions = try int(key, value)
             case "limits.max_body_bytes", "max_body_bytes": configuration.maxBodyBytes = try int(key, value)
@@ -151,6 +157,18 @@ public enum ConfigFile {
             }
             configuration.tlsRequestClientCertificates = value == "true" || value == "1"
         }
+        if let value = environment["COFFER_ALERTS_ALLOW_INTERNAL_URLS"] {
+            guard ["true", "false", "1", "0"].contains(value) else {
+                throw CofferError(.configInvalid, "COFFER_ALERTS_ALLOW_INTERNAL_URLS must be true or false")
+            }
+            configuration.alertsAllowInternalURLs = value == "true" || value == "1"
+        }
+        if let value = environment["COFFER_SMTP_HOST"] { configuration.smtpHost = value.isEmpty ? nil : value }
+        if let value = environment["COFFER_SMTP_PORT"] {
+            guard let port = Int(value) else { throw CofferError(.configInvalid, "COFFER_SMTP_PORT must be an integer") }
+            configuration.smtpPort = port
+        }
+        if let value = environment["COFFER_SMTP_FROM"] { configuration.smtpFrom = value }
         if let value = environment["COFFER_METRICS_LISTEN"] { configuration.metricsListen = value.isEmpty ? nil : value }
         if let value = environment["COFFER_AUDIT_FILE"] { configuration.auditFile = value }
         if let value = environment["COFFER_AUDIT_HTTP_URL"] { configuration.auditHTTPURL = value }

@@ -44,6 +44,7 @@ struct BackgroundJobs: Sendable {
                 await run("gateway nonce sweep") { try await runtime.gateway.sweepNonces() }
                 await run("expired wrap purge") { _ = try await runtime.wrapping.purgeExpired() }
                 await run("delete_version_after") { _ = try await runtime.deleteDueVersions() }
+                await run("quiet alerts") { try await runtime.resolveQuietAlerts() }
             }
         }
     }

@@ -63,13 +63,17 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case manageAuth
         /// Read the server's operational metrics (`/metrics`; callers of the system tenant only).
         case readMetrics
+        /// Read alerts, alert rules and channels.
+        case readAlerts
+        /// Acknowledge alerts, change rules and channels, send test alerts.
+        case manageAlerts
     }
 
     /// Whether this role may perform `action`.
     public func allows(_ action: Action) -> Bool {
         switch (self, action) {
         case (.admin, _): return true
-        case (.auditor, .readAudit), (.auditor, .readMetrics): return true
+        case (.auditor, .readAudit), (.auditor, .readMetrics), (.auditor, .readAlerts): return true
         case (.auditor, _): return false
         case (.viewer, .readSecrets), (.modifier, .readSecrets), (.modifier, .writeSecrets): return true
         case (.viewer, .createTokens), (.modifier, .createTokens): return true
@@ -137,6 +141,8 @@ extension Role.Action {
         case .proxyCall: APIKeyVerifier.Requirement(resource: "proxy", action: "call", target: target)
         case .manageAuth: APIKeyVerifier.Requirement(resource: "auth", action: "manage", target: target)
         case .readMetrics: APIKeyVerifier.Requirement(resource: "metrics", action: "read")
+        case .readAlerts: APIKeyVerifier.Requirement(resource: "alerts", action: "read")
+        case .manageAlerts: APIKeyVerifier.Requirement(resource: "alerts", action: "manage")
         }
     }
 }

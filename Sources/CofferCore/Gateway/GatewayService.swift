@@ -157,6 +157,14 @@ public final class GatewayService: Sendable {
                 routeName: "", provider: provider, method: "GET", url: origin + provider.basePath, auditTarget: origin + provider.basePath,
                 headers: [("accept", "application/json")], body: nil, responseHeaders: [])
         }
+
+        /// A POST of `body` to `provider`'s base URL with `headers` and no stored credential (a webhook delivery).
+        public static func post(_ provider: GatewayProvider, headers: [(String, String)], body: [UInt8]) -> UpstreamCall {
+            let origin = "\(provider.scheme)://\(GatewayService.hostForURL(provider.host)):\(provider.port)"
+            return UpstreamCall(
+                routeName: "", provider: provider, method: "POST", url: origin + provider.basePath, auditTarget: origin + provider.basePath,
+                headers: headers, body: body, responseHeaders: [])
+        }
     }
 
     /// The route for `method` and raw path, or `ROUTE_NOT_FOUND` (also for a path that cannot be

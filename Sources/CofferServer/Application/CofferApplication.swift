@@ -33,6 +33,7 @@ public enum CofferApplication {
         GatewayAssetController(runtime: runtime).addRoutes(to: router)
         ProtectController(runtime: runtime).addRoutes(to: router)
         MetricsController(runtime: runtime).addRoutes(to: router)
+        AlertController(runtime: runtime).addRoutes(to: router)
         return router
     }
 

@@ -55,6 +55,12 @@ public final class CofferRuntime: Sendable {
     let oidcProvider: OIDCProviderClient
     /// Operational metrics (`/metrics`).
     public let metrics: CofferMetrics
+    /// Alerts: settings, raising, acknowledging, resolving.
+    public let alerts: AlertService
+    /// Evaluates the alert rules on every committed audit entry.
+    public let alertEngine: AlertEngine
+    /// Delivers alert notifications (and `coffer alerts test`).
+    let alertNotifier: AlertNotifier
 
     /// Opens storage from the configuration, migrates it and unlocks the keyring with `rootKey`.
     public static func start(
@@ -125,9 +131,42 @@ public final class CofferRuntime: Sendable {
         self.jwtLogins = jwtLogins
         self.oidcProvider = OIDCProviderClient(
             keys: jwtLogins, upstream: upstream, secrets: secrets, allowInternal: configuration.authAllowInternalURLs)
+        let alerts = AlertService(store: storage.alerts, clock: clock)
+        self.alerts = alerts
+        let mailer = configuration.smtpHost.map { SMTPMailer(host: $0, port: configuration.smtpPort, from: configuration.smtpFrom) }
+        let notifier = AlertNotifier(
+            upstream: upstream, secrets: secrets, mailer: mailer, allowInternal: configuration.alertsAllowInternalURLs, logger: logger)
+        self.alertNotifier = notifier
+        let sinks = auditSinks
+        self.alertEngine = AlertEngine(
+            service: alerts, tenants: storage.tenants, notifier: notifier, clock: clock, audited: configuration.auditEnabled, logger: logger,
+            committed: { sinks.emit($0) })
         self.authenticator = Authenticator(
             tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock,
             metrics: metrics)
+    }
+
+    /// Hands a committed audit entry to the sinks and to the alert rules.
+    public func auditCommitted(_ entry: AuditEntry) {
+        auditSinks.emit(entry)
+        alertEngine.observe(entry)
+    }
+
+    /// Resolves alerts that went quiet (the leader's job, every minute), each audited as `alert.resolved`.
+    @discardableResult
+    public func resolveQuietAlerts() async throws -> Int {
+        let actor = AuditActor(kind: "system", id: "coffer", role: "", displayName: "alerts")
+        let alerts = self.alerts
+        let resolved = try await alerts.resolveQuiet(settings: { try await alerts.settings(tenantID: $0) }) { alert in
+            let work = UnitOfWork(
+                record: AuditRecord(
+                    time: clock.nowMillis, actor: actor, operation: "alert.resolved", resourceType: "alert", resourceID: alert.id, clientIP: "",
+                    userAgent: "", requestID: "", status: 200, errorCode: "", request: .null, details: ["rule": alert.rule.rawValue]),
+                audited: configuration.auditEnabled)
+            work.identify(tenantID: alert.tenantID, actor: actor) { _ in .null }
+            return work
+        }
+        return resolved.count
     }
 
     /// Writes pending API-key last-use times (called every `apiKeyUsageFlushSeconds` and at shutdown).
@@ -146,7 +185,7 @@ public final class CofferRuntime: Sendable {
                 time: clock.nowMillis, actor: AuditActor(kind: "system", id: "coffer", role: "", displayName: "verify summary"),
                 operation: "keys.verify.summary", resourceType: "api_key", resourceID: "", clientIP: "", userAgent: "", requestID: "",
                 status: 200, errorCode: "", request: .null, details: details)
-            auditSinks.emit(try await audit.record(tenantID: tenantID, record))
+            auditCommitted(try await audit.record(tenantID: tenantID, record))
         }
     }
 

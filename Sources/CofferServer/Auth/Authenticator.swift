@@ -113,7 +113,8 @@ public struct Authenticator: Sendable {
     func noteDeadKey(_ presented: String, _ context: CofferRequestContext) async throws {
         guard context.work.isAudited, let (record, state) = try await apiKeys.deadKey(presented) else { return }
         guard let tenant = try await tenants.tenant(id: record.tenantID) else { return }
-        try identify(tenant, AuditActor(kind: "api_key", id: record.id, role: "", displayName: record.name), operation: "auth.failed", in: context.work)
+        try identify(
+            tenant, AuditActor(kind: "api_key", id: record.id, role: "", displayName: record.name), operation: "auth.failed", in: context.work)
         context.work.addDetails(["key_state": state])
     }
 

@@ -52,6 +52,16 @@ public struct ServerConfiguration: Sendable {
     /// operator's internal network. `coffer dev` turns it on (a local identity provider).
     public var authAllowInternalURLs = false
 
+    /// Whether alert webhooks may go to loopback, private and link-local addresses (and over plain
+    /// http). Off: a tenant admin cannot point deliveries at the operator's network. `coffer dev`: on.
+    public var alertsAllowInternalURLs = false
+    /// The SMTP relay for alert emails (no authentication, no STARTTLS: loopback or a trusted network).
+    public var smtpHost: String?
+    /// Its port.
+    public var smtpPort = 25
+    /// The sender of alert emails.
+    public var smtpFrom = "coffer@localhost"
+
     /// `host:port` of a separate plain-HTTP listener serving `GET /metrics` without a credential (for a
     /// Prometheus scraper on a private network). Unset: metrics are only on the main listener, for
     /// callers of the system tenant with `metrics:read`.
@@ -98,5 +108,9 @@ public struct ServerConfiguration: Sendable {
             throw CofferError(.configInvalid, "tls_cert_file and tls_key_file must be given together")
         }
         _ = try metricsAddress()
+        guard (1...65535).contains(smtpPort) else { throw CofferError(.configInvalid, "alerts.smtp_port must be 1-65535") }
+        guard smtpFrom.utf8.count <= 254, smtpFrom.contains("@"), smtpFrom.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }),
+            !smtpFrom.contains("<"), !smtpFrom.contains(">")
+        else { throw CofferError(.configInvalid, "alerts.smtp_from must be a plain address (name@domain)") }
     }
 }

@@ -134,7 +134,7 @@ public struct APIKeyController: Sendable {
             made.append(work)
             return work
         }
-        for work in made { if let entry = work.committedEntry { runtime.auditSinks.emit(entry) } }
+        for work in made { if let entry = work.committedEntry { runtime.auditCommitted(entry) } }
         let revoked = reports.filter { $0.outcome == .revoked || $0.outcome == .expired }.count
         context.work.addDetails(["received": String(presented.count), "revoked": String(revoked)])
         guard let caller else { return VaultResponse.data(["received": .int(presented.count)], context: context) }

@@ -42,12 +42,12 @@ public struct AuditMiddleware: RouterMiddleware {
     }
 
     func persist(_ work: UnitOfWork, status: Int, code: String, force: Bool) async throws {
-        if let committed = work.committedEntry { runtime.auditSinks.emit(committed) }
+        if let committed = work.committedEntry { runtime.auditCommitted(committed) }
         guard let (tenantID, record) = work.finalRecord(status: status, errorCode: code, time: runtime.clock.nowMillis, force: force) else {
             return
         }
         do {
-            runtime.auditSinks.emit(try await runtime.audit.record(tenantID: tenantID, record))
+            runtime.auditCommitted(try await runtime.audit.record(tenantID: tenantID, record))
         } catch {
             logger.error("audit write failed; refusing the request", metadata: ["request_id": .string(record.requestID)])
             throw CofferError(.auditUnavailable, "the audit log is unavailable; the request was not carried out")

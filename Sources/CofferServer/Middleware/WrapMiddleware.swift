@@ -68,7 +68,7 @@ public struct WrapMiddleware: RouterMiddleware {
         let work = runtime.configuration.auditEnabled ? UnitOfWork(record: record) : .unaudited()
         work.identify(tenantID: tenant.id, actor: context.work.actor) { $0 }
         let info = try await runtime.wrapping.wrap(answer, tenant: tenant, creationPath: creationPath, ttlSeconds: ttlSeconds, in: work)
-        if let committed = work.committedEntry { runtime.auditSinks.emit(committed) }
+        if let committed = work.committedEntry { runtime.auditCommitted(committed) }
         return info
     }
 
