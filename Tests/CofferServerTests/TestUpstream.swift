@@ -20,6 +20,8 @@ final class TestUpstream: Sendable {
     }
 
     let received = Mutex<[Received]>([])
+    /// How many more `/v2/hooks` posts answer 503 before one answers 204 (a flaky webhook receiver).
+    let hookFailures = Mutex<Int>(0)
     /// What `/v2/jwks.json` answers (an identity provider's keys).
     let jwks = Mutex<String>(#"{"keys":[]}"#)
 
@@ -47,6 +49,13 @@ final class TestUpstream: Sendable {
         router.post("/v2/orders") { request, _ -> Response in
             let bytes = try await request.body.collect(upTo: 1 << 20)
             return Response(status: .created, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: bytes))
+        }
+        router.post("/v2/hooks") { _, _ -> Response in
+            let fail = self.hookFailures.withLock { left -> Bool in
+                defer { left = max(0, left - 1) }
+                return left > 0
+            }
+            return Response(status: fail ? .serviceUnavailable : .noContent)
         }
         router.get("/v2/redirect") { _, _ -> Response in
             Response(status: .found, headers: [.location: "http://169.254.169.254/latest/meta-data/"])

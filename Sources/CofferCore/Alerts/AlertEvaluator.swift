@@ -10,6 +10,15 @@ public struct AlertTrigger: Sendable, Equatable {
     public var summary: String
     /// Facts for the notification and the audit entry.
     public var details: [String: String]
+
+    /// Creates a trigger.
+    public init(rule: AlertRuleName, severity: AlertSeverity, dedupKey: String, summary: String, details: [String: String]) {
+        self.rule = rule
+        self.severity = severity
+        self.dedupKey = dedupKey
+        self.summary = summary
+        self.details = details
+    }
 }
 
 /// The alert rules' pure state machine: sliding windows of events per tenant (and per client address),
@@ -32,6 +41,9 @@ public struct AlertEvaluator: Sendable {
     var outcomes: [String: Outcomes] = [:]
     /// The most windows (and outcome series) kept.
     public let maxKeys: Int
+
+    /// How many windows and outcome series are held (bounded by `maxKeys` each).
+    public var trackedKeys: Int { max(windows.count, outcomes.count) }
 
     /// An evaluator that remembers nothing yet.
     public init(maxKeys: Int = 10_000) {

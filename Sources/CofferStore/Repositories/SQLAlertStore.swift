@@ -14,45 +14,58 @@ struct SQLAlertStore: AlertStore {
         let forUpdate = db.forUpdate
         return try await db.transaction(work, in: .tenant(tenantID)) { tx in
             let key: [SQLValue] = [.text(tenantID), .text(trigger.rule.rawValue), .text(trigger.dedupKey)]
-            let open = try await tx.query(
-                "SELECT \(Self.columns) FROM alerts WHERE tenant_id = $1 AND rule = $2 AND dedup_key = $3 AND state <> 'resolved'\(forUpdate)", key
-            ).first.map(Self.decode)
-            if var alert = open {
-                alert.count += 1
-                alert.lastAt = max(alert.lastAt, now)
-                alert.summary = trigger.summary
-                alert.details.merge(trigger.details) { $1 }
-                let notify = alert.state == .firing && (alert.notifiedAt.map { now - $0 >= cooldownMillis } ?? true)
-                if notify { alert.notifiedAt = now }
-                try await tx.query(
+            // Twice at most: a concurrent raise may open the alert between our look and our insert; the
+            // insert then does nothing (one open alert per key, by the partial unique index) and we count into it.
+            for _ in 0..<2 {
+                let open = try await tx.query(
+                    "SELECT \(Self.columns) FROM alerts WHERE tenant_id = $1 AND rule = $2 AND dedup_key = $3 AND state <> 'resolved'\(forUpdate)",
+                    key
+                ).first.map(Self.decode)
+                if let open { return try await Self.count(into: open, trigger, now: now, cooldownMillis: cooldownMillis, tx: tx, work: work) }
+                let alert = AlertRecord(
+                    id: newID, tenantID: tenantID, rule: trigger.rule, severity: trigger.severity, state: .firing, dedupKey: trigger.dedupKey,
+                    summary: trigger.summary, details: trigger.details, count: 1, firstAt: now, lastAt: now, notifiedAt: now)
+                let inserted = try await tx.query(
                     """
-                    UPDATE alerts SET occurrences = $3, last_at = $4, summary = $5, details_json = $6, notified_at = $7
-                    WHERE tenant_id = $1 AND id = $2
+                    INSERT INTO alerts (\(Self.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL)
+                    ON CONFLICT (tenant_id, rule, dedup_key) WHERE state <> 'resolved' DO NOTHING RETURNING id
                     """,
                     [
-                        .text(tenantID), .text(alert.id), .int(Int64(alert.count)), .int(alert.lastAt), .text(alert.summary),
-                        Self.json(alert.details), .optional(alert.notifiedAt),
+                        .text(alert.id), .text(tenantID), .text(alert.rule.rawValue), .text(alert.severity.rawValue), .text(alert.state.rawValue),
+                        .text(alert.dedupKey), .text(alert.summary), Self.json(alert.details), .int(1), .int(now), .int(now), .int(now),
                     ])
-                // Counted occurrences are not audited one by one; a repeat notification is.
-                if notify {
-                    work.describe("alert.firing", "alert", alert.id, ["rule": trigger.rule.rawValue, "count": String(alert.count), "repeat": "true"])
-                } else {
-                    work.disable()
-                }
-                return AlertRaise(alert: alert, opened: false, notify: notify)
+                if inserted.isEmpty { continue }
+                work.describe("alert.firing", "alert", alert.id, ["rule": trigger.rule.rawValue, "severity": trigger.severity.rawValue])
+                return AlertRaise(alert: alert, opened: true, notify: true)
             }
-            let alert = AlertRecord(
-                id: newID, tenantID: tenantID, rule: trigger.rule, severity: trigger.severity, state: .firing, dedupKey: trigger.dedupKey,
-                summary: trigger.summary, details: trigger.details, count: 1, firstAt: now, lastAt: now, notifiedAt: now)
-            try await tx.query(
-                "INSERT INTO alerts (\(Self.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL)",
-                [
-                    .text(alert.id), .text(tenantID), .text(alert.rule.rawValue), .text(alert.severity.rawValue), .text(alert.state.rawValue),
-                    .text(alert.dedupKey), .text(alert.summary), Self.json(alert.details), .int(1), .int(now), .int(now), .int(now),
-                ])
-            work.describe("alert.firing", "alert", alert.id, ["rule": trigger.rule.rawValue, "severity": trigger.severity.rawValue])
-            return AlertRaise(alert: alert, opened: true, notify: true)
+            throw CofferError(.storageUnavailable, "the alert changed while it was raised; it will be counted at its next occurrence")
         }
+    }
+
+    /// Counts an occurrence into an open alert; notifies when it is firing and its cool-down passed.
+    static func count(
+        into open: AlertRecord, _ trigger: AlertTrigger, now: Int64, cooldownMillis: Int64, tx: any SQLExecutor, work: UnitOfWork
+    ) async throws -> AlertRaise {
+        var alert = open
+        alert.count += 1
+        alert.lastAt = max(alert.lastAt, now)
+        alert.summary = trigger.summary
+        alert.details.merge(trigger.details) { $1 }
+        let notify = alert.state == .firing && (alert.notifiedAt.map { now - $0 >= cooldownMillis } ?? true)
+        if notify { alert.notifiedAt = now }
+        try await tx.query(
+            "UPDATE alerts SET occurrences = $3, last_at = $4, summary = $5, details_json = $6, notified_at = $7 WHERE tenant_id = $1 AND id = $2",
+            [
+                .text(alert.tenantID), .text(alert.id), .int(Int64(alert.count)), .int(alert.lastAt), .text(alert.summary), json(alert.details),
+                .optional(alert.notifiedAt),
+            ])
+        // Counted occurrences are not audited one by one; a repeat notification is.
+        if notify {
+            work.describe("alert.firing", "alert", alert.id, ["rule": trigger.rule.rawValue, "count": String(alert.count), "repeat": "true"])
+        } else {
+            work.disable()
+        }
+        return AlertRaise(alert: alert, opened: false, notify: notify)
     }
 
     func alert(id: String, tenantID: String) async throws -> AlertRecord? {

@@ -1,0 +1,181 @@
+import CofferCore
+import Testing
+
+@Suite("Alert rules (injected clock)")
+struct AlertRulesTests {
+    static let t0: Int64 = 1_790_000_000_000
+
+    static func record(
+        _ operation: String, status: Int = 200, code: String = "", ip: String = "10.0.0.1", details: [String: String] = [:], requestID: String = "r"
+    ) -> AuditRecord {
+        AuditRecord(
+            time: t0, actor: .anonymous, operation: operation, resourceType: "x", resourceID: "key_1", clientIP: ip, userAgent: "",
+            requestID: requestID, status: status, errorCode: code, request: .null, details: details)
+    }
+
+    @Test func elevenFailedAuthenticationsInAMinuteFireBothRules() {
+        var evaluator = AlertEvaluator()
+        for second in 0..<10 {
+            #expect(evaluator.observe(.failedAuth(address: "10.0.0.1"), tenantID: "t", at: Self.t0 + Int64(second) * 1000).isEmpty)
+        }
+        let eleventh = evaluator.observe(.failedAuth(address: "10.0.0.1"), tenantID: "t", at: Self.t0 + 59_000)
+        #expect(eleventh.map(\.rule) == [.failedAuth, .failedAuthAddress])
+        #expect(eleventh.allSatisfy { $0.severity == .page })
+        #expect(eleventh[0].dedupKey == "tenant" && eleventh[0].details["count"] == "11")
+        #expect(eleventh[1].dedupKey == "10.0.0.1" && eleventh[1].details["client_ip"] == "10.0.0.1")
+        #expect(evaluator.observe(.failedAuth(address: "10.0.0.1"), tenantID: "other", at: Self.t0 + 59_000).isEmpty, "tenants count apart")
+    }
+
+    @Test func theWindowSlides() {
+        var evaluator = AlertEvaluator()
+        for second in 0..<10 { _ = evaluator.observe(.failedAuth(address: "a"), tenantID: "t", at: Self.t0 + Int64(second) * 1000) }
+        // 61 s after the first: the first has left the window, so this is the 10th within it.
+        #expect(evaluator.observe(.failedAuth(address: "a"), tenantID: "t", at: Self.t0 + 60_500).isEmpty)
+        #expect(evaluator.observe(.failedAuth(address: "a"), tenantID: "t", at: Self.t0 + 60_600).map(\.rule) == [.failedAuth, .failedAuthAddress])
+        // A clock that went backwards does not count old events as new ones.
+        var fresh = AlertEvaluator()
+        for second in 0..<11 { _ = fresh.observe(.failedAuth(address: "a"), tenantID: "t", at: Self.t0 + Int64(second) * 1000) }
+        #expect(fresh.observe(.failedAuth(address: "a"), tenantID: "t", at: Self.t0 - 120_000).isEmpty)
+    }
+
+    @Test func addressesCountApartAndThresholdsAreConfigurable() {
+        var evaluator = AlertEvaluator()
+        var last: [AlertTrigger] = []
+        for index in 0..<11 { last = evaluator.observe(.failedAuth(address: index % 2 == 0 ? "a" : "b"), tenantID: "t", at: Self.t0 + Int64(index)) }
+        #expect(last.map(\.rule) == [.failedAuth], "6 from one address and 5 from another: only the tenant rule")
+
+        var raised = AlertEvaluator()
+        let rules: [AlertRuleName: AlertRule] = [
+            .failedAuth: AlertRule.defaultRule(.failedAuth).with { $0.threshold = 20 },
+            .failedAuthAddress: AlertRule.defaultRule(.failedAuthAddress).with { $0.enabled = false },
+        ]
+        for index in 0..<20 { #expect(raised.observe(.failedAuth(address: "a"), tenantID: "t", at: Self.t0 + Int64(index), rules: rules).isEmpty) }
+        #expect(raised.observe(.failedAuth(address: "a"), tenantID: "t", at: Self.t0 + 30, rules: rules).map(\.rule) == [.failedAuth])
+    }
+
+    @Test func immediateRulesFireOnTheFirstEvent() {
+        var evaluator = AlertEvaluator()
+        let signature = evaluator.observe(.signatureFailure(operation: "transit.verify"), tenantID: "t", at: Self.t0)
+        #expect(signature.map(\.rule) == [.signatureFailure] && signature[0].dedupKey == "transit.verify" && signature[0].severity == .page)
+        #expect(evaluator.observe(.revokedKeyUse(count: 3), tenantID: "t", at: Self.t0).first?.details["count"] == "3")
+        let leaked = evaluator.observe(.leakedKey(keyID: "key_9"), tenantID: "t", at: Self.t0)
+        #expect(leaked.first?.rule == .leakedKey && leaked.first?.dedupKey == "key_9")
+        let created = evaluator.observe(.newKey(operation: "keys.create", resourceID: "key_2"), tenantID: "t", at: Self.t0)
+        #expect(created.first?.severity == .daily && created.first?.dedupKey == "day-\(Self.t0 / 86_400_000)")
+        let nextDay = evaluator.observe(.newKey(operation: "keys.create", resourceID: "key_3"), tenantID: "t", at: Self.t0 + 86_400_000)
+        #expect(nextDay.first?.dedupKey != created.first?.dedupKey, "one digest alert per day")
+    }
+
+    @Test func errorRatesNeedVolumeAndCountServerAndClientErrorsApart() {
+        var evaluator = AlertEvaluator()
+        for index in 0..<99 { #expect(evaluator.observe(.request(status: 200), tenantID: "t", at: Self.t0 + Int64(index) * 100).isEmpty) }
+        #expect(evaluator.observe(.request(status: 503), tenantID: "t", at: Self.t0 + 10_000).isEmpty, "1 in 100 is not above 1%")
+        let second = evaluator.observe(.request(status: 500), tenantID: "t", at: Self.t0 + 10_100)
+        #expect(second.map(\.rule) == [.serverErrors] && second[0].details["errors"] == "2" && second[0].details["requests"] == "101")
+        let client = evaluator.observe(.request(status: 404), tenantID: "t", at: Self.t0 + 10_200)
+        #expect(client.isEmpty, "one 4xx in 102")
+        _ = evaluator.observe(.request(status: 404), tenantID: "t", at: Self.t0 + 10_300)
+        let third = evaluator.observe(.request(status: 429), tenantID: "t", at: Self.t0 + 10_400)
+        #expect(third.map(\.rule) == [.clientErrors] && third[0].severity == .daily)
+        // Five minutes later the old requests have left the window.
+        #expect(evaluator.observe(.request(status: 500), tenantID: "t", at: Self.t0 + 400_000).isEmpty, "too few requests to judge")
+
+        var quiet = AlertEvaluator()
+        for index in 0..<50 { _ = quiet.observe(.request(status: index < 10 ? 500 : 200), tenantID: "t", at: Self.t0 + Int64(index)) }
+        #expect(quiet.observe(.request(status: 500), tenantID: "t", at: Self.t0 + 60).isEmpty, "under min_requests, even at 20%")
+    }
+
+    @Test func memoryIsBoundedWhateverAddressesArrive() {
+        var evaluator = AlertEvaluator(maxKeys: 100)
+        for index in 0..<1000 {
+            _ = evaluator.observe(.failedAuth(address: "10.0.\(index / 256).\(index % 256)"), tenantID: "t", at: Self.t0 + Int64(index))
+        }
+        #expect(evaluator.trackedKeys <= 100)
+        for index in 0..<1000 { _ = evaluator.observe(.request(status: 200), tenantID: "tenant-\(index)", at: Self.t0 + Int64(index)) }
+        #expect(evaluator.trackedKeys <= 100)
+    }
+
+    @Test func signalsAreReadOffAuditRecords() {
+        #expect(
+            AlertSignal.signals(in: Self.record("auth.failed", status: 403, code: "UNAUTHENTICATED")) == [
+                .request(status: 403), .failedAuth(address: "10.0.0.1"),
+            ])
+        #expect(AlertSignal.signals(in: Self.record("auth.login.failed", status: 400)).contains(.failedAuth(address: "10.0.0.1")))
+        #expect(
+            AlertSignal.signals(in: Self.record("transit.verify", details: ["valid": "false"])).contains(
+                .signatureFailure(operation: "transit.verify")))
+        #expect(!AlertSignal.signals(in: Self.record("transit.verify")).contains(.signatureFailure(operation: "transit.verify")))
+        #expect(
+            AlertSignal.signals(in: Self.record("unprotect", status: 400, code: "SIGNATURE_INVALID")).contains(
+                .signatureFailure(operation: "unprotect")))
+        #expect(
+            AlertSignal.signals(in: Self.record("gateway.call", status: 401, code: "SIGNATURE_REPLAYED")).contains(
+                .signatureFailure(operation: "gateway.call")))
+        #expect(
+            AlertSignal.signals(in: Self.record("keys.verify.summary", details: ["count_revoked": "2", "count_expired": "1"], requestID: "")) == [
+                .revokedKeyUse(count: 3)
+            ])
+        #expect(AlertSignal.signals(in: Self.record("keys.verify.summary", details: ["count_valid": "9"], requestID: "")).isEmpty)
+        #expect(
+            AlertSignal.signals(in: Self.record("auth.failed", status: 403, details: ["key_state": "revoked"])).contains(.revokedKeyUse(count: 1)))
+        #expect(AlertSignal.signals(in: Self.record("keys.leaked")).contains(.leakedKey(keyID: "key_1")))
+        #expect(AlertSignal.signals(in: Self.record("keys.create")).contains(.newKey(operation: "keys.create", resourceID: "key_1")))
+        #expect(!AlertSignal.signals(in: Self.record("keys.create", status: 400)).contains(.newKey(operation: "keys.create", resourceID: "key_1")))
+        #expect(AlertSignal.signals(in: Self.record("alert.firing", status: 500, code: "SIGNATURE_INVALID")).isEmpty, "alerts never raise alerts")
+    }
+
+    @Test func ruleSettingsAreValidated() throws {
+        let rule = AlertRule.defaultRule(.serverErrors)
+        #expect(throws: CofferError(.invalidRequest, "unknown rule field 'treshold'")) { try rule.updated(with: ["treshold": 5]) }
+        #expect(throws: CofferError(.invalidRequest, "threshold must be an integer from 0 to 100")) { try rule.updated(with: ["threshold": 101]) }
+        #expect(throws: CofferError(.invalidRequest, "severity must be page, daily or weekly")) { try rule.updated(with: ["severity": "urgent"]) }
+        #expect(throws: CofferError(.invalidRequest, "window_seconds must be an integer from 10 to 604800")) {
+            try rule.updated(with: ["window_seconds": 1])
+        }
+        #expect(throws: CofferError(.invalidRequest, "enabled must be true or false")) { try rule.updated(with: ["enabled": "yes"]) }
+        let changed = try rule.updated(with: ["threshold": 5, "severity": "weekly", "min_requests": 10])
+        #expect(changed.threshold == 5 && changed.severity == .weekly && changed.minRequests == 10 && changed.windowSeconds == 300)
+    }
+
+    @Test func channelsAreValidatedAndSettingsFailClosed() throws {
+        #expect(
+            throws: CofferError(
+                .invalidRequest, "secret_ref must name the whsec_ signing secret in KV as <mount>/<path>#<field> (webhooks are always signed)")
+        ) {
+            try AlertChannel.parse(name: "ops", ["type": "webhook", "url": "https://hooks.example.com/x"])
+        }
+        #expect(throws: CofferError(.invalidRequest, "url must be an http(s) URL")) {
+            try AlertChannel.parse(name: "ops", ["type": "webhook", "url": "ftp://x", "secret_ref": "secret/a#b"])
+        }
+        #expect(throws: CofferError(.invalidRequest, "to holds an invalid address")) {
+            try AlertChannel.parse(name: "mail", ["type": "email", "to": ["oncall@example.com\r\nBcc: x@evil.com"]])
+        }
+        #expect(throws: CofferError(.invalidRequest, "url and secret_ref are for webhooks")) {
+            try AlertChannel.parse(name: "log", ["type": "log", "url": "https://x"])
+        }
+        #expect(throws: CofferError(.invalidRequest, "a channel name is 1-63 lowercase letters, digits and '-'")) {
+            try AlertChannel.parse(name: "Bad Name", ["type": "log"])
+        }
+        var settings = AlertSettings()
+        settings.rules[.failedAuth] = try AlertRule.defaultRule(.failedAuth).updated(with: ["threshold": 3])
+        settings.channels["ops"] = try AlertChannel.parse(
+            name: "ops", ["type": "webhook", "url": "https://hooks.example.com/x", "secret_ref": "secret/alerts#whsec", "min_severity": "page"])
+        #expect(try AlertSettings(stored: settings.json) == settings)
+        #expect(settings.channels["ops"]?.sends(.page) == true && settings.channels["ops"]?.sends(.daily) == false)
+        #expect(throws: CofferError(.storageCorrupt, "stored alert settings are not readable by this version of Coffer")) {
+            try AlertSettings(stored: ["rules": ["made_up_rule": [:]], "channels": [:]])
+        }
+        #expect(throws: CofferError(.storageCorrupt, "stored alert settings are not readable by this version of Coffer")) {
+            try AlertSettings(stored: ["rules": [:], "channels": ["x": ["type": "pager"]]])
+        }
+    }
+}
+
+extension AlertRule {
+    /// A copy changed by `change`.
+    func with(_ change: (inout AlertRule) -> Void) -> AlertRule {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+}
