@@ -30,6 +30,8 @@ struct AlertHTTPTests {
             let entries = try await AuditHTTPTests.entries(client, root, "&operation=alert.firing")
             #expect(entries.count == alerts.count && entries.first?["details"]?["rule"] != nil)
             #expect(fixture.logs.all.contains("alert") && !fixture.logs.all.contains("cft_wrong"))
+            let metrics = try await client.call(.get, "/metrics", token: root).raw
+            #expect(MetricsHTTPTests.value(metrics, #"coffer_alerts_opened_total{rule="failed_auth",severity="page"}"#) == 1)
         }
     }
 

@@ -19,6 +19,8 @@ public final class AlertEngine: Sendable {
     let audited: Bool
     let committed: @Sendable (AuditEntry) -> Void
     let logger: Logger
+    /// Told of every alert opened (the `coffer_alerts_opened_total` metric).
+    let opened: @Sendable (AlertRecord) -> Void
 
     struct State {
         var evaluator = AlertEvaluator()
@@ -37,8 +39,9 @@ public final class AlertEngine: Sendable {
 
     init(
         service: AlertService, tenants: any TenantStore, notifier: AlertNotifier, clock: any CofferClock, audited: Bool, logger: Logger,
-        committed: @escaping @Sendable (AuditEntry) -> Void
+        committed: @escaping @Sendable (AuditEntry) -> Void, opened: @escaping @Sendable (AlertRecord) -> Void = { _ in }
     ) {
+        self.opened = opened
         self.service = service
         self.tenants = tenants
         self.notifier = notifier
@@ -97,6 +100,7 @@ public final class AlertEngine: Sendable {
                 work.identify(tenantID: tenantID, actor: actor) { _ in .null }
                 let result = try await service.raise(tenantID: tenantID, trigger, rule: rule, at: now, in: work)
                 if let entry = work.committedEntry { committed(entry) }
+                if result.opened { opened(result.alert) }
                 if result.notify {
                     notifier.notify(result.alert, tenant: tenant, channels: Array(settings.channels.values), time: now)
                 }

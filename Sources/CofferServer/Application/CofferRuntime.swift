@@ -140,7 +140,7 @@ public final class CofferRuntime: Sendable {
         let sinks = auditSinks
         self.alertEngine = AlertEngine(
             service: alerts, tenants: storage.tenants, notifier: notifier, clock: clock, audited: configuration.auditEnabled, logger: logger,
-            committed: { sinks.emit($0) })
+            committed: { sinks.emit($0) }, opened: { metrics.alertOpened(rule: $0.rule, severity: $0.severity) })
         self.authenticator = Authenticator(
             tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock,
             metrics: metrics)

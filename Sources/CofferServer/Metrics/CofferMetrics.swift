@@ -110,6 +110,13 @@ public final class CofferMetrics: Sendable {
             .increment()
     }
 
+    /// Counts an alert opened, by rule and severity (both closed sets).
+    public func alertOpened(rule: AlertRuleName, severity: AlertSeverity) {
+        CoreMetrics.Counter(
+            label: "coffer_alerts_opened_total", dimensions: [("rule", rule.rawValue), ("severity", severity.rawValue)], factory: factory
+        ).increment()
+    }
+
     // MARK: - Scrape-time values
 
     /// Refreshes the values read at scrape time (verification counts, audit queue, sink drops, keys by
