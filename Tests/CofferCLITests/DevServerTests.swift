@@ -108,8 +108,8 @@ struct DevServerTests {
         // The separate metrics listener: the Prometheus text without a credential, and nothing else.
         var metricsAddress: String?
         for _ in 0..<50 where metricsAddress == nil {
-            metricsAddress = server.stderr.split(separator: "\n").first { $0.contains("metrics listening") }.flatMap { line in
-                line.split(separator: " ").first { $0.hasPrefix("address=http://") }.map { String($0.dropFirst("address=".count)) }
+            metricsAddress = server.stderr.split(separator: "\n").first { $0.contains("serving metrics") }.flatMap { line in
+                line.split(separator: " ").first { $0.hasPrefix("metrics_url=http://") }.map { String($0.dropFirst("metrics_url=".count)) }
             }
             if metricsAddress == nil { Thread.sleep(forTimeInterval: 0.1) }
         }

@@ -154,4 +154,20 @@ struct AlertHTTPTests {
             #expect(try await AuditHTTPTests.entries(client, root, "&operation=alert.resolved").count == before.count)
         }
     }
+
+    @Test func theHourlyKeyCheckRaisesExpiringKeys() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            let (_, soon) = try await APIKeyHTTPTests.create(client, root, ["name": "soon", "scopes": ["orders:read"], "ttl": "72h"])
+            let (_, later) = try await APIKeyHTTPTests.create(client, root, ["name": "later", "scopes": ["orders:read"], "ttl": "720h"])
+            #expect(try await fixture.runtime.checkKeyHealth() == 1)
+            let alerts = try await Self.alerts(fixture, client, token: root).filter { $0["rule"] == "key_expiring" }
+            #expect(alerts.count == 1 && alerts.first?["dedup_key"]?.stringValue == soon && alerts.first?["severity"] == "daily")
+            #expect(!alerts.contains { $0["dedup_key"]?.stringValue == later })
+            #expect(try await fixture.runtime.checkKeyHealth() == 1, "checked again an hour later")
+            let again = try await Self.alerts(fixture, client, token: root).filter { $0["rule"] == "key_expiring" }
+            #expect(again.count == 1 && again.first?["count"] == 2, "the same alert, counted")
+        }
+    }
 }

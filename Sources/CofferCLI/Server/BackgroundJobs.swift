@@ -46,6 +46,9 @@ struct BackgroundJobs: Sendable {
                 await run("delete_version_after") { _ = try await runtime.deleteDueVersions() }
                 await run("quiet alerts") { try await runtime.resolveQuietAlerts() }
             }
+            if elapsed % 3600 == 60 {
+                await run("key health alerts") { try await runtime.checkKeyHealth() }
+            }
         }
     }
 

@@ -3,6 +3,7 @@ import CofferServer
 import Foundation
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Starts a runtime and serves it until SIGINT/SIGTERM; shared by `coffer dev` and `coffer serve`.
 enum ServerRunner {
@@ -41,16 +42,24 @@ enum ServerRunner {
     /// Serves `runtime` until SIGINT/SIGTERM; `ready` is called with the bound port once listening.
     /// The caller owns the runtime and closes it afterwards.
     static func serve(runtime: CofferRuntime, logger: Logger, ready: @escaping @Sendable (Int) async -> Void) async throws {
-        let app = try CofferApplication.make(runtime: runtime, logger: logger, onServerRunning: ready)
-        // The separate, unauthenticated metrics listener, when configured.
-        let metrics = Task {
+        // The separate, unauthenticated metrics listener, when configured: started once the main listener
+        // is up, so the first address a server prints is always its API's.
+        let metricsStarted = Mutex<Task<Void, Never>?>(nil)
+        let startMetrics: @Sendable () -> Void = {
             guard let address = try? runtime.configuration.metricsAddress() else { return }
-            let listener = CofferApplication.metricsListener(runtime: runtime, host: address.host, port: address.port, logger: logger) {
-                port in logger.info("metrics listening", metadata: ["address": .string("http://\(address.host):\(port)/metrics")])
+            let task = Task {
+                let listener = CofferApplication.metricsListener(runtime: runtime, host: address.host, port: address.port, logger: logger) {
+                    port in logger.info("serving metrics", metadata: ["metrics_url": .string("http://\(address.host):\(port)/metrics")])
+                }
+                do { try await listener.runService() } catch {
+                    if !Task.isCancelled { logger.error("the metrics listener stopped", metadata: ["error": "\(error)"]) }
+                }
             }
-            do { try await listener.runService() } catch  where !Task.isCancelled {
-                logger.error("the metrics listener stopped", metadata: ["error": "\(error)"])
-            }
+            metricsStarted.withLock { $0 = task }
+        }
+        let app = try CofferApplication.make(runtime: runtime, logger: logger) { port in
+            await ready(port)
+            startMetrics()
         }
         // Cluster-wide jobs run on exactly one instance: the one holding the jobs lock.
         let leader = Task { await BackgroundJobs(runtime: runtime, logger: logger).lead() }
@@ -77,7 +86,7 @@ enum ServerRunner {
         }
         defer {
             leader.cancel()
-            metrics.cancel()
+            metricsStarted.withLock { $0?.cancel() }
             usage.cancel()
             leases.cancel()
         }

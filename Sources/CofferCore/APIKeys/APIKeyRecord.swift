@@ -98,6 +98,13 @@ public protocol APIKeyStore: Sendable {
     func rotate(id: String, tenantID: String, replacement: APIKeyRecord, oldExpiresAt: Int64, in work: UnitOfWork) async throws -> Bool
     /// Records last use for many keys at once (later times only).
     func touch(_ uses: [(id: String, time: Int64)]) async throws
+    /// A tenant's live keys (neither revoked nor expired at `now`) that expire before `expiringBefore`,
+    /// were created before `createdBefore` and never rotated, or were last used (or created, if never
+    /// used) before `unusedSince`; at most `limit`, oldest first.
+    func needingAttention(
+        tenantID: String, now: Int64, expiringBefore: Int64, createdBefore: Int64, unusedSince: Int64, limit: Int
+    ) async throws
+        -> [APIKeyRecord]
     /// How many keys there are, across tenants, by state and age at `now` (the keys-by-state metric).
     func census(now: Int64) async throws -> [APIKeyCensus]
 }

@@ -37,13 +37,20 @@ public struct AlertEvaluator: Sendable {
         var touched: Int64 = 0
     }
 
+    struct Volume {
+        /// Requests per minute (minute number → count), the last hour and the current minute.
+        var minutes: [Int64: Int] = [:]
+        var touched: Int64 = 0
+    }
+
     var windows: [String: Window] = [:]
     var outcomes: [String: Outcomes] = [:]
+    var volumes: [String: Volume] = [:]
     /// The most windows (and outcome series) kept.
     public let maxKeys: Int
 
     /// How many windows and outcome series are held (bounded by `maxKeys` each).
-    public var trackedKeys: Int { max(windows.count, outcomes.count) }
+    public var trackedKeys: Int { max(windows.count, outcomes.count, volumes.count) }
 
     /// An evaluator that remembers nothing yet.
     public init(maxKeys: Int = 10_000) {
@@ -95,7 +102,7 @@ public struct AlertEvaluator: Sendable {
             guard let rule = rule(.leakedKey) else { return [] }
             return [trigger(rule, key: keyID, "API key \(keyID) was reported leaked and revoked", ["key_id": keyID])]
         case .request(let status):
-            return requestOutcome(status, tenantID: tenantID, at: now, rule: rule)
+            return requestOutcome(status, tenantID: tenantID, at: now, rule: rule) + volume(tenantID: tenantID, at: now, rule: rule(.unusualVolume))
         case .newKey(let operation, let resourceID):
             guard let rule = rule(.newKey) else { return [] }
             let day = String(now / 86_400_000)
@@ -107,15 +114,19 @@ public struct AlertEvaluator: Sendable {
         AlertTrigger(rule: rule.name, severity: rule.severity, dedupKey: key, summary: summary, details: details)
     }
 
-    /// Adds one event at `now` to the window `key` and returns how many fall within `window` seconds.
+    /// Adds one event at `now` to the window `key` and returns how many fall within the `window` seconds
+    /// ending at the latest event seen. Events arrive out of order (concurrent requests); one older
+    /// than that window (a late or back-dated entry) is not counted and returns 0.
     mutating func count(_ key: String, at now: Int64, window: Int) -> Int {
-        let start = now - Int64(window) * 1000
         var entry = windows[key] ?? Window()
-        entry.times.removeAll { $0 <= start || $0 > now }
+        let latest = max(now, entry.times.max() ?? now)
+        let start = latest - Int64(window) * 1000
+        guard now > start else { return 0 }
+        entry.times.removeAll { $0 <= start }
         entry.times.append(now)
         // A window never holds more than it needs to tell "over the threshold" from "not".
         if entry.times.count > 100_000 { entry.times.removeFirst(entry.times.count - 100_000) }
-        entry.touched = now
+        entry.touched = max(entry.touched, now)
         windows[key] = entry
         if windows.count > maxKeys { evict(&windows) }
         return entry.times.count
@@ -127,20 +138,27 @@ public struct AlertEvaluator: Sendable {
         guard server != nil || client != nil else { return [] }
         let span = Int64(max(server?.windowSeconds ?? 0, client?.windowSeconds ?? 0)) * 1000
         var series = outcomes[tenantID] ?? Outcomes()
+        let latest = max(now, series.buckets.map(\.start).max() ?? now)
+        guard now > latest - span else { return [] }
         let bucket = now - now % 10_000
-        series.buckets.removeAll { $0.start <= now - span || $0.start > now }
-        if series.buckets.last?.start != bucket { series.buckets.append((bucket, 0, 0, 0)) }
-        let last = series.buckets.count - 1
-        series.buckets[last].total += 1
-        if (400..<500).contains(status) { series.buckets[last].client += 1 }
-        if (500..<600).contains(status) { series.buckets[last].server += 1 }
-        series.touched = now
+        series.buckets.removeAll { $0.start <= latest - span }
+        let index: Int
+        if let found = series.buckets.firstIndex(where: { $0.start == bucket }) {
+            index = found
+        } else {
+            series.buckets.append((bucket, 0, 0, 0))
+            index = series.buckets.count - 1
+        }
+        series.buckets[index].total += 1
+        if (400..<500).contains(status) { series.buckets[index].client += 1 }
+        if (500..<600).contains(status) { series.buckets[index].server += 1 }
+        series.touched = max(series.touched, now)
         outcomes[tenantID] = series
         if outcomes.count > maxKeys { evict(&outcomes) }
         var triggers: [AlertTrigger] = []
         for (rule, isServer) in [(server, true), (client, false)] {
             guard let rule, isServer ? status >= 500 : (400..<500).contains(status) else { continue }
-            let within = series.buckets.filter { $0.start > now - Int64(rule.windowSeconds) * 1000 }
+            let within = series.buckets.filter { $0.start > latest - Int64(rule.windowSeconds) * 1000 }
             let total = within.reduce(0) { $0 + $1.total }
             let errors = within.reduce(0) { $0 + (isServer ? $1.server : $1.client) }
             guard total >= rule.minRequests, total > 0, errors * 100 > rule.threshold * total else { continue }
@@ -151,6 +169,38 @@ public struct AlertEvaluator: Sendable {
                     ["errors": String(errors), "requests": String(total), "window_seconds": String(rule.windowSeconds)]))
         }
         return triggers
+    }
+
+    /// The unusual-volume rule: this minute's requests against the mean of the earlier minutes of the
+    /// window (at least 10 of them seen, so a new tenant has a baseline first).
+    mutating func volume(tenantID: String, at now: Int64, rule: AlertRule?) -> [AlertTrigger] {
+        guard let rule else { return [] }
+        let minute = now / 60_000
+        let span = Int64(max(rule.windowSeconds / 60, 2))
+        var volume = volumes[tenantID] ?? Volume()
+        let latest = max(minute, volume.minutes.keys.max() ?? minute)
+        guard minute > latest - span else { return [] }
+        volume.minutes = volume.minutes.filter { $0.key > latest - span }
+        volume.minutes[minute, default: 0] += 1
+        volume.touched = max(volume.touched, now)
+        // Only the newest minute is judged; an entry of an earlier minute arriving late only adds to the baseline.
+        guard minute == latest else {
+            volumes[tenantID] = volume
+            return []
+        }
+        volumes[tenantID] = volume
+        if volumes.count > maxKeys { evict(&volumes) }
+        let current = volume.minutes[minute] ?? 0
+        let earlier = volume.minutes.filter { $0.key < minute }
+        guard earlier.count >= 10, current >= rule.minRequests else { return [] }
+        // The mean over the whole earlier span: quiet minutes count as zero, at least one request a minute.
+        let mean = max(1, earlier.values.reduce(0, +) / Int(span - 1))
+        guard current > rule.threshold * mean else { return [] }
+        return [
+            trigger(
+                rule, key: "tenant", "\(current) requests this minute, over \(rule.threshold) times the usual \(mean)",
+                ["requests": String(current), "baseline_per_minute": String(mean)])
+        ]
     }
 
     func evict<Value>(_ map: inout [String: Value]) where Value: Touched {
@@ -165,3 +215,4 @@ protocol Touched {
 
 extension AlertEvaluator.Window: Touched {}
 extension AlertEvaluator.Outcomes: Touched {}
+extension AlertEvaluator.Volume: Touched {}

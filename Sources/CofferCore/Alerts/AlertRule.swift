@@ -28,6 +28,14 @@ public enum AlertRuleName: String, Sendable, CaseIterable, Codable {
     case clientErrors = "error_rate_4xx"
     /// A key created or rotated (a digest of new keys).
     case newKey = "new_key"
+    /// A tenant's requests in the last minute far above its own trailing hourly baseline.
+    case unusualVolume = "unusual_volume"
+    /// An API key expiring within the window (7 days).
+    case keyExpiring = "key_expiring"
+    /// An API key older than its rotation period (4Quays: quarterly) that was never rotated.
+    case keyNotRotated = "key_not_rotated"
+    /// An API key not used for its rotation period.
+    case keyUnused = "key_unused"
 }
 
 /// One rule's settings for a tenant.
@@ -74,6 +82,12 @@ public struct AlertRule: Sendable, Equatable {
         case .serverErrors: AlertRule(name: name, severity: .page, threshold: 1, windowSeconds: 300, minRequests: 100)
         case .clientErrors: AlertRule(name: name, severity: .daily, threshold: 1, windowSeconds: 300, minRequests: 100)
         case .newKey: AlertRule(name: name, severity: .daily, threshold: 0, windowSeconds: 86_400, cooldownSeconds: 86_400)
+        // 10 times the trailing per-minute mean of the last hour, once the minute has at least 600 requests.
+        case .unusualVolume: AlertRule(name: name, severity: .page, threshold: 10, windowSeconds: 3600, minRequests: 600)
+        // Windows in seconds: 7 days ahead; 90 days old; 90 days unused. Checked hourly.
+        case .keyExpiring: AlertRule(name: name, severity: .daily, threshold: 0, windowSeconds: 604_800, cooldownSeconds: 86_400)
+        case .keyNotRotated: AlertRule(name: name, severity: .weekly, threshold: 0, windowSeconds: 7_776_000, cooldownSeconds: 604_800)
+        case .keyUnused: AlertRule(name: name, severity: .weekly, threshold: 0, windowSeconds: 7_776_000, cooldownSeconds: 604_800)
         }
     }
 
@@ -115,7 +129,7 @@ public struct AlertRule: Sendable, Equatable {
             return number
         }
         if let value = try number("threshold", rule.isRate ? 0...100 : 0...1_000_000) { rule.threshold = value }
-        if let value = try number("window_seconds", 10...604_800) { rule.windowSeconds = value }
+        if let value = try number("window_seconds", 10...31_622_400) { rule.windowSeconds = value }
         if let value = try number("cooldown_seconds", 0...604_800) { rule.cooldownSeconds = value }
         if let value = try number("min_requests", 0...1_000_000_000) { rule.minRequests = value }
         return rule

@@ -98,7 +98,14 @@ public final class AlertEngine: Sendable {
                         requestID: "", status: 200, errorCode: "", request: .null, details: [:]),
                     audited: audited)
                 work.identify(tenantID: tenantID, actor: actor) { _ in .null }
-                let result = try await service.raise(tenantID: tenantID, trigger, rule: rule, at: now, in: work)
+                let result: AlertRaise
+                do {
+                    result = try await service.raise(tenantID: tenantID, trigger, rule: rule, at: now, in: work)
+                } catch {
+                    // Once more after a pause: a busy database should not lose an alert.
+                    try await Task.sleep(for: .seconds(1))
+                    result = try await service.raise(tenantID: tenantID, trigger, rule: rule, at: clock.nowMillis, in: work)
+                }
                 if let entry = work.committedEntry { committed(entry) }
                 if result.opened { opened(result.alert) }
                 if result.notify {

@@ -152,6 +152,27 @@ public final class CofferRuntime: Sendable {
         alertEngine.observe(entry)
     }
 
+    /// The scheduled key rules (the leader's job, hourly): API keys expiring soon, never rotated past their
+    /// rotation period, or unused for it, in every tenant. Returns the triggers raised.
+    @discardableResult
+    public func checkKeyHealth() async throws -> Int {
+        guard !keyring.isSealed else { return 0 }
+        let now = clock.nowMillis
+        var raised = 0
+        for tenant in try await storage.tenants.listTenants() {
+            let settings = try await alerts.settings(tenantID: tenant.id)
+            let bounds = KeyAttention.bounds(settings, now: now)
+            let keys = try await storage.apiKeys.needingAttention(
+                tenantID: tenant.id, now: now, expiringBefore: bounds.expiringBefore, createdBefore: bounds.createdBefore,
+                unusedSince: bounds.unusedSince, limit: 1000)
+            let triggers = KeyAttention.triggers(keys, settings: settings, now: now)
+            guard !triggers.isEmpty else { continue }
+            await alertEngine.raise(triggers, tenantID: tenant.id, settings: settings)
+            raised += triggers.count
+        }
+        return raised
+    }
+
     /// Resolves alerts that went quiet (the leader's job, every minute), each audited as `alert.resolved`.
     @discardableResult
     public func resolveQuietAlerts() async throws -> Int {

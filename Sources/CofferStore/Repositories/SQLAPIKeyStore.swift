@@ -123,6 +123,23 @@ struct SQLAPIKeyStore: APIKeyStore {
         }
     }
 
+    func needingAttention(
+        tenantID: String, now: Int64, expiringBefore: Int64, createdBefore: Int64, unusedSince: Int64, limit: Int
+    ) async throws
+        -> [APIKeyRecord]
+    {
+        try await db.query(
+            in: .tenant(tenantID),
+            """
+            SELECT \(Self.columns) FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+              AND ((expires_at IS NOT NULL AND expires_at <= $3) OR (created_at <= $4 AND rotated_to IS NULL)
+                   OR (COALESCE(last_used_at, created_at) <= $5))
+            ORDER BY created_at, id LIMIT $6
+            """,
+            [.text(tenantID), .int(now), .int(expiringBefore), .int(createdBefore), .int(unusedSince), .int(Int64(limit))]
+        ).map(Self.decode)
+    }
+
     func census(now: Int64) async throws -> [APIKeyCensus] {
         let day: Int64 = 86_400_000
         let bounds = APIKeyCensus.Age.boundsInDays.map { now - $0 * day }
