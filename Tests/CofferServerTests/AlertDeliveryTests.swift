@@ -89,4 +89,39 @@ struct AlertDeliveryTests {
         #expect(lines.suffix(3) == ["line one", "..hidden dot", "...two"])
         #expect(!message.contains("\n.\r\n") && !message.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
     }
+
+    @Test func dailyAlertsWaitForTheirDigest() async throws {
+        let fixture = try await Fixture.make { $0.alertsAllowInternalURLs = true }
+        let upstream = TestUpstream()
+        let secret = "whsec_" + Base64.encode(SecureRandom.bytes(32))
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            try await client.call(.post, "/v1/secret/data/alerts/hook", token: root, json: ["data": ["secret": .string(secret)]])
+            try await upstream.run { port in
+                try await client.call(
+                    .post, "/v1/alerts/channels/ops", token: root,
+                    json: ["type": "webhook", "url": .string("http://127.0.0.1:\(port)/v2/hooks"), "secret_ref": "secret/alerts/hook#secret"])
+                _ = try await APIKeyHTTPTests.create(client, root, ["scopes": ["orders:read"]])
+                await fixture.runtime.alertEngine.settle()
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(upstream.count == 0, "a daily alert is not sent at once")
+                #expect(try await fixture.runtime.sendDigests() == 1)
+                let digest = try #require(upstream.last)
+                #expect(digest.body.contains("\"type\":\"alert.digest\"") && digest.body.contains("\"rule\":\"new_key\""))
+                let key = try #require(StandardWebhook.key(secret: secret))
+                let expected = StandardWebhook.headers(
+                    id: digest.headers["webhook-id"] ?? "", timestamp: Int64(digest.headers["webhook-timestamp"] ?? "") ?? 0,
+                    body: Array(digest.body.utf8), key: key)
+                #expect(digest.headers["webhook-signature"] == expected.first { $0.0 == "webhook-signature" }?.1)
+                #expect(try await fixture.runtime.sendDigests() == 0, "one digest a day")
+                fixture.clock.advance(millis: 86_400_000)
+                #expect(try await fixture.runtime.sendDigests() == 0, "nothing new since the last digest")
+                _ = try await APIKeyHTTPTests.create(client, root, ["scopes": ["orders:read"]])
+                await fixture.runtime.alertEngine.settle()
+                #expect(try await fixture.runtime.sendDigests() == 1)
+                #expect(upstream.count == 2)
+                #expect(try await AuditHTTPTests.entries(client, root, "&operation=alert.digest").count == 2)
+            }
+        }
+    }
 }

@@ -48,6 +48,7 @@ struct BackgroundJobs: Sendable {
             }
             if elapsed % 3600 == 60 {
                 await run("key health alerts") { try await runtime.checkKeyHealth() }
+                await run("alert digests") { try await runtime.sendDigests() }
             }
         }
     }

@@ -114,6 +114,8 @@ public struct AlertSettings: Sendable, Equatable {
     public var rules: [AlertRuleName: AlertRule] = [:]
     /// Channels by name.
     public var channels: [String: AlertChannel] = [:]
+    /// When the last digest of each non-page severity was sent, ms.
+    public var digests: [AlertSeverity: Int64] = [:]
 
     /// Empty settings: default rules, no channel but the log.
     public init() {}
@@ -126,6 +128,7 @@ public struct AlertSettings: Sendable, Equatable {
         [
             "rules": .object(Dictionary(uniqueKeysWithValues: rules.map { ($0.key.rawValue, $0.value.json) })),
             "channels": .object(Dictionary(uniqueKeysWithValues: channels.map { ($0.key, $0.value.json) })),
+            "digests": .object(Dictionary(uniqueKeysWithValues: digests.map { ($0.key.rawValue, JSONValue.int(Int($0.value))) })),
         ]
     }
 
@@ -141,6 +144,15 @@ public struct AlertSettings: Sendable, Equatable {
             for (name, value) in channels {
                 guard case .object(let fields) = value else { throw corrupt }
                 self.channels[name] = try AlertChannel.parse(name: name, fields)
+            }
+            if let value = stored["digests"] {
+                guard case .object(let digests) = value else { throw corrupt }
+                for (name, time) in digests {
+                    guard let severity = AlertSeverity(rawValue: name), severity != .page, case .number = time, let millis = time.intValue else {
+                        throw corrupt
+                    }
+                    self.digests[severity] = Int64(millis)
+                }
             }
         } catch {
             throw corrupt

@@ -108,8 +108,10 @@ public final class AlertEngine: Sendable {
                 }
                 if let entry = work.committedEntry { committed(entry) }
                 if result.opened { opened(result.alert) }
+                // Pages go out at once; daily and weekly alerts wait for their digest (they are logged now).
                 if result.notify {
-                    notifier.notify(result.alert, tenant: tenant, channels: Array(settings.channels.values), time: now)
+                    let channels = result.alert.severity == .page ? Array(settings.channels.values) : []
+                    notifier.notify(result.alert, tenant: tenant, channels: channels, time: now)
                 }
             }
         } catch {

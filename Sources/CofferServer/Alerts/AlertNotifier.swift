@@ -40,6 +40,37 @@ struct AlertNotifier: Sendable {
         }
     }
 
+    /// The JSON body of a digest: `{type: "alert.digest", timestamp, data: {tenant, severity, alerts}}`.
+    static func digestPayload(_ alerts: [AlertRecord], tenant: Tenant, severity: AlertSeverity, time: Int64) -> [UInt8] {
+        let items: [JSONValue] = alerts.map { alert in
+            [
+                "id": .string(alert.id), "rule": .string(alert.rule.rawValue), "summary": .string(alert.summary), "count": .int(alert.count),
+                "first_at": .string(Timestamp.rfc3339(alert.firstAt)), "last_at": .string(Timestamp.rfc3339(alert.lastAt)),
+            ]
+        }
+        let data: [String: JSONValue] = ["tenant": .string(tenant.name), "severity": .string(severity.rawValue), "alerts": .array(items)]
+        return JSONValue.object(["type": "alert.digest", "timestamp": .string(Timestamp.rfc3339(time)), "data": .object(data)]).canonicalBytes()
+    }
+
+    /// Sends one digest of `alerts` to every channel taking `severity`; answers each channel's outcome.
+    func digest(_ alerts: [AlertRecord], tenant: Tenant, severity: AlertSeverity, channels: [AlertChannel], time: Int64) async -> [String: String] {
+        logger.info(
+            "alert digest",
+            metadata: ["tenant": .string(tenant.name), "severity": .string(severity.rawValue), "alerts": .stringConvertible(alerts.count)])
+        let body = Self.digestPayload(alerts, tenant: tenant, severity: severity, time: time)
+        // The digest travels as a pseudo-alert (its id names the message; its summary is the email subject).
+        let carrier = AlertRecord(
+            id: "alr_digest\(severity.rawValue)\(time)", tenantID: tenant.id, rule: alerts.first?.rule ?? .newKey, severity: severity,
+            state: .firing, dedupKey: "digest", summary: "\(severity.rawValue) digest: \(alerts.count) alert\(alerts.count == 1 ? "" : "s")",
+            details: Dictionary(uniqueKeysWithValues: alerts.prefix(50).map { ($0.id, $0.summary) }), count: alerts.count,
+            firstAt: alerts.map(\.firstAt).min() ?? time, lastAt: alerts.map(\.lastAt).max() ?? time)
+        var outcomes: [String: String] = [:]
+        for channel in channels where channel.sends(severity) {
+            outcomes[channel.name] = await deliver(body, alert: carrier, tenant: tenant, to: channel, retrying: true, time: time)
+        }
+        return outcomes
+    }
+
     /// Delivers `body` to one channel; with `retrying`, a webhook is retried on failure. Answers an
     /// outcome line (`delivered`, or why not) for `coffer alerts test`.
     func deliver(_ body: [UInt8], alert: AlertRecord, tenant: Tenant, to channel: AlertChannel, retrying: Bool, time: Int64) async -> String {

@@ -173,6 +173,42 @@ public final class CofferRuntime: Sendable {
         return raised
     }
 
+    /// Sends each tenant's daily and weekly digests when due (the leader's job, hourly): the firing alerts
+    /// of that severity with an occurrence since the last digest, to every channel taking it. Each digest
+    /// sent is audited (`alert.digest`). Returns the digests sent.
+    @discardableResult
+    public func sendDigests() async throws -> Int {
+        guard !keyring.isSealed else { return 0 }
+        let now = clock.nowMillis
+        var sent = 0
+        for tenant in try await storage.tenants.listTenants() {
+            var settings = try await alerts.settings(tenantID: tenant.id)
+            guard !settings.channels.isEmpty else { continue }
+            let firing = try await alerts.list(tenantID: tenant.id, state: .firing, limit: 1000)
+            for (severity, period) in [(AlertSeverity.daily, Int64(86_400_000)), (.weekly, Int64(604_800_000))] {
+                let last = settings.digests[severity] ?? 0
+                guard now - last >= period else { continue }
+                let due = firing.filter { $0.severity == severity && $0.lastAt > last }
+                let channels = settings.channels.values.filter { $0.sends(severity) }
+                guard !due.isEmpty, !channels.isEmpty else { continue }
+                _ = await alertNotifier.digest(due, tenant: tenant, severity: severity, channels: Array(channels), time: now)
+                settings.digests[severity] = now
+                let actor = AuditActor(kind: "system", id: "coffer", role: "", displayName: "alerts")
+                let work = UnitOfWork(
+                    record: AuditRecord(
+                        time: now, actor: actor, operation: "alert.digest", resourceType: "alert", resourceID: "", clientIP: "", userAgent: "",
+                        requestID: "", status: 200, errorCode: "", request: .null,
+                        details: ["severity": severity.rawValue, "alerts": String(due.count)]),
+                    audited: configuration.auditEnabled)
+                work.identify(tenantID: tenant.id, actor: actor) { _ in .null }
+                try await storage.alerts.saveSettings(tenantID: tenant.id, settings.json, in: work)
+                if let entry = work.committedEntry { auditSinks.emit(entry) }
+                sent += 1
+            }
+        }
+        return sent
+    }
+
     /// Resolves alerts that went quiet (the leader's job, every minute), each audited as `alert.resolved`.
     @discardableResult
     public func resolveQuietAlerts() async throws -> Int {
@@ -250,7 +286,7 @@ public final class CofferRuntime: Sendable {
         transit.forgetKeys()
         audit.forgetKeys()
         jwtVerifier.forgetKeys()
-        await upstream.shutdown()
+        await upstream.closeClients()
     }
 
     /// Unseals with the root-key material the server was started with: the base64 root key (as in

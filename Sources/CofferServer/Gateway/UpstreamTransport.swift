@@ -15,6 +15,9 @@ import Synchronization
 /// size limit.
 public final class UpstreamTransport: Sendable {
     private let clients = Mutex<[String: HTTPClient]>([:])
+    /// Set by ``shutdown()``: no client is made after it (a late alert delivery or in-flight call gets
+    /// `UPSTREAM_UNAVAILABLE` instead of a client nobody would close).
+    private let closed = Mutex(false)
 
     /// Creates a transport.
     public init() {}
@@ -235,7 +238,9 @@ public final class UpstreamTransport: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = provider.maxConnections
         if !tlsDigest.isEmpty { configuration.tlsConfiguration = try Self.tls(provider, clientKeyPEM: clientKeyPEM) }
         let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let (client, discarded) = clients.withLock { clients -> (HTTPClient, [HTTPClient]) in
+        let (client, discarded) = clients.withLock { clients -> (HTTPClient?, [HTTPClient]) in
+            // Checked under the clients' lock, which shutdown() also takes: no client slips in after it.
+            if closed.withLock({ $0 }) { return (nil, [created]) }
             if let existing = clients[key] { return (existing, [created]) }
             var discarded: [HTTPClient] = []
             if clients.count >= 256 {
@@ -246,16 +251,23 @@ public final class UpstreamTransport: Sendable {
             return (created, discarded)
         }
         for old in discarded { old.shutdown { _ in } }
+        guard let client else { throw CofferError(.upstreamUnavailable, "the server is shutting down") }
         return client
     }
 
-    /// Closes every upstream client.
-    public func shutdown() async {
+    /// Closes every upstream client; later calls make new ones (sealing drops clients holding keys).
+    public func closeClients() async {
         let all = clients.withLock { clients -> [HTTPClient] in
             defer { clients.removeAll() }
             return Array(clients.values)
         }
         for client in all { try? await client.shutdown() }
+    }
+
+    /// Closes every upstream client for good: the server is stopping.
+    public func shutdown() async {
+        clients.withLock { _ in closed.withLock { $0 = true } }
+        await closeClients()
     }
 
     static func translate(_ error: any Error) -> CofferError {
