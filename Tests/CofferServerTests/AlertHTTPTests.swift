@@ -170,4 +170,19 @@ struct AlertHTTPTests {
             #expect(again.count == 1 && again.first?["count"] == 2, "the same alert, counted")
         }
     }
+
+    @Test func theSchedulerRotatesTransitKeysNobodyUses() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            try await client.call(.post, "/v1/transit/keys/idle", token: root, json: ["auto_rotate_period": "1h"])
+            try await client.call(.post, "/v1/transit/keys/manual", token: root, json: [:])
+            #expect(try await fixture.runtime.rotateDueTransitKeys() == 0, "not due yet")
+            fixture.clock.advance(millis: 3_601_000)
+            #expect(try await fixture.runtime.rotateDueTransitKeys() == 1)
+            #expect(try await client.call(.get, "/v1/transit/keys/idle", token: root).data["latest_version"] == 2)
+            #expect(try await client.call(.get, "/v1/transit/keys/manual", token: root).data["latest_version"] == 1)
+            #expect(try await fixture.runtime.rotateDueTransitKeys() == 0, "the new version starts a new period")
+        }
+    }
 }

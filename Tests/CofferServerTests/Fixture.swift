@@ -77,7 +77,13 @@ struct Fixture: Sendable {
     /// Runs `body` against the router (no sockets).
     func test(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
         let app = Application(router: CofferApplication.router(runtime: runtime, logger: logs.logger), logger: logs.logger)
-        try await app.test(.router) { client in try await body(Client(client: client)) }
+        // Shut down even when the body throws: a runtime dropped with open upstream clients would crash the run.
+        do {
+            try await app.test(.router) { client in try await body(Client(client: client)) }
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
         await runtime.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -85,7 +91,12 @@ struct Fixture: Sendable {
     /// Runs `body` against a real server on a loopback port (with Coffer's channel setup).
     func testLive(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
         let app = try CofferApplication.make(runtime: runtime, logger: logs.logger)
-        try await app.test(.live) { client in try await body(Client(client: client)) }
+        do {
+            try await app.test(.live) { client in try await body(Client(client: client)) }
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
         await runtime.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
     }

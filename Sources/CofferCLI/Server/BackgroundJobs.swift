@@ -45,6 +45,7 @@ struct BackgroundJobs: Sendable {
                 await run("expired wrap purge") { _ = try await runtime.wrapping.purgeExpired() }
                 await run("delete_version_after") { _ = try await runtime.deleteDueVersions() }
                 await run("quiet alerts") { try await runtime.resolveQuietAlerts() }
+                await run("transit auto-rotation") { try await runtime.rotateDueTransitKeys() }
             }
             if elapsed % 3600 == 60 {
                 await run("key health alerts") { try await runtime.checkKeyHealth() }

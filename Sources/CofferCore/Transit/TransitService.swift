@@ -109,6 +109,22 @@ public final class TransitService: Sendable {
         return key
     }
 
+    /// Rotates every key of the tenant whose `auto_rotate_period` has passed (the scheduler's sweep, so a
+    /// key nobody uses still rotates on time); returns the names rotated.
+    public func rotateDue(tenant: Tenant) async throws -> [String] {
+        var rotated: [String] = []
+        for name in try await store.keyNames(tenantID: tenant.id) {
+            guard let sealed = try await store.sealedKey(tenantID: tenant.id, name: name) else { continue }
+            let before = try await open(sealed, tenantID: tenant.id, name: name)
+            guard before.autoRotatePeriodSeconds > 0, let latest = before.version(before.latestVersion),
+                latest.createdAt + before.autoRotatePeriodSeconds * 1000 <= clock.nowMillis
+            else { continue }
+            _ = try await key(tenant: tenant, name: name)
+            rotated.append(name)
+        }
+        return rotated
+    }
+
     /// A tenant's key names in the transit mount at `mount` (names within the mount).
     public func names(tenant: Tenant, mount: String = Mount.transitPath) async throws -> [String] {
         let all = try await store.keyNames(tenantID: tenant.id)

@@ -173,6 +173,16 @@ public final class CofferRuntime: Sendable {
         return raised
     }
 
+    /// Rotates every transit key whose `auto_rotate_period` has passed, in every tenant (the leader's job,
+    /// every minute), so keys nobody uses rotate on time too. Returns how many were rotated.
+    @discardableResult
+    public func rotateDueTransitKeys() async throws -> Int {
+        guard !keyring.isSealed else { return 0 }
+        var count = 0
+        for tenant in try await storage.tenants.listTenants() { count += try await transit.rotateDue(tenant: tenant).count }
+        return count
+    }
+
     /// Sends each tenant's daily and weekly digests when due (the leader's job, hourly): the firing alerts
     /// of that severity with an occurrence since the last digest, to every channel taking it. Each digest
     /// sent is audited (`alert.digest`). Returns the digests sent.
