@@ -9,12 +9,7 @@ struct AlertConformanceTests {
         rule: .failedAuth, severity: .page, dedupKey: "tenant", summary: "11 failed authentications in 60 s", details: ["count": "11"])
 
     static func work(_ tenantID: String) -> UnitOfWork {
-        let work = UnitOfWork(
-            record: AuditRecord(
-                time: 1_000, actor: AuditActor(kind: "system", id: "coffer", role: "", displayName: "alerts"), operation: "alert.firing",
-                resourceType: "alert", resourceID: "", clientIP: "", userAgent: "", requestID: "", status: 200, errorCode: "", request: .null))
-        work.identify(tenantID: tenantID, actor: AuditActor(kind: "system", id: "coffer", role: "", displayName: "alerts")) { _ in .null }
-        return work
+        UnitOfWork.system("alerts", tenantID: tenantID, operation: "alert.firing", resourceType: "alert", time: 1_000, audited: true)
     }
 
     @Test(arguments: StorageEngine.available)

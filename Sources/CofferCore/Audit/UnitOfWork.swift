@@ -30,6 +30,22 @@ public final class UnitOfWork: Sendable {
         state = Mutex(State(enabled: audited, record: record))
     }
 
+    /// Work Coffer does on its own (background jobs, alerts): actor `system:coffer` named `name`, recorded in
+    /// `tenantID`'s chain as `operation` on `resourceType`/`resourceID` (when `audited`), with no request body.
+    public static func system(
+        _ name: String, tenantID: String, operation: String, resourceType: String, resourceID: String = "", details: [String: String] = [:],
+        time: Int64, audited: Bool
+    ) -> UnitOfWork {
+        let actor = AuditActor(kind: "system", id: "coffer", role: "", displayName: name)
+        let work = UnitOfWork(
+            record: AuditRecord(
+                time: time, actor: actor, operation: operation, resourceType: resourceType, resourceID: resourceID, clientIP: "", userAgent: "",
+                requestID: "", status: 200, errorCode: "", request: .null, details: details),
+            audited: audited)
+        work.identify(tenantID: tenantID, actor: actor) { _ in .null }
+        return work
+    }
+
     /// Work that is not recorded in any audit chain: start-up, background maintenance, tools and tests.
     public static func unaudited() -> UnitOfWork {
         UnitOfWork(

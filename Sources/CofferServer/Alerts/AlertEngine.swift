@@ -91,13 +91,8 @@ public final class AlertEngine: Sendable {
             for trigger in triggers {
                 let rule = settings.rule(trigger.rule)
                 let now = clock.nowMillis
-                let actor = AuditActor(kind: "system", id: "coffer", role: "", displayName: "alerts")
-                let work = UnitOfWork(
-                    record: AuditRecord(
-                        time: now, actor: actor, operation: "alert.firing", resourceType: "alert", resourceID: "", clientIP: "", userAgent: "",
-                        requestID: "", status: 200, errorCode: "", request: .null, details: [:]),
-                    audited: audited)
-                work.identify(tenantID: tenantID, actor: actor) { _ in .null }
+                let work = UnitOfWork.system(
+                    "alerts", tenantID: tenantID, operation: "alert.firing", resourceType: "alert", time: now, audited: audited)
                 let result: AlertRaise
                 do {
                     result = try await service.raise(tenantID: tenantID, trigger, rule: rule, at: now, in: work)

@@ -203,14 +203,9 @@ public final class CofferRuntime: Sendable {
                 guard !due.isEmpty, !channels.isEmpty else { continue }
                 _ = await alertNotifier.digest(due, tenant: tenant, severity: severity, channels: Array(channels), time: now)
                 settings.digests[severity] = now
-                let actor = AuditActor(kind: "system", id: "coffer", role: "", displayName: "alerts")
-                let work = UnitOfWork(
-                    record: AuditRecord(
-                        time: now, actor: actor, operation: "alert.digest", resourceType: "alert", resourceID: "", clientIP: "", userAgent: "",
-                        requestID: "", status: 200, errorCode: "", request: .null,
-                        details: ["severity": severity.rawValue, "alerts": String(due.count)]),
-                    audited: configuration.auditEnabled)
-                work.identify(tenantID: tenant.id, actor: actor) { _ in .null }
+                let work = UnitOfWork.system(
+                    "alerts", tenantID: tenant.id, operation: "alert.digest", resourceType: "alert",
+                    details: ["severity": severity.rawValue, "alerts": String(due.count)], time: now, audited: configuration.auditEnabled)
                 try await storage.alerts.saveSettings(tenantID: tenant.id, settings.json, in: work)
                 if let entry = work.committedEntry { auditSinks.emit(entry) }
                 sent += 1
@@ -222,16 +217,11 @@ public final class CofferRuntime: Sendable {
     /// Resolves alerts that went quiet (the leader's job, every minute), each audited as `alert.resolved`.
     @discardableResult
     public func resolveQuietAlerts() async throws -> Int {
-        let actor = AuditActor(kind: "system", id: "coffer", role: "", displayName: "alerts")
         let alerts = self.alerts
         let resolved = try await alerts.resolveQuiet(settings: { try await alerts.settings(tenantID: $0) }) { alert in
-            let work = UnitOfWork(
-                record: AuditRecord(
-                    time: clock.nowMillis, actor: actor, operation: "alert.resolved", resourceType: "alert", resourceID: alert.id, clientIP: "",
-                    userAgent: "", requestID: "", status: 200, errorCode: "", request: .null, details: ["rule": alert.rule.rawValue]),
-                audited: configuration.auditEnabled)
-            work.identify(tenantID: alert.tenantID, actor: actor) { _ in .null }
-            return work
+            UnitOfWork.system(
+                "alerts", tenantID: alert.tenantID, operation: "alert.resolved", resourceType: "alert", resourceID: alert.id,
+                details: ["rule": alert.rule.rawValue], time: clock.nowMillis, audited: configuration.auditEnabled)
         }
         return resolved.count
     }
