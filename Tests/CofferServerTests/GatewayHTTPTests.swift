@@ -18,7 +18,7 @@ struct GatewayHTTPTests {
             "allowed_origins": .array(origins.map(JSONValue.string)),
             "providers": [
                 "weatherapi": [
-                    "base_url": .string("http://127.0.0.1:\(port)/v2"), "allow_internal": true, "read_timeout_ms": 1000,
+                    "base_url": .string("http://127.0.0.1:\(port)/v2"), "allow_internal": true, "read_timeout_ms": 2000,
                     "max_response_bytes": 4096,
                     "credential": ["placement": "header", "name": "X-Api-Key", "secret": "secret/gateway/weather#API_KEY"],
                 ]

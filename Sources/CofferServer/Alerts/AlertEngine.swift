@@ -51,9 +51,10 @@ public final class AlertEngine: Sendable {
         self.committed = committed
     }
 
-    /// Reads one committed entry for signals; raises what trips in the background.
-    public func observe(_ entry: AuditEntry) {
-        guard let record = entry.record else { return }
+    /// Reads one committed entry for signals (from `record` when given: the record the entry was made
+    /// from); raises what trips in the background.
+    public func observe(_ entry: AuditEntry, record given: AuditRecord? = nil) {
+        guard let record = given ?? entry.record else { return }
         let signals = AlertSignal.signals(in: record)
         guard !signals.isEmpty else { return }
         let tenantID = entry.tenantID

@@ -147,9 +147,10 @@ public final class CofferRuntime: Sendable {
     }
 
     /// Hands a committed audit entry to the sinks and to the alert rules.
-    public func auditCommitted(_ entry: AuditEntry) {
+    /// `record`, when the caller has it, spares the alert rules decoding the entry.
+    public func auditCommitted(_ entry: AuditEntry, record: AuditRecord? = nil) {
         auditSinks.emit(entry)
-        alertEngine.observe(entry)
+        alertEngine.observe(entry, record: record)
     }
 
     /// The scheduled key rules (the leader's job, hourly): API keys expiring soon, never rotated past their
@@ -242,7 +243,7 @@ public final class CofferRuntime: Sendable {
                 time: clock.nowMillis, actor: AuditActor(kind: "system", id: "coffer", role: "", displayName: "verify summary"),
                 operation: "keys.verify.summary", resourceType: "api_key", resourceID: "", clientIP: "", userAgent: "", requestID: "",
                 status: 200, errorCode: "", request: .null, details: details)
-            auditCommitted(try await audit.record(tenantID: tenantID, record))
+            auditCommitted(try await audit.record(tenantID: tenantID, record), record: record)
         }
     }
 

@@ -47,7 +47,7 @@ public struct AuditMiddleware: RouterMiddleware {
             return
         }
         do {
-            runtime.auditCommitted(try await runtime.audit.record(tenantID: tenantID, record))
+            runtime.auditCommitted(try await runtime.audit.record(tenantID: tenantID, record), record: record)
         } catch {
             logger.error("audit write failed; refusing the request", metadata: ["request_id": .string(record.requestID)])
             throw CofferError(.auditUnavailable, "the audit log is unavailable; the request was not carried out")
