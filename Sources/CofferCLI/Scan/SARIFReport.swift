@@ -56,8 +56,7 @@ enum SARIFReport {
                 [
                     "tool": [
                         "driver": [
-                            "name": "coffer-scan", "version": .string(SysController.version),
-                            "informationUri": "https://github.com/coffer/coffer#leaked-key-scanning", "rules": .array(rules),
+                            "name": "coffer-scan", "version": .string(SysController.version), "rules": .array(rules),
                         ]
                     ],
                     "results": .array(results),
