@@ -185,6 +185,8 @@ struct AlertRulesTests {
         let rule = AlertRule.defaultRule(.serverErrors)
         #expect(throws: CofferError(.invalidRequest, "unknown rule field 'treshold'")) { try rule.updated(with: ["treshold": 5]) }
         #expect(throws: CofferError(.invalidRequest, "threshold must be an integer from 0 to 100")) { try rule.updated(with: ["threshold": 101]) }
+        let long = String(repeating: "x", count: 500)
+        #expect(throws: CofferError(.invalidRequest, "unknown rule field '\(long.prefix(64))'")) { try rule.updated(with: [long: 1]) }
         #expect(throws: CofferError(.invalidRequest, "severity must be page, daily or weekly")) { try rule.updated(with: ["severity": "urgent"]) }
         #expect(throws: CofferError(.invalidRequest, "window_seconds must be an integer from 10 to 31622400")) {
             try rule.updated(with: ["window_seconds": 1])

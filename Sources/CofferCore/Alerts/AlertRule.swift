@@ -108,7 +108,7 @@ public struct AlertRule: Sendable, Equatable {
         var rule = self
         for key in object.keys {
             guard ["enabled", "severity", "threshold", "window_seconds", "cooldown_seconds", "min_requests"].contains(key) else {
-                throw CofferError(.invalidRequest, "unknown rule field '\(key)'")
+                throw CofferError(.invalidRequest, "unknown rule field '\(key.prefix(64))'")
             }
         }
         if let value = object["enabled"] {

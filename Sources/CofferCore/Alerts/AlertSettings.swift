@@ -52,7 +52,7 @@ public struct AlertChannel: Sendable, Equatable {
     public static func parse(name: String, _ object: [String: JSONValue]) throws(CofferError) -> AlertChannel {
         guard Tenant.isValidName(name) else { throw CofferError(.invalidRequest, "a channel name is 1-63 lowercase letters, digits and '-'") }
         for key in object.keys where !["type", "url", "secret_ref", "to", "min_severity"].contains(key) {
-            throw CofferError(.invalidRequest, "unknown channel field '\(key)'")
+            throw CofferError(.invalidRequest, "unknown channel field '\(key.prefix(64))'")
         }
         guard let text = object["type"]?.stringValue, let kind = Kind(rawValue: text) else {
             throw CofferError(.invalidRequest, "type must be webhook, email or log")

@@ -152,17 +152,19 @@ public final class GatewayService: Sendable {
 
         /// A plain GET of `provider`'s base URL, with no credential (a JWKS document, say).
         public static func fetch(_ provider: GatewayProvider) -> UpstreamCall {
-            let origin = "\(provider.scheme)://\(GatewayService.hostForURL(provider.host)):\(provider.port)"
-            return UpstreamCall(
-                routeName: "", provider: provider, method: "GET", url: origin + provider.basePath, auditTarget: origin + provider.basePath,
-                headers: [("accept", "application/json")], body: nil, responseHeaders: [])
+            plain(provider, method: "GET", headers: [("accept", "application/json")], body: nil)
         }
 
         /// A POST of `body` to `provider`'s base URL with `headers` and no stored credential (a webhook delivery).
         public static func post(_ provider: GatewayProvider, headers: [(String, String)], body: [UInt8]) -> UpstreamCall {
+            plain(provider, method: "POST", headers: headers, body: body)
+        }
+
+        /// A call to `provider`'s base URL itself, outside any route and without a stored credential.
+        static func plain(_ provider: GatewayProvider, method: String, headers: [(String, String)], body: [UInt8]?) -> UpstreamCall {
             let origin = "\(provider.scheme)://\(GatewayService.hostForURL(provider.host)):\(provider.port)"
             return UpstreamCall(
-                routeName: "", provider: provider, method: "POST", url: origin + provider.basePath, auditTarget: origin + provider.basePath,
+                routeName: "", provider: provider, method: method, url: origin + provider.basePath, auditTarget: origin + provider.basePath,
                 headers: headers, body: body, responseHeaders: [])
         }
     }
