@@ -65,12 +65,15 @@ public final class CofferSQLiteDatabase: SQLDatabase {
         try await writeLock.withLock {
             let executor = Executor(connection: self.writer)
             _ = try await Self.run(self.writer, "BEGIN IMMEDIATE", [])
+            // COMMIT and ROLLBACK run in a task of their own, which a cancelled caller does not cancel:
+            // a transaction left open on the one writer connection would fail every later write.
+            let writer = self.writer
             do {
                 let result = try await body(executor)
-                _ = try await Self.run(self.writer, "COMMIT", [])
+                try await Task { _ = try await Self.run(writer, "COMMIT", []) }.value
                 return result
             } catch {
-                _ = try? await Self.run(self.writer, "ROLLBACK", [])
+                _ = await Task { try? await Self.run(writer, "ROLLBACK", []) }.value
                 throw error
             }
         }
