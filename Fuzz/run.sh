@@ -28,10 +28,11 @@ declare -A sources=(
     [jwtclaims]="$core/Identity/JWTRole.swift $core/Identity/Glob.swift $core/Identity/LoginTokenSettings.swift $core/Identity/UserpassUser.swift $core/Identity/Lockout.swift $core/Identity/PasswordHash.swift $core/Identity/AuthMethod.swift $core/Tokens/TokenSpec.swift $core/Domain/Role.swift $core/APIKeys/Scope.swift $core/Network/CIDR.swift $core/Domain/JSONParser.swift $core/Domain/JSONValue.swift $core/Domain/JSONNumber.swift $core/Domain/JSONValue+Literals.swift $core/Errors/CofferError.swift Fuzz/Support/RateLimitStatusShim.swift Fuzz/Support/TokenRoleShim.swift Fuzz/Support/IdentityShim.swift"
     [leakscan]="$core/Scanning/LeakScanner.swift $core/Scanning/GitLogScanner.swift $core/APIKeys/APIKeyFormat.swift $core/APIKeys/CRC32.swift $core/Encoding/Base62.swift $core/Domain/Tenant.swift Fuzz/Support/SecureRandomShim.swift"
     [alertsettings]="$core/Alerts/AlertSettings.swift $core/Alerts/AlertRule.swift $core/Domain/Tenant.swift $core/Domain/JSONParser.swift $core/Domain/JSONValue.swift $core/Domain/JSONNumber.swift $core/Domain/JSONValue+Literals.swift $core/Errors/CofferError.swift Fuzz/Support/RateLimitStatusShim.swift"
+    [cron]="$core/Keyring/CronSchedule.swift $core/Errors/CofferError.swift Fuzz/Support/RateLimitStatusShim.swift"
     [gatewaypath]="$core/Gateway/RouteTemplate.swift $core/Gateway/GatewayQuery.swift $core/Gateway/GatewayHeaders.swift $core/Errors/CofferError.swift Fuzz/Support/RateLimitStatusShim.swift"
 )
 targets=("${1:-all}")
-[ "${targets[0]}" = all ] && targets=(json duration scope cidr apikey listframing gatewaypath gatewayschema structuredfields asseturltoken tokenrole jwtclaims leakscan alertsettings)
+[ "${targets[0]}" = all ] && targets=(json duration scope cidr apikey listframing gatewaypath gatewayschema structuredfields asseturltoken tokenrole jwtclaims leakscan alertsettings cron)
 
 for target in "${targets[@]}"; do
     [ -n "${sources[$target]:-}" ] || { echo "fuzz: unknown target $target" >&2; exit 2; }

@@ -167,6 +167,6 @@ enum RowSecurityTables {
         "api_keys", "audit_anchors", "audit_checkpoints", "audit_entries", "audit_heads", "data_keys", "gateway_assets", "gateway_managed_keys",
         "gateway_nonces", "gateway_projects", "gateway_suspensions", "keyring_state", "kv_metadata", "kv_versions", "mounts", "protect_policies",
         "token_roles", "tokens", "transit_keys", "wrapped_responses", "auth_entries", "auth_lockouts", "auth_methods", "auth_secret_ids", "alerts",
-        "alert_settings",
+        "alert_settings", "keyring_jobs", "keyring_policies",
     ]
 }

@@ -4,5 +4,5 @@ import ArgumentParser
 struct OperatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "operator", abstract: "Operator tasks (initialisation, root-key rotation).",
-        subcommands: [OperatorInit.self, OperatorRotateRoot.self, OperatorAuditFill.self, OperatorKeysFill.self])
+        subcommands: [OperatorInit.self, OperatorRotateRoot.self, OperatorAuditFill.self, OperatorKeysFill.self, OperatorKVFill.self])
 }

@@ -1,5 +1,6 @@
 import CofferServer
 import Logging
+import Synchronization
 
 /// The cluster-wide background jobs — audit checkpoints, the gateway nonce sweep, the expired-wrap
 /// purge and `delete_version_after` — run on exactly one instance: the one holding the jobs lock (a
@@ -31,12 +32,22 @@ struct BackgroundJobs: Sendable {
         }
     }
 
-    /// Runs each job when due while the lock is held.
+    /// Runs each job when due while the lock is held. Re-encryption jobs run beside the ticks (they may
+    /// take minutes): a new run starts at a tick when none is going.
     func runJobs(while stillLeading: @escaping @Sendable () async -> Bool) async {
         let checkpointEvery = runtime.configuration.auditEnabled ? runtime.configuration.auditCheckpointSeconds : 0
         var elapsed = 0
+        let reencrypting = JobSlot()
+        defer { reencrypting.withLock { $0?.cancel() } }
         while (try? await Task.sleep(for: .seconds(tickSeconds))) != nil, await stillLeading() {
             elapsed += tickSeconds
+            reencrypting.withLock { current in
+                guard current == nil else { return }
+                current = Task {
+                    await run("re-encryption jobs") { try await runtime.runKeyringJobs(stillLeading: stillLeading) }
+                    reencrypting.withLock { $0 = nil }
+                }
+            }
             if checkpointEvery > 0, elapsed % checkpointEvery == 0 {
                 await run("audit checkpoint") { try await runtime.checkpointAll() }
             }
@@ -46,6 +57,7 @@ struct BackgroundJobs: Sendable {
                 await run("delete_version_after") { _ = try await runtime.deleteDueVersions() }
                 await run("quiet alerts") { try await runtime.resolveQuietAlerts() }
                 await run("transit auto-rotation") { try await runtime.rotateDueTransitKeys() }
+                await run("data-key rotation schedule") { try await runtime.rotateScheduledDataKeys() }
             }
             if elapsed % 3600 == 60 {
                 await run("key health alerts") { try await runtime.checkKeyHealth() }
@@ -59,4 +71,12 @@ struct BackgroundJobs: Sendable {
             if !Task.isCancelled { logger.warning("background job failed", metadata: ["job": .string(name), "error": "\(error)"]) }
         }
     }
+}
+
+/// The one re-encryption run a leader has going, if any.
+final class JobSlot: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    /// Reads or changes the slot under its lock.
+    func withLock<T>(_ body: (inout Task<Void, Never>?) -> T) -> T { task.withLock { body(&$0) } }
 }

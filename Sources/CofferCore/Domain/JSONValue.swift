@@ -22,6 +22,12 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The elements, if this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
     /// The string, if this is a string.
     public var stringValue: String? {
         if case .string(let value) = self { return value }

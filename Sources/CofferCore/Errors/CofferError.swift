@@ -105,6 +105,9 @@ public enum ErrorCode: String, Hashable, Sendable, CaseIterable, CustomStringCon
     /// The server is sealed (`PUT /v1/sys/seal`): it holds no keys until unsealed. Vault's text:
     /// `Vault is sealed`.
     case sealed = "SEALED"
+    /// The tenant already has a running re-encryption job (its id is in the message); wait for it or
+    /// cancel it.
+    case jobRunning = "JOB_RUNNING"
 
     /// The stable string form.
     public var description: String { rawValue }

@@ -374,6 +374,22 @@ public final class Keyring: Sendable {
         return version
     }
 
+    /// Destroys an old data-key version of a tenant if nothing uses it any more: the store checks again
+    /// in the same transaction that writes the tenant's new authenticated state. Never the active
+    /// version. Returns whether it was destroyed.
+    public func destroyDataKey(tenantID: String, version: Int, in work: UnitOfWork) async throws -> Bool {
+        let rootKey = try keys().rootKey
+        let (state, existing, tenant) = try await verifiedState(tenantID: tenantID)
+        guard version != tenant.activeKeyVersion, version != state.activeVersion else { return false }
+        guard existing.contains(where: { $0.version == version }) else { return false }
+        let next = KeyringState.make(
+            tenantID: tenantID, keys: existing.filter { $0.version != version }, activeVersion: state.activeVersion, after: state, rootKey: rootKey)
+        work.addDetails(["destroyed_version": String(version)])
+        guard try await store.removeDataKey(tenantID: tenantID, version: version, state: next, in: work) else { return false }
+        cache.withLock { _ = $0[tenantID]?.removeValue(forKey: version) }
+        return true
+    }
+
     /// Points a tenant's writes back at an existing data-key version (rollback).
     public func activate(tenantID: String, version: Int, in work: UnitOfWork) async throws {
         let rootKey = try keys().rootKey

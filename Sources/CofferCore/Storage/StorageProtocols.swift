@@ -47,6 +47,12 @@ public protocol KeyringStore: Sendable {
     func adoptKeyringStates(_ states: [KeyringState]) async throws
     /// The data-key versions stored data is sealed under (KV versions not destroyed, transit keys), by tenant id.
     func referencedKeyVersions() async throws -> [String: Set<Int>]
+    /// What of a tenant's data is sealed under data-key `version` (`limit` KV versions named at most).
+    func keyVersionUsage(tenantID: String, version: Int, limit: Int) async throws -> KeyVersionUsage
+    /// Deletes data-key `version` with the tenant's new keyring state, in one transaction that first
+    /// checks again that no KV version, gateway asset or wrapped response uses it; false (nothing
+    /// changed) when one does.
+    func removeDataKey(tenantID: String, version: Int, state: KeyringState, in work: UnitOfWork) async throws -> Bool
 }
 
 /// Persistence of access tokens (as keyed hashes).
@@ -124,6 +130,40 @@ public protocol SecretStore: Sendable {
     func replaceBlob(
         tenantID: String, mount: String, path: String, version: Int, expectedKeyVersion: Int, blob: [UInt8], keyVersion: Int, in work: UnitOfWork
     ) async throws -> Bool
+    /// Stored (not destroyed) versions sealed below `keyVersion`.
+    func countVersionsBelow(tenantID: String, keyVersion: Int) async throws -> Int
+    /// Up to `limit` versions sealed below `keyVersion` after `cursor` in (mount, path, version) order: one
+    /// page of a re-encryption job.
+    func sealedVersions(tenantID: String, below keyVersion: Int, after cursor: KVCursor?, limit: Int) async throws -> [SealedVersion]
+    /// Writes re-sealed blobs (sealed under `keyVersion`) in one transaction, each only where the row is
+    /// still sealed under its expected version and not destroyed; returns how many changed. Maintenance:
+    /// recorded by the job, not one audit entry per row.
+    func replaceBlobs(tenantID: String, _ replacements: [BlobReplacement], keyVersion: Int) async throws -> Int
+}
+
+/// Background re-encryption jobs and data-key rotation policies.
+public protocol KeyringJobStore: Sendable {
+    /// Stores a new running job; `JOB_RUNNING` when the tenant already has one running.
+    func insertJob(_ job: ReencryptionJob, in work: UnitOfWork) async throws
+    /// A tenant's job by id.
+    func job(id: String, tenantID: String) async throws -> ReencryptionJob?
+    /// A tenant's newest jobs first.
+    func jobs(tenantID: String, limit: Int) async throws -> [ReencryptionJob]
+    /// Every tenant's running jobs, oldest first (the leader's work).
+    func runningJobs() async throws -> [ReencryptionJob]
+    /// Saves a running job's progress; false when it is no longer running (cancelled meanwhile).
+    func saveProgress(_ job: ReencryptionJob) async throws -> Bool
+    /// Ends a running job in `job.state` with its final figures; false when it had already ended.
+    func finishJob(_ job: ReencryptionJob, in work: UnitOfWork) async throws -> Bool
+    /// A tenant's rotation policy.
+    func rotationPolicy(tenantID: String) async throws -> RotationPolicy?
+    /// Replaces a tenant's rotation policy.
+    func saveRotationPolicy(_ policy: RotationPolicy, in work: UnitOfWork) async throws
+    /// Policies whose next scheduled rotation is at or before `now`, across tenants.
+    func duePolicies(now: Int64) async throws -> [RotationPolicy]
+    /// Moves a policy's schedule on, only if its next run is still `expected`: of several instances
+    /// only one claims each run.
+    func claimPolicyRun(tenantID: String, expected: Int64, ranAt: Int64, nextRunAt: Int64?) async throws -> Bool
 }
 
 /// Transit keys (each stored as one blob sealed under the tenant's data key) and protection policies.
@@ -177,6 +217,8 @@ public protocol CofferStorage: Sendable {
     var identity: any IdentityStore { get }
     /// Alerts and each tenant's alert settings.
     var alerts: any AlertStore { get }
+    /// Re-encryption jobs and rotation policies.
+    var keyringJobs: any KeyringJobStore { get }
     /// Rate-limit and quota counters (shared between instances when the storage is).
     var rateLimits: any RateLimiterBackend { get }
     /// Whether several server instances may share this storage.

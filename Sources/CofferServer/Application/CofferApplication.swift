@@ -21,6 +21,7 @@ public enum CofferApplication {
         TokenController(runtime: runtime).addRoutes(to: router)
         TenantController(runtime: runtime).addRoutes(to: router)
         KeyringController(runtime: runtime).addRoutes(to: router)
+        KeyringJobController(runtime: runtime).addRoutes(to: router)
         MountController(runtime: runtime).addRoutes(to: router)
         AuthMethodController(runtime: runtime).addRoutes(to: router)
         IdentityController(runtime: runtime).addRoutes(to: router)

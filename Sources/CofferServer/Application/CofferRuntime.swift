@@ -47,6 +47,8 @@ public final class CofferRuntime: Sendable {
     public let protector: ProtectService
     /// Re-encryption after a data-key rotation.
     public let reencryption: ReencryptionService
+    /// Background re-encryption jobs and scheduled data-key rotation.
+    public let reencryptionJobs: ReencryptionJobService
     /// Auth methods and logins.
     public let identity: IdentityService
     /// Signatures of JWTs presented to JWT/OIDC auth methods.
@@ -144,6 +146,20 @@ public final class CofferRuntime: Sendable {
         self.authenticator = Authenticator(
             tokens: tokens, apiKeys: apiKeys, tenants: storage.tenants, audit: audit, tiers: configuration.rateLimits, clock: clock,
             metrics: metrics)
+        let engine = alertEngine
+        let tenantStore = storage.tenants
+        self.reencryptionJobs = ReencryptionJobService(
+            storage: storage, keyring: keyring, transit: transit, assets: assets, clock: clock, audited: configuration.auditEnabled,
+            committed: { entry in
+                sinks.emit(entry)
+                engine.observe(entry, record: nil)
+            },
+            observer: { job, event in
+                guard let tenant = try? await tenantStore.tenant(id: job.tenantID), let settings = try? await alerts.settings(tenantID: job.tenantID)
+                else { return }
+                notifier.jobEvent(job, event: event, tenant: tenant, channels: Array(settings.channels.values), time: clock.nowMillis)
+                metrics.jobEvent(event)
+            })
     }
 
     /// Hands a committed audit entry to the sinks and to the alert rules.
@@ -172,6 +188,27 @@ public final class CofferRuntime: Sendable {
             raised += triggers.count
         }
         return raised
+    }
+
+    /// Runs every running re-encryption job to its end, one after another, while `stillLeading()` (the
+    /// leader's job; started again every tick while none runs). Returns the jobs it ran.
+    @discardableResult
+    public func runKeyringJobs(stillLeading: @escaping @Sendable () async -> Bool = { true }) async throws -> [ReencryptionJob] {
+        guard !keyring.isSealed else { return [] }
+        var ran: [ReencryptionJob] = []
+        for job in try await reencryptionJobs.runningJobs() {
+            guard await stillLeading(), !keyring.isSealed else { break }
+            ran.append(await reencryptionJobs.run(job, stillLeading: stillLeading))
+        }
+        return ran
+    }
+
+    /// Rotates the data keys of tenants whose rotation schedule is due and starts their re-encryption
+    /// (the leader's job, every minute). Returns the tenants rotated.
+    @discardableResult
+    public func rotateScheduledDataKeys() async throws -> [String] {
+        guard !keyring.isSealed else { return [] }
+        return try await reencryptionJobs.rotateDue()
     }
 
     /// Rotates every transit key whose `auto_rotate_period` has passed, in every tenant (the leader's job,

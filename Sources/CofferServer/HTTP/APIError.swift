@@ -20,7 +20,7 @@ public enum ErrorStatus {
         case .clientSuspended, .assetTokenInvalid, .assetTokenExpired: return .forbidden
         case .notFound, .routeNotFound, .tenantNotFound, .policyNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
-        case .tenantExists: return .conflict
+        case .tenantExists, .jobRunning: return .conflict
         case .referenceUnresolved: return .unprocessableContent
         case .rateLimited, .quotaExceeded: return .tooManyRequests
         case .storageUnavailable, .rootKeyInvalid, .keyVersionUnknown, .auditUnavailable, .keyringInvalid, .sealed: return .serviceUnavailable

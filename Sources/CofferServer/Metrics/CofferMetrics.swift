@@ -117,6 +117,11 @@ public final class CofferMetrics: Sendable {
         ).increment()
     }
 
+    /// Counts a re-encryption job event (`started`, `progress`, `completed`, `failed`, `cancelled`).
+    public func jobEvent(_ event: ReencryptionEvent) {
+        CoreMetrics.Counter(label: "coffer_reencryption_job_events_total", dimensions: [("event", event.rawValue)], factory: factory).increment()
+    }
+
     // MARK: - Scrape-time values
 
     /// Refreshes the values read at scrape time (verification counts, audit queue, sink drops, keys by
@@ -130,6 +135,12 @@ public final class CofferMetrics: Sendable {
         CoreMetrics.Gauge(label: "coffer_audit_queue_depth", factory: factory).record(await runtime.audit.committer.depth)
         CoreMetrics.Gauge(label: "coffer_sealed", factory: factory).record(runtime.keyring.isSealed ? 1 : 0)
         await refreshKeyCensus(runtime: runtime)
+        // Background-job progress, summed over every tenant's running jobs (no job id as a label).
+        if let running = try? await runtime.reencryptionJobs.runningJobs() {
+            CoreMetrics.Gauge(label: "coffer_reencryption_jobs_running", factory: factory).record(running.count)
+            CoreMetrics.Gauge(label: "coffer_reencryption_rows_done", factory: factory).record(running.reduce(0) { $0 + $1.done })
+            CoreMetrics.Gauge(label: "coffer_reencryption_rows_total", factory: factory).record(running.reduce(0) { $0 + $1.total })
+        }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer

@@ -107,6 +107,7 @@ public enum Migrations {
         RowSecuritySchema.migration,
         IdentitySchema.migration,
         AlertSchema.migration,
+        KeyringJobSchema.migration,
     ]
 
     /// Applies every migration the database has not seen yet. Returns the versions applied.

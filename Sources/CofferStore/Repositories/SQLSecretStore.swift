@@ -238,6 +238,71 @@ struct SQLSecretStore: SecretStore {
         }).isEmpty
     }
 
+    func countVersionsBelow(tenantID: String, keyVersion: Int) async throws -> Int {
+        let row = try await db.query(
+            in: .tenant(tenantID),
+            "SELECT COUNT(*) AS n FROM kv_versions WHERE tenant_id = $1 AND key_version < $2 AND destroyed = 0 AND blob IS NOT NULL",
+            [.text(tenantID), .int(Int64(keyVersion))]
+        ).first
+        return Int(try row?.int("n") ?? 0)
+    }
+
+    /// Keyset paging over the primary key (tenant, mount, path, version): each page starts where the last
+    /// ended, so a job over a million rows never rescans the rows it already did.
+    func sealedVersions(tenantID: String, below keyVersion: Int, after cursor: KVCursor?, limit: Int) async throws -> [SealedVersion] {
+        var binds: [SQLValue] = [.text(tenantID), .int(Int64(keyVersion)), .int(Int64(limit))]
+        var after = ""
+        if let cursor {
+            after = " AND (mount, path, version) > ($4, $5, $6)"
+            binds += [.text(cursor.mount), .text(cursor.path), .int(Int64(cursor.version))]
+        }
+        return try await db.query(
+            in: .tenant(tenantID),
+            """
+            SELECT mount, path, version, key_version, blob FROM kv_versions
+            WHERE tenant_id = $1\(after) AND key_version < $2 AND destroyed = 0 AND blob IS NOT NULL ORDER BY mount, path, version LIMIT $3
+            """, binds
+        ).map { row in
+            SealedVersion(
+                cursor: KVCursor(mount: try row.text("mount"), path: try row.text("path"), version: Int(try row.int("version"))),
+                keyVersion: Int(try row.int("key_version")), blob: try row.blob("blob"))
+        }
+    }
+
+    /// One multi-row `UPDATE … FROM (VALUES …)` per 500 rows (both engines name the VALUES columns
+    /// `column1…`), all in one transaction.
+    func replaceBlobs(tenantID: String, _ replacements: [BlobReplacement], keyVersion: Int) async throws -> Int {
+        guard !replacements.isEmpty else { return 0 }
+        return try await transaction(.unaudited(), tenantID: tenantID) { tx in
+            var changed = 0
+            var start = 0
+            while start < replacements.count {
+                let chunk = replacements[start..<min(start + 500, replacements.count)]
+                var binds: [SQLValue] = [.text(tenantID), .int(Int64(keyVersion))]
+                var rows: [String] = []
+                binds.reserveCapacity(2 + chunk.count * 5)
+                for item in chunk {
+                    let first = binds.count + 1
+                    rows.append("($\(first), $\(first + 1), $\(first + 2), $\(first + 3), $\(first + 4))")
+                    binds += [
+                        .text(item.cursor.mount), .text(item.cursor.path), .int(Int64(item.cursor.version)), .int(Int64(item.expectedKeyVersion)),
+                        .blob(item.blob),
+                    ]
+                }
+                changed += try await tx.query(
+                    """
+                    UPDATE kv_versions SET blob = v.column5, key_version = $2 FROM (VALUES \(rows.joined(separator: ", "))) AS v
+                    WHERE kv_versions.tenant_id = $1 AND kv_versions.mount = v.column1 AND kv_versions.path = v.column2
+                      AND kv_versions.version = v.column3 AND kv_versions.key_version = v.column4 AND kv_versions.destroyed = 0
+                    RETURNING kv_versions.version
+                    """, binds
+                ).count
+                start += chunk.count
+            }
+            return changed
+        }
+    }
+
     static func decodeMetadata(_ row: SQLRow) throws -> SecretMetadata {
         let custom = try row.json("custom_metadata", as: [String: String].self)
         return SecretMetadata(

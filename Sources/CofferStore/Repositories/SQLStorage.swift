@@ -31,6 +31,8 @@ public final class SQLStorage: CofferStorage {
     public let identity: any IdentityStore
     /// Alerts and alert settings.
     public let alerts: any AlertStore
+    /// Re-encryption jobs and rotation policies.
+    public let keyringJobs: any KeyringJobStore
     /// Rate-limit counters: in memory for SQLite (one instance), a shared table on PostgreSQL.
     public let rateLimits: any RateLimiterBackend
     /// Whether several instances may share this storage (PostgreSQL); if not, hot records are cached in memory.
@@ -97,6 +99,7 @@ public final class SQLStorage: CofferStorage {
         self.identity = SQLIdentityStore(
             db: audited.notifying(.identity), revoking: audited.notifying(.identity, .tokens), tokenCache: caches?.tokens)
         self.alerts = SQLAlertStore(db: audited)
+        self.keyringJobs = SQLKeyringJobStore(db: audited)
     }
 
     /// Opens storage from a URL: `sqlite:///path/to/file.db`, `sqlite::memory:`, or `postgres://…`; migrates it.
@@ -360,6 +363,68 @@ struct SQLKeyringStore: KeyringStore {
             let updated = try await tx.query("UPDATE keyring_meta SET adopted = 1 WHERE id = 1 AND adopted = 0 RETURNING id", [])
             guard !updated.isEmpty else { return }
             for state in states { try await KeyringStateRows.save(state, expectedGeneration: nil, in: tx) }
+        }
+    }
+
+    /// Transit keys, managed gateway keys and wrapped responses record their key version only in the
+    /// sealed header, so their (few) blobs are read; KV versions and assets by column.
+    func keyVersionUsage(tenantID: String, version: Int, limit: Int) async throws -> KeyVersionUsage {
+        let key: [SQLValue] = [.text(tenantID), .int(Int64(version))]
+        let count =
+            try await db.query(
+                in: .tenant(tenantID),
+                "SELECT COUNT(*) AS n FROM kv_versions WHERE tenant_id = $1 AND key_version = $2 AND destroyed = 0 AND blob IS NOT NULL",
+                key
+            ).first?.int("n") ?? 0
+        let sample = try await db.query(
+            in: .tenant(tenantID),
+            """
+            SELECT mount, path, version FROM kv_versions WHERE tenant_id = $1 AND key_version = $2 AND destroyed = 0 AND blob IS NOT NULL
+            ORDER BY mount, path, version LIMIT $3
+            """, key + [.int(Int64(limit))]
+        ).map { KVCursor(mount: try $0.text("mount"), path: try $0.text("path"), version: Int(try $0.int("version"))) }
+        let assets = try await db.query(
+            in: .tenant(tenantID), "SELECT project, name FROM gateway_assets WHERE tenant_id = $1 AND key_version = $2 ORDER BY project, name", key
+        ).map { try $0.text("project") + "/" + $0.text("name") }
+        func sealedUnder(_ sql: String, _ name: String) async throws -> [String] {
+            try await db.query(in: .tenant(tenantID), sql, [.text(tenantID)]).compactMap { row in
+                SealedBox.keyVersion(of: try row.blob("sealed")) == version ? try row.text(name) : nil
+            }
+        }
+        return KeyVersionUsage(
+            kvVersions: Int(count), kvSample: sample,
+            transitKeys: try await sealedUnder("SELECT name, sealed FROM transit_keys WHERE tenant_id = $1 ORDER BY name", "name"),
+            assets: assets,
+            managedKeys: try await sealedUnder("SELECT project, sealed FROM gateway_managed_keys WHERE tenant_id = $1 ORDER BY project", "project"),
+            wrappedResponses: try await sealedUnder("SELECT accessor, sealed FROM wrapped_responses WHERE tenant_id = $1", "accessor").count)
+    }
+
+    func removeDataKey(tenantID: String, version: Int, state: KeyringState, in work: UnitOfWork) async throws -> Bool {
+        defer { tenantCache?.invalidateAll() }
+        return try await db.transaction(work, in: .tenant(tenantID)) { tx in
+            let key: [SQLValue] = [.text(tenantID), .int(Int64(version))]
+            let used = try await tx.query(
+                """
+                SELECT 1 AS used FROM kv_versions WHERE tenant_id = $1 AND key_version = $2 AND destroyed = 0 AND blob IS NOT NULL
+                UNION ALL SELECT 1 AS used FROM gateway_assets WHERE tenant_id = $1 AND key_version = $2
+                UNION ALL SELECT 1 AS used FROM tenants WHERE id = $1 AND active_key_version = $2
+                """, key)
+            // Still used: nothing changes and nothing is recorded.
+            guard used.isEmpty else {
+                work.disable()
+                return false
+            }
+            for (table, column) in [("transit_keys", "name"), ("gateway_managed_keys", "project"), ("wrapped_responses", "accessor")] {
+                for row in try await tx.query("SELECT \(column), sealed FROM \(table) WHERE tenant_id = $1", [.text(tenantID)]) {
+                    if SealedBox.keyVersion(of: try row.blob("sealed")) == version {
+                        work.disable()
+                        return false
+                    }
+                }
+            }
+            try await KeyringStateRows.save(state, expectedGeneration: state.generation - 1, in: tx)
+            try await tx.query("DELETE FROM data_keys WHERE tenant_id = $1 AND version = $2", key)
+            return true
         }
     }
 
