@@ -177,6 +177,65 @@ struct SharedDeploymentTests {
         print("background-job leadership handed over in \(String(format: "%.2f", handover ?? -1)) s")
     }
 
+    /// A re-encryption job survives its runner: the leader is killed (kill -9) mid-job, the other
+    /// instance takes the lead and finishes the job from its saved cursor; nothing stays under the old key.
+    @Test(.enabled(if: PostgresDeployment.enabled))
+    func aReencryptionJobSurvivesItsLeadersDeath() throws {
+        let deployment = try PostgresDeployment(prefix: "coffer_rej")
+        defer { deployment.close() }
+        let rows = 3000
+        let fill = try CofferBinary.run(
+            ["operator", "kv-fill", "--storage", deployment.url, "--count", String(rows), "--batch", "1000"], home: deployment.home,
+            env: ["COFFER_ROOT_KEY": deployment.rootKey])
+        #expect(fill.status == 0, "\(fill.stderr)")
+        let a = try deployment.serve()
+        let b = try deployment.serve()
+        func call(_ server: ServerProcess, _ method: String, _ path: String, _ body: String? = nil) throws -> JSONValue {
+            var arguments = ["-s", "-X", method, "-H", "X-Vault-Token: \(deployment.rootToken)"]
+            if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
+            let answer = try CofferBinary.runProgram("/usr/bin/curl", arguments + [server.address + path], environment: [:]).stdout
+            return JSONValue.parse(Array(answer.utf8)) ?? .null
+        }
+        func waitFor(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+            let start = Date()
+            while Date().timeIntervalSince(start) < seconds {
+                if try condition() { return true }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return false
+        }
+        let leads = "background jobs: this instance leads"
+        #expect(waitFor(seconds: 10) { a.stderr.contains(leads) || b.stderr.contains(leads) })
+        let leader = try #require([a, b].first { $0.stderr.contains(leads) })
+        let follower = leader === a ? b : a
+        #expect(try call(a, "POST", "/v1/sys/keyring/rotate")["data"]?["active_version"] == 2)
+        // 500 rows a second: about six seconds of work, so the kill lands mid-job.
+        let started = try call(follower, "POST", "/v1/sys/keyring/jobs", #"{"batch_size": 100, "throttle": 500}"#)["data"] ?? .null
+        let id = try #require(started["id"]?.stringValue, "\(started)")
+        #expect(started["total"]?.intValue == rows)
+        var before = 0
+        #expect(
+            try waitFor(seconds: 20) {
+                before = try call(follower, "GET", "/v1/keyring/jobs/\(id)")["data"]?["done"]?.intValue ?? 0
+                return before >= 500
+            })
+        leader.kill9()
+        var job: JSONValue = .null
+        #expect(
+            try waitFor(seconds: 40) {
+                job = try call(follower, "GET", "/v1/sys/keyring/jobs/\(id)")["data"] ?? .null
+                return job["state"]?.stringValue != "running"
+            })
+        #expect(job["state"] == "completed", "\(job)")
+        #expect(follower.stderr.contains(leads), "the follower took the lead")
+        let done = job["done"]?.intValue ?? 0
+        // Pages committed after the first leader's last progress save are counted when the job resumes.
+        #expect(done == rows, "\(job)")
+        #expect(try call(follower, "GET", "/v1/sys/keyring/usage/1")["data"]?["kv_versions"] == 0)
+        #expect(try call(follower, "GET", "/v1/sys/keyring/usage/2")["data"]?["kv_versions"]?.intValue == rows)
+        print("re-encryption job handed over: \(before) rows done by the first leader, completed with \(done) by the second")
+    }
+
     /// Three instances cache tokens; a revocation on one is refused on the others once PostgreSQL
     /// delivers its change notification (well within the 1 s bound on a cached entry's age).
     @Test(.enabled(if: PostgresDeployment.enabled))

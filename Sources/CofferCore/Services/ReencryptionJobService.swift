@@ -28,6 +28,7 @@ public struct ReencryptionJobService: Sendable {
     private let clock: any CofferClock
     private let observer: @Sendable (ReencryptionJob, ReencryptionEvent) async -> Void
     private let audited: Bool
+    private let parallelWrites: Bool
     private let committed: @Sendable (AuditEntry) -> Void
 
     /// Creates the service. `observer` hears every job event (the server sends them to alert channels);
@@ -41,6 +42,7 @@ public struct ReencryptionJobService: Sendable {
         self.audited = audited
         self.committed = committed
         self.jobs = storage.keyringJobs
+        self.parallelWrites = storage.isShared
         self.secrets = storage.secrets
         self.keyringStore = storage.keyring
         self.tenants = storage.tenants
@@ -170,27 +172,69 @@ public struct ReencryptionJobService: Sendable {
     public func run(_ started: ReencryptionJob, stillLeading: @Sendable () async -> Bool) async -> ReencryptionJob {
         var job = started
         do {
-            // Resumed: what remains is recounted (a page may have committed without its progress save).
-            job.total = job.done + (try await secrets.countVersionsBelow(tenantID: job.tenantID, keyVersion: job.targetVersion))
+            // Resumed: what remains is recounted. Pages that committed after the last progress save count
+            // as done (the rows left are fewer than the saved figures say).
+            let remaining = try await secrets.countVersionsBelow(tenantID: job.tenantID, keyVersion: job.targetVersion)
+            job.done = max(job.done, job.total - remaining)
+            job.total = job.done + remaining
             let began = ContinuousClock.now
             var rowsHere = 0
             var quarter = Int(job.percent / 25)
+            // A pipeline over separate connections: page N+1 is read while page N is sealed, and page N is
+            // written while page N+1 is sealed. Progress is saved once a page's writes committed.
+            var ahead: Task<[SealedVersion], any Error>?
+            var writing: (task: Task<Int, any Error>, cursor: KVCursor, started: ContinuousClock.Instant)?
+            defer {
+                ahead?.cancel()
+                writing?.task.cancel()
+            }
+            var saved = ContinuousClock.now
+            /// Waits for the page being written and records it; false when the job was cancelled meanwhile.
+            /// Progress is saved at most once a second (each save is a commit, and on SQLite an fsync), and
+            /// always when `force`d: a stale cursor only makes a resumed job re-read rows it skips.
+            func settleWrite(force: Bool = false) async throws -> Bool {
+                guard let pending = writing else { return true }
+                writing = nil
+                let changed = try await pending.task.value
+                job.record(rows: changed, millis: Self.millis(pending.started.duration(to: .now)), cursor: pending.cursor, now: clock.nowMillis)
+                rowsHere += changed
+                guard force || saved.duration(to: .now) >= .seconds(1) else { return true }
+                saved = .now
+                guard try await jobs.saveProgress(job) else { return false }
+                if Int(job.percent / 25) > quarter, job.percent < 100 {
+                    quarter = Int(job.percent / 25)
+                    await observer(job, .progress)
+                }
+                return true
+            }
             while await stillLeading() {
                 let delay = ReencryptionJob.throttleDelay(
                     rowsPerSecond: job.options.rowsPerSecond, rowsSinceStart: rowsHere, elapsedMillis: Self.millis(began.duration(to: .now)))
                 if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
                 let pageStart = ContinuousClock.now
-                let (rows, cursor) = try await page(job)
-                if let cursor {
-                    job.record(rows: rows, millis: Self.millis(pageStart.duration(to: .now)), cursor: cursor, now: clock.nowMillis)
-                    rowsHere += rows
-                    guard try await jobs.saveProgress(job) else { return job }
-                    if Int(job.percent / 25) > quarter, job.percent < 100 {
-                        quarter = Int(job.percent / 25)
-                        await observer(job, .progress)
+                let rows: [SealedVersion]
+                if let pending = ahead { rows = try await pending.value } else { rows = try await fetch(job, after: writing?.cursor ?? job.cursor) }
+                ahead = nil
+                if let last = rows.last {
+                    if rows.count == job.options.batchSize {
+                        let (secrets, next) = (self.secrets, job)
+                        ahead = Task {
+                            try await secrets.sealedVersions(
+                                tenantID: next.tenantID, below: next.targetVersion, after: last.cursor, limit: next.options.batchSize)
+                        }
                     }
+                    let slices = try await reseal(job, rows)
+                    guard try await settleWrite() else { return job }
+                    // One transaction per page on a single-writer store (SQLite: one commit, one fsync);
+                    // slices in parallel transactions where the store has several connections.
+                    let writes = parallelWrites ? slices : [slices.flatMap { $0 }]
+                    let (secrets, tenantID, target) = (self.secrets, job.tenantID, job.targetVersion)
+                    writing = (
+                        Task { try await Self.write(writes, secrets: secrets, tenantID: tenantID, keyVersion: target) }, last.cursor, pageStart
+                    )
                     continue
                 }
+                guard try await settleWrite(force: true) else { return job }
                 // No page left below the target: follow a newer rotation, or finish.
                 guard let tenant = try await tenants.tenant(id: job.tenantID) else { throw CofferError(.tenantNotFound, "the job's tenant is gone") }
                 if tenant.activeKeyVersion > job.targetVersion {
@@ -202,6 +246,8 @@ public struct ReencryptionJobService: Sendable {
                 }
                 return try await finish(job, tenant: tenant)
             }
+            // Leadership lost: the page being written may still commit; its progress is saved if it does.
+            _ = try? await settleWrite(force: true)
             return job
         } catch {
             if Task.isCancelled { return job }
@@ -221,13 +267,14 @@ public struct ReencryptionJobService: Sendable {
         }
     }
 
-    /// One page: up to `batchSize` versions after the cursor, opened and re-sealed under the target key
-    /// in `concurrency` slices written in parallel. Returns the rows changed and the new cursor (nil:
-    /// nothing left).
-    func page(_ job: ReencryptionJob) async throws -> (Int, KVCursor?) {
-        let rows = try await secrets.sealedVersions(
-            tenantID: job.tenantID, below: job.targetVersion, after: job.cursor, limit: job.options.batchSize)
-        guard let last = rows.last else { return (0, nil) }
+    /// One page: up to `batchSize` versions after `cursor`.
+    func fetch(_ job: ReencryptionJob, after cursor: KVCursor?) async throws -> [SealedVersion] {
+        try await secrets.sealedVersions(tenantID: job.tenantID, below: job.targetVersion, after: cursor, limit: job.options.batchSize)
+    }
+
+    /// Opens a page's rows and re-seals them under the target key, in `concurrency` slices in parallel.
+    /// A row that does not authenticate stops the job (`STORAGE_CORRUPT`, naming the row, never its value).
+    func reseal(_ job: ReencryptionJob, _ rows: [SealedVersion]) async throws -> [[BlobReplacement]] {
         let target = try await keyring.dataKey(tenantID: job.tenantID, version: job.targetVersion)
         var keys: [Int: DataKey] = [:]
         for version in Set(rows.map(\.keyVersion)) {
@@ -237,9 +284,9 @@ public struct ReencryptionJobService: Sendable {
                 throw CofferError(.storageCorrupt, "stored data names data-key version \(version), which this tenant does not hold")
             }
         }
-        let sliceSize = (rows.count + job.options.concurrency - 1) / job.options.concurrency
-        let (secrets, tenantID, known) = (self.secrets, job.tenantID, keys)
-        let changed = try await withThrowingTaskGroup(of: Int.self) { group in
+        let sliceSize = max(1, (rows.count + job.options.concurrency - 1) / job.options.concurrency)
+        let (tenantID, known) = (job.tenantID, keys)
+        return try await withThrowingTaskGroup(of: (Int, [BlobReplacement]).self) { group in
             for start in stride(from: 0, to: rows.count, by: sliceSize) {
                 let slice = rows[start..<min(start + sliceSize, rows.count)]
                 group.addTask {
@@ -261,12 +308,19 @@ public struct ReencryptionJobService: Sendable {
                         let sealed = try SealedBox.seal(plaintext, key: target.key, keyVersion: target.version, aad: aad)
                         replacements.append(BlobReplacement(cursor: row.cursor, expectedKeyVersion: row.keyVersion, blob: sealed))
                     }
-                    return try await secrets.replaceBlobs(tenantID: tenantID, replacements, keyVersion: target.version)
+                    return (start, replacements)
                 }
             }
+            return try await group.reduce(into: [(Int, [BlobReplacement])]()) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// Writes a page's re-sealed slices, one transaction each, in parallel; returns the rows changed.
+    static func write(_ slices: [[BlobReplacement]], secrets: any SecretStore, tenantID: String, keyVersion: Int) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for slice in slices { group.addTask { try await secrets.replaceBlobs(tenantID: tenantID, slice, keyVersion: keyVersion) } }
             return try await group.reduce(0, +)
         }
-        return (changed, last.cursor)
     }
 
     /// After the KV versions: transit keys and gateway assets, then old keys beyond the policy's

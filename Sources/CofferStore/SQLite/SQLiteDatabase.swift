@@ -140,7 +140,9 @@ public final class CofferSQLiteDatabase: SQLDatabase {
                     case .blob(var buffer): value = .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
                     case .null: value = .null
                     }
-                    values[column.name.lowercased()] = value
+                    // Coffer's schema names columns in lower case: only other names pay for the mapping.
+                    let name = column.name
+                    values[name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5a }) ? name.lowercased() : name] = value
                 }
                 return SQLRow(values: values)
             }
