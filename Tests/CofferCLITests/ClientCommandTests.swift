@@ -189,6 +189,21 @@ struct ClientCommandTests {
         #expect(result.stdout.contains("all checks passed"))
     }
 
+    /// Schemathesis against `coffer dev` with two tenants (`Tests/Interop/openapi_fuzz.py`): no 5xx, answers
+    /// as the OpenAPI document says, no object of one tenant readable by the other.
+    @Test func openAPIFuzzing() throws {
+        let directory = try CofferBinary.scratch()
+        let server = try ServerProcess.start(["dev", "--port", "0"], directory: directory)
+        defer { server.stop() }
+        let result = try CofferBinary.runProgram(
+            "/usr/bin/env", ["python3", CofferBinary.packageRoot + "/Tests/Interop/openapi_fuzz.py"],
+            environment: CofferBinary.environment(
+                home: directory + "/home", ["VAULT_ADDR": server.address, "VAULT_TOKEN": try #require(server.rootToken)]))
+        #expect(result.status == 0, "schemathesis run failed:\n\(result.stdout.suffix(20000))\n\(result.stderr.suffix(4000))")
+        #expect(result.stdout.contains("all checks passed"))
+        print(result.stdout)
+    }
+
     @Test func alertsInterop() throws {
         let directory = try CofferBinary.scratch()
         // A free port for the SMTP server the script starts (aiosmtpd), given to coffer dev first.

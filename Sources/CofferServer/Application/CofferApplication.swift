@@ -18,6 +18,7 @@ public enum CofferApplication {
         router.add(middleware: AuditMiddleware(runtime: runtime, logger: logger))
         router.add(middleware: WrapMiddleware(runtime: runtime))
         SysController(runtime: runtime).addRoutes(to: router)
+        OpenAPIController().addRoutes(to: router)
         TokenController(runtime: runtime).addRoutes(to: router)
         TenantController(runtime: runtime).addRoutes(to: router)
         KeyringController(runtime: runtime).addRoutes(to: router)
