@@ -1,8 +1,9 @@
 import CofferCore
-import CofferServer
 import Foundation
 import Synchronization
 import Testing
+
+@testable import CofferServer
 
 /// Background re-encryption jobs, the key-usage audit and scheduled rotation over HTTP, with the
 /// leader's work (`runKeyringJobs`, `rotateScheduledDataKeys`) called by the test.
@@ -172,6 +173,53 @@ struct KeyringJobHTTPTests {
             #expect(job.data["destroyed_versions"] == [])
             #expect(try await client.call(.get, "/v1/sys/keyring/usage/1", token: root).data["in_use"] == true)
             #expect(!job.raw.contains("v0"))
+        }
+    }
+
+    /// A job tells the tenant's channels (Standard Webhooks-signed) when it starts and completes, and
+    /// /metrics counts its events; the chain records its start, its completion and the key it destroyed.
+    @Test func jobEventsReachTheChannelsAndTheMetrics() async throws {
+        let fixture = try await Fixture.make { $0.alertsAllowInternalURLs = true }
+        let upstream = TestUpstream()
+        let secret = "whsec_" + Base64.encode(SecureRandom.bytes(32))
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            try await client.call(.post, "/v1/secret/data/alerts/hook", token: root, json: ["data": ["secret": .string(secret)]])
+            try await upstream.run { port in
+                try await client.call(
+                    .post, "/v1/alerts/channels/ops", token: root,
+                    json: ["type": "webhook", "url": .string("http://127.0.0.1:\(port)/v2/hooks"), "secret_ref": "secret/alerts/hook#secret"])
+                try await Self.fill(client, root, count: 6)
+                try await client.call(.post, "/v1/sys/keyring/rotate", token: root)
+                try await client.call(.post, "/v1/sys/keyring/policy", token: root, json: ["retain_old_keys": 0])
+                let id = try #require(try await client.call(.post, "/v1/sys/keyring/jobs", token: root, json: [:]).data["id"]?.stringValue)
+                _ = try await fixture.runtime.runKeyringJobs()
+                var types: [String] = []
+                for _ in 0..<100 {
+                    types = upstream.received.withLock { $0 }.filter { $0.path == "/v2/hooks" }.compactMap {
+                        JSONValue.parse(Array($0.body.utf8))?["type"]?.stringValue
+                    }
+                    if types.contains("keyring.job.completed") { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(types.contains("keyring.job.started") && types.contains("keyring.job.completed"), "\(types)")
+                let completed = try #require(upstream.received.withLock { $0 }.last { $0.body.contains("keyring.job.completed") })
+                let key = try #require(StandardWebhook.key(secret: secret))
+                let expected = StandardWebhook.headers(
+                    id: completed.headers["webhook-id"] ?? "", timestamp: Int64(completed.headers["webhook-timestamp"] ?? "") ?? 0,
+                    body: Array(completed.body.utf8), key: key)
+                #expect(completed.headers["webhook-signature"] == expected.first { $0.0 == "webhook-signature" }?.1)
+                let data = JSONValue.parse(Array(completed.body.utf8))?["data"]
+                #expect(data?["id"] == .string(id) && data?["done"] == 7 && data?["destroyed_versions"] == [1], "\(completed.body)")
+                #expect(!completed.body.contains("v0"), "no secret value in a notification")
+
+                let metrics = try await client.call(.get, "/metrics", token: root).raw
+                #expect(metrics.contains("coffer_reencryption_job_events_total{event=\"completed\"} 1"), "\(metrics)")
+                #expect(metrics.contains("coffer_reencryption_jobs_running 0"))
+                for operation in ["keyring.job.start", "keyring.job.completed", "keyring.destroy"] {
+                    #expect(try await AuditHTTPTests.entries(client, root, "&operation=\(operation)").count == 1, "\(operation)")
+                }
+            }
         }
     }
 
