@@ -90,17 +90,33 @@ struct AlertDeliveryTests {
         #expect(!message.contains("\n.\r\n") && !message.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
     }
 
+    /// A webhook channel `ops` posting to the test receiver on `port`, its new `whsec_` secret in KV
+    /// (`secret/alerts/hook`); returns the secret.
+    static func webhookChannel(_ client: Fixture.Client, _ token: String, port: Int) async throws -> String {
+        let secret = "whsec_" + Base64.encode(SecureRandom.bytes(32))
+        try await client.call(.post, "/v1/secret/data/alerts/hook", token: token, json: ["data": ["secret": .string(secret)]])
+        try await client.call(
+            .post, "/v1/alerts/channels/ops", token: token,
+            json: ["type": "webhook", "url": .string("http://127.0.0.1:\(port)/v2/hooks"), "secret_ref": "secret/alerts/hook#secret"])
+        return secret
+    }
+
+    /// Whether `message` carries the Standard Webhooks signature of its body under `secret`.
+    static func signedCorrectly(_ message: TestUpstream.Received, secret: String) -> Bool {
+        guard let key = StandardWebhook.key(secret: secret) else { return false }
+        let expected = StandardWebhook.headers(
+            id: message.headers["webhook-id"] ?? "", timestamp: Int64(message.headers["webhook-timestamp"] ?? "") ?? 0,
+            body: Array(message.body.utf8), key: key)
+        return message.headers["webhook-signature"] == expected.first { $0.0 == "webhook-signature" }?.1
+    }
+
     @Test func dailyAlertsWaitForTheirDigest() async throws {
         let fixture = try await Fixture.make { $0.alertsAllowInternalURLs = true }
         let upstream = TestUpstream()
-        let secret = "whsec_" + Base64.encode(SecureRandom.bytes(32))
         try await fixture.test { client in
             let root = fixture.rootToken
-            try await client.call(.post, "/v1/secret/data/alerts/hook", token: root, json: ["data": ["secret": .string(secret)]])
             try await upstream.run { port in
-                try await client.call(
-                    .post, "/v1/alerts/channels/ops", token: root,
-                    json: ["type": "webhook", "url": .string("http://127.0.0.1:\(port)/v2/hooks"), "secret_ref": "secret/alerts/hook#secret"])
+                let secret = try await Self.webhookChannel(client, root, port: port)
                 _ = try await APIKeyHTTPTests.create(client, root, ["scopes": ["orders:read"]])
                 await fixture.runtime.alertEngine.settle()
                 try await Task.sleep(for: .milliseconds(200))
@@ -108,11 +124,7 @@ struct AlertDeliveryTests {
                 #expect(try await fixture.runtime.sendDigests() == 1)
                 let digest = try #require(upstream.last)
                 #expect(digest.body.contains("\"type\":\"alert.digest\"") && digest.body.contains("\"rule\":\"new_key\""))
-                let key = try #require(StandardWebhook.key(secret: secret))
-                let expected = StandardWebhook.headers(
-                    id: digest.headers["webhook-id"] ?? "", timestamp: Int64(digest.headers["webhook-timestamp"] ?? "") ?? 0,
-                    body: Array(digest.body.utf8), key: key)
-                #expect(digest.headers["webhook-signature"] == expected.first { $0.0 == "webhook-signature" }?.1)
+                #expect(Self.signedCorrectly(digest, secret: secret))
                 #expect(try await fixture.runtime.sendDigests() == 0, "one digest a day")
                 fixture.clock.advance(millis: 86_400_000)
                 #expect(try await fixture.runtime.sendDigests() == 0, "nothing new since the last digest")

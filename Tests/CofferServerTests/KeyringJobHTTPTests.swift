@@ -152,6 +152,23 @@ struct KeyringJobHTTPTests {
         }
     }
 
+    /// A sealed server runs no job and fails none: the job waits, still running, until it is unsealed.
+    @Test func aSealedServerLeavesTheJobForLater() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            try await Self.fill(client, root, count: 3)
+            try await client.call(.post, "/v1/sys/keyring/rotate", token: root)
+            let id = try #require(try await client.call(.post, "/v1/sys/keyring/jobs", token: root, json: [:]).data["id"]?.stringValue)
+            #expect(try await client.call(.put, "/v1/sys/seal", token: root).status == .noContent)
+            #expect(try await fixture.runtime.runKeyringJobs().isEmpty)
+            #expect(try await fixture.runtime.rotateScheduledDataKeys().isEmpty)
+            #expect(try await client.call(.put, "/v1/sys/unseal", json: ["key": .string(fixture.rootKey)]).status == .ok)
+            #expect(try await client.call(.get, "/v1/sys/keyring/jobs/\(id)", token: root).data["state"] == "running")
+            #expect(try await fixture.runtime.runKeyringJobs().map(\.state) == [.completed])
+        }
+    }
+
     /// A stored value altered behind Coffer's back stops the job (fail closed); the old key stays.
     @Test func aTamperedRowFailsTheJobAndKeepsTheOldKey() async throws {
         let fixture = try await Fixture.make()
@@ -181,14 +198,10 @@ struct KeyringJobHTTPTests {
     @Test func jobEventsReachTheChannelsAndTheMetrics() async throws {
         let fixture = try await Fixture.make { $0.alertsAllowInternalURLs = true }
         let upstream = TestUpstream()
-        let secret = "whsec_" + Base64.encode(SecureRandom.bytes(32))
         try await fixture.test { client in
             let root = fixture.rootToken
-            try await client.call(.post, "/v1/secret/data/alerts/hook", token: root, json: ["data": ["secret": .string(secret)]])
             try await upstream.run { port in
-                try await client.call(
-                    .post, "/v1/alerts/channels/ops", token: root,
-                    json: ["type": "webhook", "url": .string("http://127.0.0.1:\(port)/v2/hooks"), "secret_ref": "secret/alerts/hook#secret"])
+                let secret = try await AlertDeliveryTests.webhookChannel(client, root, port: port)
                 try await Self.fill(client, root, count: 6)
                 try await client.call(.post, "/v1/sys/keyring/rotate", token: root)
                 try await client.call(.post, "/v1/sys/keyring/policy", token: root, json: ["retain_old_keys": 0])
@@ -204,11 +217,7 @@ struct KeyringJobHTTPTests {
                 }
                 #expect(types.contains("keyring.job.started") && types.contains("keyring.job.completed"), "\(types)")
                 let completed = try #require(upstream.received.withLock { $0 }.last { $0.body.contains("keyring.job.completed") })
-                let key = try #require(StandardWebhook.key(secret: secret))
-                let expected = StandardWebhook.headers(
-                    id: completed.headers["webhook-id"] ?? "", timestamp: Int64(completed.headers["webhook-timestamp"] ?? "") ?? 0,
-                    body: Array(completed.body.utf8), key: key)
-                #expect(completed.headers["webhook-signature"] == expected.first { $0.0 == "webhook-signature" }?.1)
+                #expect(AlertDeliveryTests.signedCorrectly(completed, secret: secret))
                 let data = JSONValue.parse(Array(completed.body.utf8))?["data"]
                 #expect(data?["id"] == .string(id) && data?["done"] == 7 && data?["destroyed_versions"] == [1], "\(completed.body)")
                 #expect(!completed.body.contains("v0"), "no secret value in a notification")
@@ -251,7 +260,13 @@ struct KeyringJobHTTPTests {
                 #expect(reply.code == "INVALID_REQUEST", "\(schedule)")
                 #expect(!reply.raw.contains(schedule))
             }
-            #expect(try await client.call(.post, "/v1/sys/keyring/policy", token: root, json: ["retain_old_keys": 1001]).code == "INVALID_REQUEST")
+            for retain in [1001, -2, Int.min] {
+                #expect(
+                    try await client.call(.post, "/v1/sys/keyring/policy", token: root, json: ["retain_old_keys": .int(retain)]).code
+                        == "INVALID_REQUEST")
+            }
+            #expect(
+                try await client.call(.post, "/v1/sys/keyring/policy", token: root, json: ["retain_old_keys": -1]).data["retain_old_keys"] == .null)
             #expect(try await client.call(.post, "/v1/sys/keyring/policy", token: root, json: ["every": "day"]).code == "INVALID_REQUEST")
             // An empty schedule turns it off.
             #expect(try await client.call(.post, "/v1/sys/keyring/policy", token: root, json: ["schedule": ""]).data["next_run_time"] == .null)

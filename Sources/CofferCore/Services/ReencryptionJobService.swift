@@ -250,7 +250,8 @@ public struct ReencryptionJobService: Sendable {
             _ = try? await settleWrite(force: true)
             return job
         } catch {
-            if Task.isCancelled { return job }
+            // Stopped from outside (shutdown, or this instance sealed): still running, for the next leader.
+            if Task.isCancelled || (error as? CofferError)?.code == .sealed { return job }
             let failure = error as? CofferError ?? CofferError(.internalError, "re-encryption stopped")
             job.state = .failed
             job.error = failure.description

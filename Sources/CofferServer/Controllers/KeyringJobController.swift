@@ -99,8 +99,11 @@ public struct KeyringJobController: Sendable {
         }
         if let flag = try object.bool("auto_reencrypt") { policy.autoReencrypt = flag }
         if object["retain_old_keys"] != nil {
-            // null or a negative number keeps every version.
+            // null or -1 keeps every version.
             let retain = try object.int("retain_old_keys")
+            if let retain, retain < -1 {
+                throw CofferError(.invalidRequest, "retain_old_keys must be 0-\(RotationPolicy.maximumRetained), or -1 or null for all")
+            }
             policy.retainOldKeys = retain.flatMap { $0 < 0 ? nil : $0 }
         }
         policy.options = try ReencryptionJob.Options(

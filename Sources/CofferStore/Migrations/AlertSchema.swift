@@ -21,13 +21,7 @@ enum AlertSchema {
 
     static var postgres: [String] {
         statements(int: "BIGINT")
-            + tenantTables.flatMap { table in
-                [
-                    "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
-                    "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
-                    "CREATE POLICY coffer_tenant_wall ON \(table) USING (\(RowSecuritySchema.condition)) WITH CHECK (\(RowSecuritySchema.condition))",
-                ]
-            }
+            + RowSecuritySchema.wall(tenantTables)
     }
 
     static let migration = Migrations.Migration(version: 17, sqlite: statements(int: "INTEGER"), postgres: postgres)

@@ -32,13 +32,7 @@ enum IdentitySchema {
 
     static var postgres: [String] {
         statements(int: "BIGINT", blob: "BYTEA")
-            + tenantTables.flatMap { table in
-                [
-                    "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
-                    "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
-                    "CREATE POLICY coffer_tenant_wall ON \(table) USING (\(RowSecuritySchema.condition)) WITH CHECK (\(RowSecuritySchema.condition))",
-                ]
-            }
+            + RowSecuritySchema.wall(tenantTables)
     }
 
     static let migration = Migrations.Migration(version: 16, sqlite: statements(int: "INTEGER", blob: "BLOB"), postgres: postgres)

@@ -38,13 +38,19 @@ enum RowSecuritySchema {
             "DO $$ BEGIN EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO \(role)', current_schema()); END $$",
             "ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO \(role)",
         ]
-            + tenantTables.flatMap { table in
-                [
-                    "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
-                    "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
-                    "CREATE POLICY coffer_tenant_wall ON \(table) USING (\(condition)) WITH CHECK (\(condition))",
-                ]
-            }
+            + wall(tenantTables)
+    }
+
+    /// The tenant wall on `tables` (each with a `tenant_id` column): Row-Level Security, forced on the
+    /// owner too, with the one policy. Later migrations that add tenant tables wall them with this.
+    static func wall(_ tables: [String]) -> [String] {
+        tables.flatMap { table in
+            [
+                "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
+                "CREATE POLICY coffer_tenant_wall ON \(table) USING (\(condition)) WITH CHECK (\(condition))",
+            ]
+        }
     }
 
     static let migration = Migrations.Migration(version: 15, sqlite: [], postgres: postgres)
