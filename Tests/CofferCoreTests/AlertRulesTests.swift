@@ -69,6 +69,44 @@ struct AlertRulesTests {
         for index in 0..<5000 { #expect(fresh.observe(.request(status: 200), tenantID: "new", at: Self.t0 + Int64(index)).isEmpty) }
     }
 
+    @Test func longLivedTokensEndingSoonAndTransitKeysAYearOldRaiseTheirRules() throws {
+        let day: Int64 = 86_400_000
+        let now = Self.t0
+        func token(
+            _ accessor: String, created: Int64, expires: Int64?, renewable: Bool = false, max: Int64? = nil, revoked: Int64? = nil
+        )
+            -> TokenRecord
+        {
+            TokenRecord(
+                accessor: accessor, tenantID: "t", hash: [1], role: .viewer, displayName: "svc-\(accessor)", createdAt: created, expiresAt: expires,
+                revokedAt: revoked, parentAccessor: nil, ttlSeconds: 0, renewable: renewable, maxExpiresAt: max)
+        }
+        let tokens = [
+            token("ending", created: now - 60 * day, expires: now + 3 * day),  // lives 63 days, ends in 3: raised
+            token("short", created: now - 5 * day, expires: now + 3 * day),  // a 8-day session: not raised
+            token("renewable", created: now - 60 * day, expires: now + 3 * day, renewable: true),  // renewed past it: not raised
+            token("capped", created: now - 60 * day, expires: now + 1 * day, renewable: true, max: now + 2 * day),  // its max ends: raised
+            token("later", created: now - 60 * day, expires: now + 30 * day),  // outside the window
+            token("revoked", created: now - 60 * day, expires: now + 3 * day, revoked: now - day),
+            token("expired", created: now - 60 * day, expires: now - day),
+        ]
+        let settings = AlertSettings()
+        let raised = KeyAttention.tokenTriggers(tokens, settings: settings, now: now)
+        #expect(raised.map(\.dedupKey) == ["ending", "capped"])
+        #expect(raised.allSatisfy { $0.rule == .tokenExpiring && $0.severity == .daily })
+        #expect(raised.first?.summary == "token ending (svc-ending) ends in 3 days and cannot be renewed past it")
+        #expect(KeyAttention.end(of: tokens[2]) == nil && KeyAttention.end(of: tokens[3]) == now + 2 * day)
+
+        let keys: [(name: String, version: Int, createdAt: Int64)] = [("old", 3, now - 365 * day - 3_600_000), ("recent", 1, now - 100 * day)]
+        let transit = KeyAttention.transitTriggers(keys, settings: settings, now: now)
+        #expect(transit.map(\.dedupKey) == ["transit:old"] && transit.first?.rule == .transitKeyNotRotated && transit.first?.severity == .weekly)
+        var quieter = settings
+        quieter.rules[.transitKeyNotRotated] = try AlertRule.defaultRule(.transitKeyNotRotated).updated(with: ["window_seconds": .int(366 * 86_400)])
+        quieter.rules[.tokenExpiring] = try AlertRule.defaultRule(.tokenExpiring).updated(with: ["enabled": false])
+        #expect(KeyAttention.transitTriggers(keys, settings: quieter, now: now).isEmpty)
+        #expect(KeyAttention.tokenTriggers(tokens, settings: quieter, now: now).isEmpty)
+    }
+
     @Test func scheduledKeyRulesFindExpiringOldAndUnusedKeys() throws {
         let day: Int64 = 86_400_000
         let now = Self.t0

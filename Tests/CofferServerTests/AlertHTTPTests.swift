@@ -171,6 +171,31 @@ struct AlertHTTPTests {
         }
     }
 
+    /// The hourly check also finds a long-lived token that cannot be renewed past next week, and a transit
+    /// key not rotated for a year.
+    @Test func theHourlyKeyCheckFindsEndingTokensAndOldTransitKeys() async throws {
+        let fixture = try await Fixture.make()
+        try await fixture.test { client in
+            let root = fixture.rootToken
+            let created = try await client.call(
+                .post, "/v1/auth/token/create", token: root, json: ["policies": ["viewer"], "ttl": "960h", "renewable": false])
+            let accessor = try #require(created.body["auth"]?["accessor"]?.stringValue)
+            _ = try await client.token(root, role: "viewer", ttl: "1h")  // a short session: never reported
+            try await client.call(.post, "/v1/transit/keys/orders", token: root, json: [:])
+            #expect(try await fixture.runtime.checkKeyHealth() == 0)
+            fixture.clock.advance(millis: 35 * 86_400_000)  // 5 days left of 40
+            #expect(try await fixture.runtime.checkKeyHealth() == 1)
+            let ending = try await Self.alerts(fixture, client, token: root).filter { $0["rule"] == "token_expiring" }
+            #expect(ending.count == 1 && ending.first?["dedup_key"]?.stringValue == accessor && ending.first?["severity"] == "daily")
+            fixture.clock.advance(millis: 331 * 86_400_000)  // a year after the key was made; the token is gone
+            #expect(try await fixture.runtime.checkKeyHealth() == 1)
+            let old = try await Self.alerts(fixture, client, token: root).filter { $0["rule"] == "transit_key_not_rotated" }
+            #expect(old.count == 1 && old.first?["dedup_key"] == "transit:orders")
+            try await client.call(.post, "/v1/transit/keys/orders/rotate", token: root, json: [:])
+            #expect(try await fixture.runtime.checkKeyHealth() == 0, "rotated: nothing to report")
+        }
+    }
+
     @Test func theSchedulerRotatesTransitKeysNobodyUses() async throws {
         let fixture = try await Fixture.make()
         try await fixture.test { client in

@@ -107,4 +107,28 @@ struct AlertConformanceTests {
             #expect(open.first?.count == results.compactMap { $0 }.count)
         }
     }
+
+    /// The hourly check's token query: live tokens that cannot outlive the window, in their own tenant.
+    @Test(arguments: StorageEngine.available)
+    func tokensEndingWithinTheWindow(engine: StorageEngine) async throws {
+        try await StorageConformanceTests.withStorage(engine) { storage, _ in
+            let (tenant, key) = StorageConformanceTests.tenant("ending")
+            try await storage.tenants.createTenant(tenant, firstKey: key)
+            func insert(_ accessor: String, expires: Int64?, renewable: Bool = false, max: Int64? = nil) async throws {
+                try await storage.tokens.insertToken(
+                    TokenRecord(
+                        accessor: accessor, tenantID: tenant.id, hash: Array(accessor.utf8), role: .viewer, displayName: accessor, createdAt: 0,
+                        expiresAt: expires, parentAccessor: nil, ttlSeconds: 0, renewable: renewable, maxExpiresAt: max), in: .unaudited())
+            }
+            try await insert("fixed", expires: 5_000)
+            try await insert("renewable", expires: 5_000, renewable: true)
+            try await insert("capped", expires: 2_000, renewable: true, max: 6_000)
+            try await insert("past", expires: 500)
+            try await insert("later", expires: 50_000)
+            try await insert("forever", expires: nil)
+            let found = try await storage.tokens.tokensEnding(tenantID: tenant.id, now: 1_000, before: 10_000, limit: 10).map(\.accessor)
+            #expect(found == ["capped", "fixed"])
+            #expect(try await storage.tokens.tokensEnding(tenantID: "id-other", now: 1_000, before: 10_000, limit: 10).isEmpty)
+        }
+    }
 }

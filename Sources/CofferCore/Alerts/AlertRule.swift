@@ -36,6 +36,12 @@ public enum AlertRuleName: String, Sendable, CaseIterable, Codable {
     case keyNotRotated = "key_not_rotated"
     /// An API key not used for its rotation period.
     case keyUnused = "key_unused"
+    /// A long-lived token (lifetime at least `threshold` days) that ends within the window (7 days) and
+    /// cannot be renewed past it.
+    case tokenExpiring = "token_expiring"
+    /// A transit (encryption or signing) key whose newest version is older than the window (4Quays:
+    /// annually).
+    case transitKeyNotRotated = "transit_key_not_rotated"
 }
 
 /// One rule's settings for a tenant.
@@ -88,6 +94,10 @@ public struct AlertRule: Sendable, Equatable {
         case .keyExpiring: AlertRule(name: name, severity: .daily, threshold: 0, windowSeconds: 604_800, cooldownSeconds: 86_400)
         case .keyNotRotated: AlertRule(name: name, severity: .weekly, threshold: 0, windowSeconds: 7_776_000, cooldownSeconds: 604_800)
         case .keyUnused: AlertRule(name: name, severity: .weekly, threshold: 0, windowSeconds: 7_776_000, cooldownSeconds: 604_800)
+        // Tokens living at least 30 days that end within 7; transit keys whose newest version is a year old.
+        case .tokenExpiring: AlertRule(name: name, severity: .daily, threshold: 30, windowSeconds: 604_800, cooldownSeconds: 86_400)
+        case .transitKeyNotRotated:
+            AlertRule(name: name, severity: .weekly, threshold: 0, windowSeconds: 31_536_000, cooldownSeconds: 604_800)
         }
     }
 

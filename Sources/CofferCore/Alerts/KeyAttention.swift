@@ -49,4 +49,52 @@ public enum KeyAttention {
         }
         return triggers
     }
+
+    /// The last moment a token can live: its expiry if it cannot be renewed, else its explicit maximum
+    /// (nil: it can be renewed without end).
+    public static func end(of token: TokenRecord) -> Int64? {
+        let fixed = token.renewable ? nil : token.expiresAt
+        switch (fixed, token.maxExpiresAt) {
+        case let (fixed?, max?): return min(fixed, max)
+        case let (fixed?, nil): return fixed
+        case let (nil, max?): return max
+        case (nil, nil): return nil
+        }
+    }
+
+    /// `token_expiring` triggers: live tokens whose end (``end(of:)``) falls within the window and whose
+    /// whole lifetime is at least the rule's threshold in days (short-lived sessions end all the time).
+    public static func tokenTriggers(_ tokens: [TokenRecord], settings: AlertSettings, now: Int64) -> [AlertTrigger] {
+        let rule = settings.rule(.tokenExpiring)
+        guard rule.enabled else { return [] }
+        let day: Int64 = 86_400_000
+        return tokens.compactMap { token in
+            guard token.revokedAt == nil, let end = end(of: token), end > now, end <= now + Int64(rule.windowSeconds) * 1000,
+                end - token.createdAt >= Int64(rule.threshold) * day
+            else { return nil }
+            return AlertTrigger(
+                rule: .tokenExpiring, severity: rule.severity, dedupKey: token.accessor,
+                summary: "token \(token.accessor) (\(token.displayName)) ends in \(max(0, (end - now) / day)) days and cannot be renewed past it",
+                details: ["accessor": token.accessor, "display_name": token.displayName, "ends_at": Timestamp.rfc3339(end)])
+        }
+    }
+
+    /// `transit_key_not_rotated` triggers: keys (name, newest version, its creation time) whose newest
+    /// version is older than the window.
+    public static func transitTriggers(
+        _ keys: [(name: String, version: Int, createdAt: Int64)], settings: AlertSettings, now: Int64
+    )
+        -> [AlertTrigger]
+    {
+        let rule = settings.rule(.transitKeyNotRotated)
+        guard rule.enabled else { return [] }
+        let day: Int64 = 86_400_000
+        return keys.compactMap { key in
+            guard key.createdAt <= now - Int64(rule.windowSeconds) * 1000 else { return nil }
+            return AlertTrigger(
+                rule: .transitKeyNotRotated, severity: rule.severity, dedupKey: "transit:" + key.name,
+                summary: "transit key \(key.name) was last rotated \((now - key.createdAt) / day) days ago (version \(key.version))",
+                details: ["key_name": key.name, "version": String(key.version), "created_at": Timestamp.rfc3339(key.createdAt)])
+        }
+    }
 }

@@ -59,6 +59,9 @@ public protocol KeyringStore: Sendable {
 public protocol TokenStore: Sendable {
     /// Inserts a token record.
     func insertToken(_ token: TokenRecord, in work: UnitOfWork) async throws
+    /// Live tokens of a tenant that cannot outlive `before`: not renewable with an expiry in
+    /// (`now`, `before`], or with an explicit maximum there (at most `limit`).
+    func tokensEnding(tenantID: String, now: Int64, before: Int64, limit: Int) async throws -> [TokenRecord]
     /// The token with this keyed hash.
     func token(hash: [UInt8]) async throws -> TokenRecord?
     /// The token with this accessor in a tenant.

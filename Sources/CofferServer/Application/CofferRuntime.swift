@@ -169,8 +169,9 @@ public final class CofferRuntime: Sendable {
         alertEngine.observe(entry, record: record)
     }
 
-    /// The scheduled key rules (the leader's job, hourly): API keys expiring soon, never rotated past their
-    /// rotation period, or unused for it, in every tenant. Returns the triggers raised.
+    /// The scheduled key rules (the leader's job, hourly), in every tenant: API keys expiring soon, never
+    /// rotated past their rotation period, or unused for it; long-lived tokens ending soon; transit keys
+    /// not rotated for a year. Returns the triggers raised.
     @discardableResult
     public func checkKeyHealth() async throws -> Int {
         guard !keyring.isSealed else { return 0 }
@@ -182,7 +183,22 @@ public final class CofferRuntime: Sendable {
             let keys = try await storage.apiKeys.needingAttention(
                 tenantID: tenant.id, now: now, expiringBefore: bounds.expiringBefore, createdBefore: bounds.createdBefore,
                 unusedSince: bounds.unusedSince, limit: 1000)
-            let triggers = KeyAttention.triggers(keys, settings: settings, now: now)
+            var triggers = KeyAttention.triggers(keys, settings: settings, now: now)
+            let tokenRule = settings.rule(.tokenExpiring)
+            if tokenRule.enabled {
+                let ending = try await storage.tokens.tokensEnding(
+                    tenantID: tenant.id, now: now, before: now + Int64(tokenRule.windowSeconds) * 1000, limit: 1000)
+                triggers += KeyAttention.tokenTriggers(ending, settings: settings, now: now)
+            }
+            if settings.rule(.transitKeyNotRotated).enabled {
+                var newest: [(name: String, version: Int, createdAt: Int64)] = []
+                for name in try await storage.transit.keyNames(tenantID: tenant.id).prefix(1000) {
+                    guard let key = try? await transit.key(tenant: tenant, name: name), let latest = key.versions.max(by: { $0.version < $1.version })
+                    else { continue }
+                    newest.append((name, latest.version, latest.createdAt))
+                }
+                triggers += KeyAttention.transitTriggers(newest, settings: settings, now: now)
+            }
             guard !triggers.isEmpty else { continue }
             await alertEngine.raise(triggers, tenantID: tenant.id, settings: settings)
             raised += triggers.count

@@ -515,6 +515,17 @@ struct SQLTokenStore: TokenStore {
         return try await cache.load(hash, load)
     }
 
+    func tokensEnding(tenantID: String, now: Int64, before: Int64, limit: Int) async throws -> [TokenRecord] {
+        try await db.query(
+            in: .tenant(tenantID),
+            """
+            SELECT * FROM tokens WHERE tenant_id = $1 AND revoked_at IS NULL
+              AND ((renewable = 0 AND expires_at > $2 AND expires_at <= $3) OR (max_expires_at > $2 AND max_expires_at <= $3))
+            ORDER BY accessor LIMIT $4
+            """, [.text(tenantID), .int(now), .int(before), .int(Int64(limit))]
+        ).map(Self.decode)
+    }
+
     func token(accessor: String, tenantID: String) async throws -> TokenRecord? {
         try await db.query(in: .tenant(tenantID), "SELECT * FROM tokens WHERE accessor = $1 AND tenant_id = $2", [.text(accessor), .text(tenantID)])
             .first.map(Self.decode)
