@@ -17,6 +17,14 @@ struct KeyringJobHTTPTests {
         }
     }
 
+    /// `count` secrets, the data key rotated, a job started with `body`: its id.
+    static func startJob(_ client: Fixture.Client, _ token: String, secrets count: Int, _ body: JSONValue = [:]) async throws -> String {
+        try await fill(client, token, count: count)
+        try await client.call(.post, "/v1/sys/keyring/rotate", token: token)
+        let started = try await client.call(.post, "/v1/sys/keyring/jobs", token: token, json: body)
+        return try #require(started.data["id"]?.stringValue, "\(started.raw)")
+    }
+
     @Test func aJobMovesEverythingToTheNewKeyAndDestroysWhatNothingUses() async throws {
         let fixture = try await Fixture.make()
         try await fixture.test { client in
@@ -70,9 +78,7 @@ struct KeyringJobHTTPTests {
         let fixture = try await Fixture.make()
         try await fixture.test { client in
             let root = fixture.rootToken
-            try await Self.fill(client, root, count: 3)
-            try await client.call(.post, "/v1/sys/keyring/rotate", token: root)
-            let id = try #require(try await client.call(.post, "/v1/sys/keyring/jobs", token: root, json: [:]).data["id"]?.stringValue)
+            let id = try await Self.startJob(client, root, secrets: 3)
             let second = try await client.call(.post, "/v1/sys/keyring/jobs", token: root, json: [:])
             #expect(second.status == .conflict)
             #expect(second.code == "JOB_RUNNING")
@@ -122,10 +128,7 @@ struct KeyringJobHTTPTests {
         let fixture = try await Fixture.make()
         try await fixture.test { client in
             let root = fixture.rootToken
-            try await Self.fill(client, root, count: 23)
-            try await client.call(.post, "/v1/sys/keyring/rotate", token: root)
-            let id = try #require(
-                try await client.call(.post, "/v1/sys/keyring/jobs", token: root, json: ["batch_size": 5, "concurrency": 2]).data["id"]?.stringValue)
+            let id = try await Self.startJob(client, root, secrets: 23, ["batch_size": 5, "concurrency": 2])
             let pages = Mutex(0)
             let stopped = try await fixture.runtime.runKeyringJobs(stillLeading: {
                 pages.withLock { count in
@@ -157,9 +160,7 @@ struct KeyringJobHTTPTests {
         let fixture = try await Fixture.make()
         try await fixture.test { client in
             let root = fixture.rootToken
-            try await Self.fill(client, root, count: 3)
-            try await client.call(.post, "/v1/sys/keyring/rotate", token: root)
-            let id = try #require(try await client.call(.post, "/v1/sys/keyring/jobs", token: root, json: [:]).data["id"]?.stringValue)
+            let id = try await Self.startJob(client, root, secrets: 3)
             #expect(try await client.call(.put, "/v1/sys/seal", token: root).status == .noContent)
             #expect(try await fixture.runtime.runKeyringJobs().isEmpty)
             #expect(try await fixture.runtime.rotateScheduledDataKeys().isEmpty)

@@ -118,16 +118,14 @@ public struct ReencryptionJobService: Sendable {
         try await jobs.rotationPolicy(tenantID: tenant.id) ?? RotationPolicy(tenantID: tenant.id, options: try ReencryptionJob.Options())
     }
 
-    /// Replaces the tenant's rotation policy; the schedule's next run is computed from now.
-    public func setPolicy(_ policy: RotationPolicy, in work: UnitOfWork) async throws -> RotationPolicy {
-        if let retain = policy.retainOldKeys, !(0...RotationPolicy.maximumRetained).contains(retain) {
-            throw CofferError(.invalidRequest, "retain_old_keys must be 0-\(RotationPolicy.maximumRetained)")
-        }
-        var saved = policy
-        saved.nextRunAt = policy.schedule?.next(after: clock.nowMillis)
+    /// Changes the tenant's rotation policy (what `change` names) and saves it; the schedule's next run
+    /// is computed from now.
+    public func updatePolicy(tenant: Tenant, _ change: RotationPolicy.Change, in work: UnitOfWork) async throws -> RotationPolicy {
+        var saved = try change.applied(to: try await policy(tenant: tenant))
+        saved.nextRunAt = saved.schedule?.next(after: clock.nowMillis)
         work.addDetails([
-            "schedule": policy.schedule?.text ?? "", "retain_old_keys": policy.retainOldKeys.map(String.init) ?? "all",
-            "auto_reencrypt": String(policy.autoReencrypt),
+            "schedule": saved.schedule?.text ?? "", "retain_old_keys": saved.retainOldKeys.map(String.init) ?? "all",
+            "auto_reencrypt": String(saved.autoReencrypt),
         ])
         try await jobs.saveRotationPolicy(saved, in: work)
         return saved

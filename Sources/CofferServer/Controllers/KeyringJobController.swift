@@ -92,25 +92,19 @@ public struct KeyringJobController: Sendable {
         context.work.describe("keyring.policy", "keyring", caller.tenant.id)
         let object = try await body.object(request, context)
         try object.admit(Self.policyFields)
-        var policy = try await runtime.reencryptionJobs.policy(tenant: caller.tenant)
+        var change = RotationPolicy.Change(
+            autoReencrypt: try object.bool("auto_reencrypt"), batchSize: try object.int("batch_size"), concurrency: try object.int("concurrency"),
+            rowsPerSecond: try object.int("throttle"))
         if object["schedule"] != nil {
             let text = try object.string("schedule") ?? ""
-            policy.schedule = text.isEmpty ? nil : try CronSchedule(text)
+            change.schedule = .some(text.isEmpty ? nil : try CronSchedule(text))
         }
-        if let flag = try object.bool("auto_reencrypt") { policy.autoReencrypt = flag }
         if object["retain_old_keys"] != nil {
-            // null or -1 keeps every version.
+            // null or -1 keeps every version; anything else below 0 is refused with the range.
             let retain = try object.int("retain_old_keys")
-            if let retain, retain < -1 {
-                throw CofferError(.invalidRequest, "retain_old_keys must be 0-\(RotationPolicy.maximumRetained), or -1 or null for all")
-            }
-            policy.retainOldKeys = retain.flatMap { $0 < 0 ? nil : $0 }
+            change.retainOldKeys = .some(retain == -1 ? nil : retain)
         }
-        policy.options = try ReencryptionJob.Options(
-            batchSize: try object.int("batch_size") ?? policy.options.batchSize,
-            concurrency: try object.int("concurrency") ?? policy.options.concurrency,
-            rowsPerSecond: try object.int("throttle") ?? policy.options.rowsPerSecond)
-        let saved = try await runtime.reencryptionJobs.setPolicy(policy, in: context.work)
+        let saved = try await runtime.reencryptionJobs.updatePolicy(tenant: caller.tenant, change, in: context.work)
         return VaultResponse.data(Self.describe(saved), context: context)
     }
 
