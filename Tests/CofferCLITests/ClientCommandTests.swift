@@ -1,4 +1,5 @@
 import CofferCore
+import CofferTestSupport
 import Foundation
 import Testing
 
@@ -108,7 +109,7 @@ struct ClientCommandTests {
         process.environment = CofferBinary.environment(home: s.home, ["COFFER_ADDR": s.server.address])
         let out = Pipe()
         process.standardOutput = out
-        try process.run()
+        try process.runSerially()
         let line = out.fileHandleForReading.availableData
         #expect(String(decoding: line, as: UTF8.self).contains("started"))
         kill(process.processIdentifier, SIGTERM)

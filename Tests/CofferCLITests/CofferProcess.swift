@@ -1,4 +1,5 @@
 import CofferCore
+import CofferTestSupport
 import Foundation
 import Synchronization
 
@@ -55,7 +56,7 @@ enum CofferBinary {
         process.standardError = err
         let input = Pipe()
         process.standardInput = input
-        try process.run()
+        try process.runSerially()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
@@ -101,7 +102,7 @@ final class ServerProcess: Sendable {
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         let started = Date()
-        try process.run()
+        try process.runSerially()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let out = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""

@@ -1,5 +1,6 @@
 import CofferCore
 import CofferServer
+import CofferTestSupport
 import Crypto
 import Foundation
 import HTTPTypes
@@ -491,7 +492,7 @@ enum CofferBinaryless {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        try process.runSerially()
         // Read on a thread of its own, never blocking the cooperative pool the live servers run on.
         let (o, e) = await withCheckedContinuation { (continuation: CheckedContinuation<(Data, Data), Never>) in
             Thread {

@@ -1,6 +1,7 @@
 import CofferCore
 import CofferServer
 import CofferStore
+import CofferTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -129,7 +130,7 @@ struct IntegrityHTTPTests {
                 let python = Process()
                 python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                 python.arguments = ["python3", "-c", script, document, returned]
-                try python.run()
+                try python.runSerially()
                 python.waitUntilExit()
                 #expect(python.terminationStatus == 0, "python reads \(returned) differently from \(document)")
             }
